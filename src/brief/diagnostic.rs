@@ -1,0 +1,149 @@
+//! The diagnostics baton reports, as plain values: a byte range, a code, a message.
+//!
+//! Positions are byte offsets into the document text; only `document::position` turns them
+//! into lines and columns, so the core never thinks about UTF-16.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+/// A half-open byte range into a document's text.
+pub type TextRange = Range<usize>;
+
+/// How much a diagnostic matters, in the order editors show them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Information,
+    Hint,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Information => "information",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every diagnostic code baton knows (DESIGN §3). The string form is what users see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    MissingField,
+    EmptyField,
+    DuplicateField,
+    UnknownAgent,
+    UnknownKind,
+    InvalidFrontMatter,
+    UnknownKey,
+    BrokenLink,
+    Cycle,
+    InvalidConfig,
+    TooLarge,
+}
+
+impl Code {
+    pub const ALL: [Code; 11] = [
+        Code::MissingField,
+        Code::EmptyField,
+        Code::DuplicateField,
+        Code::UnknownAgent,
+        Code::UnknownKind,
+        Code::InvalidFrontMatter,
+        Code::UnknownKey,
+        Code::BrokenLink,
+        Code::Cycle,
+        Code::InvalidConfig,
+        Code::TooLarge,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::MissingField => "missing-field",
+            Code::EmptyField => "empty-field",
+            Code::DuplicateField => "duplicate-field",
+            Code::UnknownAgent => "unknown-agent",
+            Code::UnknownKind => "unknown-kind",
+            Code::InvalidFrontMatter => "invalid-front-matter",
+            Code::UnknownKey => "unknown-key",
+            Code::BrokenLink => "broken-link",
+            Code::Cycle => "cycle",
+            Code::InvalidConfig => "invalid-config",
+            Code::TooLarge => "too-large",
+        }
+    }
+
+    /// The severity DESIGN §3 gives each code.
+    pub fn severity(self) -> Severity {
+        match self {
+            Code::EmptyField | Code::DuplicateField | Code::UnknownKey => Severity::Warning,
+            Code::TooLarge => Severity::Information,
+            _ => Severity::Error,
+        }
+    }
+
+    /// Where the README documents this code; editors link to it via `codeDescription`.
+    pub fn docs_url(self) -> String {
+        format!("{DOCS_BASE}#{}", self.as_str())
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The diagnostics reference: one section per code, anchored by the code's name.
+pub const DOCS_BASE: &str = "https://github.com/baton-lsp/baton/blob/main/docs/diagnostics.md";
+
+/// What a quick fix for a diagnostic would do, carried with the diagnostic so the editor can
+/// hand it back in a code action request without the server re-deriving it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fix", rename_all = "kebab-case")]
+pub enum FixHint {
+    /// Insert these canonical field names (the missing ones of a brief).
+    InsertFields { fields: Vec<String> },
+    /// Replace the diagnostic's range with one of these names, closest first.
+    Replace { candidates: Vec<String> },
+}
+
+/// One finding, placed on a byte range of the document it was found in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub range: TextRange,
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub fix: Option<FixHint>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, range: TextRange, message: impl Into<String>) -> Self {
+        Diagnostic {
+            range,
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    pub fn with_fix(mut self, fix: FixHint) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+}

@@ -1,0 +1,131 @@
+//! Where links lead: to a brief of this document, to another document, or nowhere. The
+//! links between the briefs of one document form the pipeline's graph (DESIGN §5).
+
+use super::link::{Link, Target};
+use super::model::Brief;
+
+/// The brief of this document a link points at, if it points into this document.
+pub fn local_target(target: &Target, briefs: &[Brief]) -> Option<usize> {
+    if target.file().is_some() {
+        return None;
+    }
+    briefs
+        .iter()
+        .position(|brief| !brief.title.is_empty() && target.matches_title(&brief.title))
+}
+
+/// Edges `(from brief, link index, to brief)` between briefs of one document.
+pub fn local_edges(briefs: &[Brief]) -> Vec<(usize, usize, usize)> {
+    let mut edges = Vec::new();
+    for (from, brief) in briefs.iter().enumerate() {
+        for (index, link) in brief.links.iter().enumerate() {
+            if let Some(to) = local_target(&link.target, briefs) {
+                edges.push((from, index, to));
+            }
+        }
+    }
+    edges
+}
+
+/// The titles a link could have meant: every brief title of its document.
+pub fn candidate_titles<'a>(link: &Link, briefs: &'a [Brief]) -> impl Iterator<Item = &'a str> {
+    let local = link.target.file().is_none();
+    briefs
+        .iter()
+        .filter(move |_| local)
+        .map(|brief| brief.title.as_str())
+        .filter(|title| !title.is_empty())
+}
+
+/// Strongly connected components (Tarjan), as a component number per node.
+pub fn components(nodes: usize, edges: &[(usize, usize, usize)]) -> Vec<usize> {
+    struct State<'a> {
+        adjacency: Vec<Vec<usize>>,
+        index: Vec<Option<usize>>,
+        low: Vec<usize>,
+        on_stack: Vec<bool>,
+        stack: Vec<usize>,
+        component: Vec<usize>,
+        next_index: usize,
+        next_component: usize,
+        _edges: &'a [(usize, usize, usize)],
+    }
+    fn visit(state: &mut State<'_>, node: usize) {
+        // Iterative depth-first search: a long chain of briefs must not overflow the stack.
+        let mut work = vec![(node, 0usize)];
+        state.index[node] = Some(state.next_index);
+        state.low[node] = state.next_index;
+        state.next_index += 1;
+        state.stack.push(node);
+        state.on_stack[node] = true;
+        while let Some(&mut (current, ref mut next_edge)) = work.last_mut() {
+            if let Some(&successor) = state.adjacency[current].get(*next_edge) {
+                *next_edge += 1;
+                match state.index[successor] {
+                    None => {
+                        state.index[successor] = Some(state.next_index);
+                        state.low[successor] = state.next_index;
+                        state.next_index += 1;
+                        state.stack.push(successor);
+                        state.on_stack[successor] = true;
+                        work.push((successor, 0));
+                    }
+                    Some(index) if state.on_stack[successor] => {
+                        state.low[current] = state.low[current].min(index)
+                    }
+                    Some(_) => {}
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                state.low[parent] = state.low[parent].min(state.low[current]);
+            }
+            if Some(state.low[current]) == state.index[current] {
+                while let Some(member) = state.stack.pop() {
+                    state.on_stack[member] = false;
+                    state.component[member] = state.next_component;
+                    if member == current {
+                        break;
+                    }
+                }
+                state.next_component += 1;
+            }
+        }
+    }
+    let mut adjacency = vec![Vec::new(); nodes];
+    for &(from, _, to) in edges {
+        adjacency[from].push(to);
+    }
+    let mut state = State {
+        adjacency,
+        index: vec![None; nodes],
+        low: vec![0; nodes],
+        on_stack: vec![false; nodes],
+        stack: Vec::new(),
+        component: vec![0; nodes],
+        next_index: 0,
+        next_component: 0,
+        _edges: edges,
+    };
+    for node in 0..nodes {
+        if state.index[node].is_none() {
+            visit(&mut state, node);
+        }
+    }
+    state.component
+}
+
+#[cfg(test)]
+mod tests {
+    use super::components;
+
+    #[test]
+    fn cycles_share_a_component() {
+        let edges = [(0, 0, 1), (1, 0, 2), (2, 0, 0), (2, 1, 3)];
+        let component = components(4, &edges);
+        assert_eq!(component[0], component[1]);
+        assert_eq!(component[1], component[2]);
+        assert_ne!(component[2], component[3]);
+    }
+}

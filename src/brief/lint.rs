@@ -1,0 +1,152 @@
+//! Linting a document: classify it, read its front matter and briefs, run every rule.
+
+use std::path::Path;
+
+use super::diagnostic::{Code, Diagnostic};
+use super::front_matter::{self, FrontMatter};
+use super::kind::{Kind, Kinds};
+use super::model::{self, Brief};
+use super::rules;
+use crate::config::Config;
+use crate::document::Document;
+
+/// What the linter may know of other documents, for links across files. The shell answers
+/// from open documents and the disk; tests answer from a map.
+pub trait OtherDocuments {
+    /// The brief titles of the document `file` names, relative to the linted document;
+    /// `None` when there is no such document.
+    fn titles(&self, file: &str) -> Option<Vec<String>>;
+}
+
+/// No other documents: every cross-file link is broken.
+pub struct NoOtherDocuments;
+
+impl OtherDocuments for NoOtherDocuments {
+    fn titles(&self, _: &str) -> Option<Vec<String>> {
+        None
+    }
+}
+
+/// Everything the linter needs besides the document.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub kinds: &'a Kinds,
+    /// The document's path, when it has one: decides whether it is a baton document.
+    pub path: Option<&'a Path>,
+    pub others: &'a dyn OtherDocuments,
+}
+
+/// A linted document.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    /// The document's kind name, or `None` for Markdown that is not a baton document.
+    pub kind: Option<String>,
+    pub front_matter: FrontMatter,
+    pub briefs: Vec<Brief>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    pub fn is_baton_document(&self) -> bool {
+        self.kind.is_some()
+    }
+
+    /// The brief that contains a byte offset.
+    pub fn brief_at(&self, offset: usize) -> Option<&Brief> {
+        self.briefs
+            .iter()
+            .rev()
+            .find(|brief| brief.range.start <= offset)
+    }
+}
+
+/// What the rules read.
+pub struct RuleContext<'a> {
+    pub document: &'a Document,
+    pub front_matter: &'a FrontMatter,
+    pub briefs: &'a [Brief],
+    /// The kind whose fields apply; `None` when the front matter names an unknown kind.
+    pub kind: Option<&'a Kind>,
+    pub kinds: &'a Kinds,
+    pub config: &'a Config,
+    pub others: &'a dyn OtherDocuments,
+}
+
+/// Lints a document. Markdown that is not a baton document gets an empty analysis.
+pub fn lint(document: &Document, context: &Context<'_>) -> Analysis {
+    if document.is_too_large() {
+        return too_large(document, context.path);
+    }
+    let (front_matter, mut diagnostics) = front_matter::read(document);
+    let Some(kind) = classify(context.path, &front_matter, context.config) else {
+        return Analysis::default();
+    };
+    let briefs = model::briefs(document);
+    let rule_context = RuleContext {
+        document,
+        front_matter: &front_matter,
+        briefs: &briefs,
+        kind: context.kinds.get(&kind),
+        kinds: context.kinds,
+        config: context.config,
+        others: context.others,
+    };
+    rules::check_all(&rule_context, &mut diagnostics);
+    diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start, diagnostic.range.end));
+    Analysis {
+        kind: Some(kind),
+        front_matter,
+        briefs,
+        diagnostics,
+    }
+}
+
+/// The kind of a document (DESIGN §1), or `None` when it is not a baton document.
+pub fn classify(
+    path: Option<&Path>,
+    front_matter: &FrontMatter,
+    config: &Config,
+) -> Option<String> {
+    if let Some(kind) = &front_matter.kind {
+        return Some(kind.value.clone());
+    }
+    let name = path
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    if name.ends_with(".handoff.md") {
+        return Some("handoff".to_owned());
+    }
+    let by_glob = path.is_some_and(|path| config.matches_document(path));
+    (name.ends_with(".brief.md") || by_glob).then(|| "brief".to_owned())
+}
+
+/// Whether a path names a document baton lints by name or glob alone (the CLI's walk).
+pub fn is_named_baton_document(path: &Path, config: &Config) -> bool {
+    classify(Some(path), &FrontMatter::default(), config).is_some()
+}
+
+fn too_large(document: &Document, path: Option<&Path>) -> Analysis {
+    let name = path
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
+    let looks_like_brief = name.ends_with(".brief.md")
+        || name.ends_with(".handoff.md")
+        || document.slice(0..4) == "---\n";
+    if !looks_like_brief {
+        return Analysis::default();
+    }
+    let megabytes = document.len() as f64 / (1024.0 * 1024.0);
+    let message = format!(
+        "this document is {megabytes:.1} MiB, over baton's {} MiB limit, so it is not linted; split it into smaller documents",
+        crate::document::MAX_LINTED_BYTES / (1024 * 1024)
+    );
+    let diagnostics = vec![Diagnostic::new(Code::TooLarge, 0..0, message)];
+    Analysis {
+        kind: Some("brief".to_owned()),
+        diagnostics,
+        ..Analysis::default()
+    }
+}

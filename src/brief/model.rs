@@ -1,0 +1,266 @@
+//! The brief model (DESIGN §1): each H1 section is a brief, the H2 sections under it are its
+//! fields, `## Output @agent` sections are output blocks, `@agent` in a heading names the
+//! target agent, and links between briefs are the pipeline's edges.
+
+use std::ops::Range;
+
+use super::link::{self, Link};
+use crate::document::{Document, Heading};
+
+/// `@name` in a heading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mention {
+    pub name: String,
+    /// The mention, `@` included.
+    pub range: Range<usize>,
+}
+
+/// An H2 section of a brief.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// The name as written.
+    pub name: String,
+    /// The heading line(s).
+    pub heading: Range<usize>,
+    /// The heading's text.
+    pub name_range: Range<usize>,
+    /// From the end of the heading to the next H1/H2 heading or the end of the brief.
+    pub body: Range<usize>,
+}
+
+/// `## Output @agent`: an agent's answer, written by baton.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputBlock {
+    pub heading: Range<usize>,
+    pub mention: Option<Mention>,
+    pub body: Range<usize>,
+}
+
+/// One brief (or handoff): an H1 section, or the whole document when it has no H1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Brief {
+    /// The title without mentions; empty for a document without an H1.
+    pub title: String,
+    /// The H1, if the brief has one.
+    pub heading: Option<Range<usize>>,
+    /// The title's text in the heading (what a rename replaces).
+    pub title_range: Range<usize>,
+    pub mention: Option<Mention>,
+    /// The whole section, heading included.
+    pub range: Range<usize>,
+    pub fields: Vec<Field>,
+    pub outputs: Vec<OutputBlock>,
+    pub links: Vec<Link>,
+}
+
+impl Brief {
+    /// Where brief-level diagnostics go: the heading, or the first line of a headless brief.
+    pub fn anchor(&self, document: &Document) -> Range<usize> {
+        if let Some(heading) = &self.heading {
+            return heading.clone();
+        }
+        // The first line with text, so the squiggle is visible; else the brief's first line.
+        let rope = document.rope();
+        let first = rope.byte_to_line(self.range.start.min(document.len()));
+        let last = rope.byte_to_line(self.range.end.min(document.len()));
+        let line_range = |line: usize| {
+            let start = rope.line_to_byte(line);
+            let end = rope.try_line_to_byte(line + 1).unwrap_or(document.len());
+            start
+                ..start
+                    + document
+                        .slice(start..end)
+                        .trim_end_matches(['\n', '\r'])
+                        .len()
+        };
+        (first..=last)
+            .map(line_range)
+            .find(|range| !document.slice(range.clone()).trim().is_empty())
+            .unwrap_or_else(|| line_range(first))
+    }
+
+    /// The brief's anchor for links: `#slug` of its title.
+    pub fn slug(&self) -> String {
+        link::slug(&self.title)
+    }
+}
+
+/// Splits a document into briefs.
+pub fn briefs(document: &Document) -> Vec<Brief> {
+    let outline = document.outline();
+    let body_start = outline.front_matter.as_ref().map_or(0, |block| {
+        let line = document.rope().byte_to_line(block.range.end);
+        document
+            .rope()
+            .try_line_to_byte(line + 1)
+            .unwrap_or(document.len())
+    });
+    let headings = &outline.headings;
+    let h1s: Vec<usize> = (0..headings.len())
+        .filter(|&i| headings[i].level == 1)
+        .collect();
+    let mut briefs = Vec::new();
+    if h1s.is_empty() {
+        let fields = (0..headings.len())
+            .filter(|&i| headings[i].level == 2)
+            .collect::<Vec<_>>();
+        briefs.push(build(document, None, body_start..document.len(), &fields));
+        return briefs;
+    }
+    for (n, &h1) in h1s.iter().enumerate() {
+        let end = h1s
+            .get(n + 1)
+            .map_or(document.len(), |&next| headings[next].range.start);
+        let next = h1s.get(n + 1).copied().unwrap_or(headings.len());
+        let fields = (h1 + 1..next)
+            .filter(|&i| headings[i].level == 2)
+            .collect::<Vec<_>>();
+        briefs.push(build(
+            document,
+            Some(&headings[h1]),
+            headings[h1].range.start..end,
+            &fields,
+        ));
+    }
+    briefs
+}
+
+fn build(
+    document: &Document,
+    heading: Option<&Heading>,
+    range: Range<usize>,
+    h2s: &[usize],
+) -> Brief {
+    let headings = &document.outline().headings;
+    let (title, title_range, mention) = match heading {
+        Some(heading) => split_mention(document, heading.content.clone()),
+        None => (String::new(), range.start..range.start, None),
+    };
+    let mut brief = Brief {
+        title,
+        heading: heading.map(|heading| heading.range.clone()),
+        title_range,
+        mention,
+        range: range.clone(),
+        fields: Vec::new(),
+        outputs: Vec::new(),
+        links: link::links(document, range.clone()),
+    };
+    for (n, &index) in h2s.iter().enumerate() {
+        let heading = &headings[index];
+        let body_end = h2s
+            .get(n + 1)
+            .map_or(range.end, |&next| headings[next].range.start);
+        let body = heading.range.end..body_end;
+        let (name, _, mention) = split_mention(document, heading.content.clone());
+        if name.eq_ignore_ascii_case("output") {
+            brief.outputs.push(OutputBlock {
+                heading: heading.range.clone(),
+                mention,
+                body,
+            });
+        } else {
+            let name = document.slice(heading.content.clone()).into_owned();
+            brief.fields.push(Field {
+                name,
+                heading: heading.range.clone(),
+                name_range: heading.content.clone(),
+                body,
+            });
+        }
+    }
+    brief
+}
+
+/// Splits heading text into its title (mentions removed) and its first `@mention`.
+fn split_mention(
+    document: &Document,
+    content: Range<usize>,
+) -> (String, Range<usize>, Option<Mention>) {
+    let text = document.slice(content.clone());
+    let mut mention = None;
+    let mut words = Vec::new();
+    let (mut title_start, mut title_end) = (None, content.start);
+    let mut offset = 0;
+    for word in text.split_inclusive(char::is_whitespace) {
+        let trimmed = word.trim_end();
+        let start = content.start + offset;
+        offset += word.len();
+        if let Some(name) = mention_name(trimmed) {
+            if mention.is_none() {
+                mention = Some(Mention {
+                    name: name.to_owned(),
+                    range: start..start + 1 + name.len(),
+                });
+            }
+            continue;
+        }
+        if trimmed.is_empty() {
+            continue;
+        }
+        words.push(trimmed);
+        title_start.get_or_insert(start);
+        title_end = start + trimmed.len();
+    }
+    let title_start = title_start.unwrap_or(content.start);
+    (
+        words.join(" "),
+        title_start..title_end.max(title_start),
+        mention,
+    )
+}
+
+/// The agent name of an `@name` word: letters, digits, `_`, `-` and `.` inside.
+pub fn mention_name(word: &str) -> Option<&str> {
+    let name = word
+        .strip_prefix('@')?
+        .trim_end_matches(['.', ',', ':', ';', '!', '?', ')']);
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    valid.then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn h1_sections_are_briefs_h2_are_fields_output_is_not_a_field() {
+        let text = "---\nkind: brief\n---\nintro\n# Scan pricing @researcher\n## Objective\nx\n### deeper\n## Output @researcher\nanswer\n# Second\n## Context\n";
+        let document = Document::new(text);
+        let briefs = briefs(&document);
+        assert_eq!(briefs.len(), 2);
+        assert_eq!(briefs[0].title, "Scan pricing");
+        assert_eq!(
+            document.slice(briefs[0].title_range.clone()),
+            "Scan pricing"
+        );
+        assert_eq!(briefs[0].mention.as_ref().unwrap().name, "researcher");
+        assert_eq!(briefs[0].fields.len(), 1);
+        assert_eq!(
+            document.slice(briefs[0].fields[0].body.clone()),
+            "\nx\n### deeper\n"
+        );
+        assert_eq!(briefs[0].outputs.len(), 1);
+        assert_eq!(briefs[1].fields[0].name, "Context");
+    }
+
+    #[test]
+    fn a_document_without_h1_is_one_brief() {
+        let document = Document::new("---\nkind: handoff\n---\n\n## Decisions\nnone\n");
+        let briefs = briefs(&document);
+        assert_eq!(briefs.len(), 1);
+        assert!(briefs[0].heading.is_none());
+        assert_eq!(document.slice(briefs[0].anchor(&document)), "## Decisions");
+        assert_eq!(briefs[0].fields[0].name, "Decisions");
+    }
+
+    #[test]
+    fn mentions_need_the_at_sign_at_a_word_start() {
+        assert_eq!(mention_name("@writer,"), Some("writer"));
+        assert_eq!(mention_name("a@b.com"), None);
+        assert_eq!(mention_name("@"), None);
+    }
+}

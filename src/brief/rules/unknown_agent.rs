@@ -1,0 +1,71 @@
+//! `unknown-agent`: an `@mention` in a heading, or front matter `agent:`, names an agent the
+//! configuration does not define.
+
+use std::ops::Range;
+
+use crate::brief::diagnostic::{Code, Diagnostic, FixHint};
+use crate::brief::lint::RuleContext;
+use crate::brief::suggest;
+
+pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let mut names: Vec<(&str, Range<usize>, bool)> = Vec::new();
+    if let Some(agent) = &context.front_matter.agent {
+        names.push((&agent.value, agent.range.clone(), false));
+    }
+    for brief in context.briefs {
+        let output_mentions = brief
+            .outputs
+            .iter()
+            .filter_map(|output| output.mention.as_ref());
+        for mention in brief.mention.iter().chain(output_mentions) {
+            names.push((&mention.name, mention.range.clone(), true));
+        }
+    }
+    for (name, range, is_mention) in names {
+        if context.config.agent(name).is_some() {
+            continue;
+        }
+        let at = if is_mention { "@" } else { "" };
+        let candidates = suggest::closest(name, context.config.agent_names());
+        let message = if context.config.agent_names().next().is_none() {
+            format!("unknown agent `{at}{name}`: no agents are defined; add `[agents.{name}]` to baton.toml")
+        } else {
+            format!(
+                "unknown agent `{at}{name}`{}; agents are defined in baton.toml",
+                suggest::did_you_mean(&candidates, at)
+            )
+        };
+        let mut diagnostic = Diagnostic::new(Code::UnknownAgent, range, message);
+        if !candidates.is_empty() {
+            let candidates = candidates
+                .into_iter()
+                .map(|name| format!("{at}{name}"))
+                .collect();
+            diagnostic = diagnostic.with_fix(FixHint::Replace { candidates });
+        }
+        diagnostics.push(diagnostic);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::brief::rules::fixture::render;
+
+    #[test]
+    fn mentions_and_front_matter_agents_must_exist() {
+        let text = "---\nagent: writr\n---\n# Scan 🎉 pricing @reseacher\n## Output @researcher\n# Email a@b.com @writer\n";
+        expect![[r#"
+            2: error[unknown-agent]: unknown agent `writr` (did you mean `writer`?); agents are defined in baton.toml
+              | agent: writr
+              |        ^^^^^
+              fix: {"fix":"replace","candidates":["writer"]}
+            4: error[unknown-agent]: unknown agent `@reseacher` (did you mean `@researcher`?); agents are defined in baton.toml
+              | # Scan 🎉 pricing @reseacher
+              |                  ^^^^^^^^^^
+              fix: {"fix":"replace","candidates":["@researcher"]}
+        "#]]
+        .assert_eq(&render(text, "", &["unknown-agent"]));
+    }
+}

@@ -1,0 +1,237 @@
+//! Reading, merging and validating the configuration files; with `discover`, the only part of
+//! `config` that does IO.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::brief::diagnostic::Severity;
+
+use super::merge::merge;
+use super::parse::{parse, ConfigError, ParsedConfig};
+use super::validate::unknown_agents;
+use super::{document_glob, Config};
+
+/// A problem in one configuration file, with the file's text so that its range can be turned
+/// into a line and column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub path: PathBuf,
+    pub text: String,
+    pub error: ConfigError,
+    pub severity: Severity,
+}
+
+/// The outcome of [`load`]: the configuration built from the files that could be used, and
+/// every problem found in them.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    pub config: Config,
+    pub problems: Vec<ConfigProblem>,
+    /// Files that could not be read or parsed, and so contributed nothing to `config`.
+    pub failed: Vec<PathBuf>,
+}
+
+impl Loaded {
+    /// Whether every file that exists was read and parsed. When not, `config` lacks the broken
+    /// file entirely, and a caller that already has a configuration should keep its last good
+    /// one rather than silently lose the agents of the file being edited.
+    pub fn is_ok(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+/// Reads, parses, merges and validates the two files. A file that does not exist is skipped
+/// silently; one that cannot be read or parsed is a problem, is listed in `failed`, and
+/// contributes nothing (see [`Loaded::is_ok`]).
+pub fn load(workspace: Option<&Path>, user: Option<&Path>) -> Loaded {
+    let mut loaded = Loaded::default();
+    let user = user.and_then(|path| read(path, &mut loaded));
+    let workspace = workspace.and_then(|path| read(path, &mut loaded));
+    let user_layer = user.as_ref().and_then(|file| file.parsed.as_ref());
+    let workspace_layer = workspace.as_ref().and_then(|file| file.parsed.as_ref());
+
+    let file = merge(
+        user_layer.map(|p| p.file.clone()),
+        workspace_layer.map(|p| p.file.clone()),
+    );
+    // With a file missing from the merge, its agents would look undefined to the other file.
+    let complete = loaded.failed.is_empty();
+    for layer in [&user, &workspace]
+        .into_iter()
+        .flatten()
+        .filter(|_| complete)
+    {
+        let Some(parsed) = &layer.parsed else {
+            continue;
+        };
+        for error in unknown_agents(&parsed.agent_refs, &file.agents) {
+            loaded.problem(layer, error, Severity::Error);
+        }
+    }
+
+    let root = workspace
+        .as_ref()
+        .and_then(|w| w.path.parent().map(Path::to_path_buf));
+    let mut config = Config::new(file, root);
+    config.workspace_path = workspace.as_ref().map(|w| w.path.clone());
+    config.user_path = user.as_ref().map(|u| u.path.clone());
+    // The user's first, so that a workspace agent of the same name takes its place.
+    for layer in [&user, &workspace].into_iter().flatten() {
+        let Some(parsed) = &layer.parsed else {
+            continue;
+        };
+        for (name, range) in &parsed.agent_spans {
+            let location = (layer.path.clone(), range.clone());
+            config.agent_locations.insert(name.clone(), location);
+        }
+    }
+    loaded.config = config;
+    loaded
+}
+
+/// One file that exists; `parsed` is `None` when it could not be read or parsed.
+struct Layer {
+    path: PathBuf,
+    text: String,
+    parsed: Option<ParsedConfig>,
+}
+
+impl Loaded {
+    fn problem(&mut self, layer: &Layer, error: ConfigError, severity: Severity) {
+        self.problems.push(ConfigProblem {
+            path: layer.path.clone(),
+            text: layer.text.clone(),
+            error,
+            severity,
+        });
+    }
+}
+
+/// Reads and parses one file, recording its problems; `None` when it does not exist.
+fn read(path: &Path, loaded: &mut Loaded) -> Option<Layer> {
+    let mut layer = Layer {
+        path: path.to_path_buf(),
+        text: String::new(),
+        parsed: None,
+    };
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            return Some(layer.fail(loaded, format!("cannot read {}: {e}", path.display()), 0..0))
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            layer.text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let message = format!(
+                "{} is not UTF-8 text (invalid byte at offset {at})",
+                path.display()
+            );
+            return Some(layer.fail(loaded, message, 0..0));
+        }
+    };
+    layer.text = text;
+    match parse(&layer.text) {
+        Err(error) => Some(layer.fail(loaded, error.message, error.range)),
+        Ok(parsed) => {
+            for warning in &parsed.warnings {
+                loaded.problem(&layer, warning.clone(), Severity::Warning);
+            }
+            for error in &parsed.errors {
+                loaded.problem(&layer, error.clone(), Severity::Error);
+            }
+            for (i, pattern) in parsed.file.documents.iter().enumerate() {
+                if let Err(e) = document_glob(pattern) {
+                    let range = parsed.document_spans.get(i).cloned().unwrap_or(0..0);
+                    let message = format!("invalid glob `{pattern}`: {}", e.kind());
+                    loaded.problem(&layer, ConfigError { range, message }, Severity::Error);
+                }
+            }
+            layer.parsed = Some(parsed);
+            Some(layer)
+        }
+    }
+}
+
+impl Layer {
+    fn fail(self, loaded: &mut Loaded, message: String, range: std::ops::Range<usize>) -> Layer {
+        loaded.problem(&self, ConfigError { range, message }, Severity::Error);
+        loaded.failed.push(self.path.clone());
+        self
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A fresh folder under the system's temp dir, unique to this test and process.
+    pub(crate) fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("baton-config-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn files_are_merged_and_problems_located_in_the_file_at_fault() {
+        let dir = scratch("load");
+        let user = dir.join("config.toml");
+        let workspace = dir.join("ws/baton.toml");
+        fs::create_dir_all(dir.join("ws")).unwrap();
+        fs::write(
+            &user,
+            "[agents.local]\nprovider = \"ollama\"\nmodle = \"x\"\n",
+        )
+        .unwrap();
+        let ws_text = "documents = [\"*.task.md\", \"[x\"]\n[agents.r]\nprovider = \"openai\"\n\
+                       fallback = [\"local\", \"gone\"]\n";
+        fs::write(&workspace, ws_text).unwrap();
+
+        let loaded = load(Some(&workspace), Some(&user));
+        assert!(loaded.is_ok());
+        let config = &loaded.config;
+        assert_eq!(config.agent_names().collect::<Vec<_>>(), ["local", "r"]);
+        assert_eq!(config.root.as_deref(), Some(dir.join("ws").as_path()));
+        assert!(config.matches_document(&dir.join("ws/sub/a.task.md")));
+        let (file, range) = &config.agent_locations["local"];
+        assert_eq!(
+            (file, &fs::read_to_string(&user).unwrap()[range.clone()]),
+            (&user, "[agents.local]")
+        );
+
+        let problems: Vec<_> = loaded
+            .problems
+            .iter()
+            .map(|p| {
+                (
+                    p.path.file_name().unwrap(),
+                    &p.text[p.error.range.clone()],
+                    p.severity,
+                )
+            })
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                ("config.toml".as_ref(), "modle", Severity::Warning),
+                ("baton.toml".as_ref(), "\"[x\"", Severity::Error),
+                ("baton.toml".as_ref(), "\"gone\"", Severity::Error),
+            ]
+        );
+
+        // A broken file contributes nothing; a missing one is no problem at all.
+        fs::write(&workspace, "[agents.r\n").unwrap();
+        let loaded = load(Some(&workspace), Some(&dir.join("missing.toml")));
+        assert!(!loaded.is_ok());
+        assert_eq!(loaded.failed, [workspace]);
+        assert_eq!(loaded.problems.len(), 1);
+        assert_eq!(loaded.config.agent_names().count(), 0);
+        assert_eq!(loaded.config.user_path, None);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

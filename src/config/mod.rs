@@ -1,0 +1,122 @@
+//! `baton.toml`: the model, discovery, merging and validation.
+//!
+//! Pure where it can be: [`parse`] and [`merge`] take values and return values; only [`load`]
+//! and [`discover`] touch the filesystem. The result is a [`Config`], the merged configuration
+//! plus where each agent was defined, and a list of problems located in the files' text.
+
+mod discover;
+mod load;
+pub mod merge;
+pub mod model;
+pub mod parse;
+mod schema;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+
+pub use discover::{discover, find_workspace_config, user_config_path, WORKSPACE_FILE};
+pub use load::{load, ConfigProblem, Loaded};
+pub use merge::merge;
+pub use model::{
+    AgentSpec, ConfigFile, Defaults, KindSpec, Locality, Privacy, Provider, Route, RouteWhen,
+    DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_CONCURRENT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_SECS,
+};
+pub use parse::{parse, AgentRef, ConfigError, ParsedConfig};
+pub use validate::unknown_agents;
+
+/// The configuration in force for a workspace: the merged files and where things came from.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub file: ConfigFile,
+    /// The folder holding the workspace `baton.toml`; `documents` globs are relative to it.
+    pub root: Option<PathBuf>,
+    pub workspace_path: Option<PathBuf>,
+    pub user_path: Option<PathBuf>,
+    /// Where each agent in force is defined: the file and its `[agents.NAME]` header, for
+    /// go-to-definition from `@NAME`.
+    pub agent_locations: BTreeMap<String, (PathBuf, Range<usize>)>,
+    documents: GlobSet,
+}
+
+impl Config {
+    /// A configuration of `file`, with `documents` globs relative to `root`. Globs that do not
+    /// compile are left out; [`load`] reports them.
+    pub fn new(file: ConfigFile, root: Option<PathBuf>) -> Config {
+        let mut globs = GlobSetBuilder::new();
+        for glob in file.documents.iter().filter_map(|g| document_glob(g).ok()) {
+            globs.add(glob);
+        }
+        Config {
+            documents: globs.build().unwrap_or_default(),
+            file,
+            root,
+            ..Config::default()
+        }
+    }
+
+    /// The configuration of one file's `text`, with no root and no file behind it; warnings
+    /// are dropped. Meant for fixtures and tests; editors go through [`load`].
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        Ok(Config::new(parse(text)?.file, None))
+    }
+
+    /// Whether `path` matches one of the `documents` globs (false when there are none; what
+    /// to lint then is the caller's choice). The path is taken relative to `root` when under it.
+    pub fn matches_document(&self, path: &Path) -> bool {
+        let relative = self
+            .root
+            .as_deref()
+            .and_then(|root| path.strip_prefix(root).ok())
+            .unwrap_or(path);
+        self.documents.is_match(relative)
+    }
+
+    pub fn agent(&self, name: &str) -> Option<&AgentSpec> {
+        self.file.agents.get(name)
+    }
+
+    pub fn agent_names(&self) -> impl Iterator<Item = &str> {
+        self.file.agents.keys().map(String::as_str)
+    }
+}
+
+/// One `documents` entry as a glob. An entry without a `/` matches the file name in any
+/// folder, as `.gitignore` does (`*.task.md`); one with a `/` is anchored at the root, and its
+/// `*` stays within one folder (`agents/**/*.md`).
+pub(crate) fn document_glob(pattern: &str) -> Result<Glob, globset::Error> {
+    let anchored = pattern.trim_start_matches("./").trim_start_matches('/');
+    let pattern = if pattern.contains('/') {
+        anchored.to_string()
+    } else {
+        format!("**/{pattern}")
+    };
+    GlobBuilder::new(&pattern).literal_separator(true).build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_globs_match_relative_to_the_root_or_by_file_name() {
+        let file = parse(r#"documents = ["agents/**/*.md", "*.task.md", "[oops"]"#)
+            .unwrap()
+            .file;
+        let config = Config::new(file, Some(PathBuf::from("/ws")));
+        let matches = |p: &str| config.matches_document(Path::new(p));
+        assert!(matches("/ws/agents/a.md"));
+        assert!(matches("/ws/agents/deep/er/b.md"));
+        assert!(matches("/ws/x.task.md"));
+        assert!(matches("/ws/notes/sub/x.task.md"));
+        assert!(matches("/elsewhere/y.task.md"));
+        assert!(!matches("/ws/notes/agents/a.md"), "anchored at the root");
+        assert!(!matches("/ws/agents/a.txt"));
+        assert!(!matches("/ws/readme.md"));
+        assert!(!Config::default().matches_document(Path::new("/ws/x.task.md")));
+        assert_eq!(config.agent_names().count(), 0);
+    }
+}

@@ -1,0 +1,259 @@
+//! The shape of `baton.toml` (and the user's `config.toml`), as serde types.
+//!
+//! Every field is optional in the file; the methods on [`AgentSpec`] give the effective values
+//! with the defaults of DESIGN §4 filled in. Unknown keys are not rejected here: `parse` reports
+//! them as warnings, so that a typo never costs the user their whole configuration.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The context window assumed when an agent does not state one; the size of today's common
+/// hosted models, so the budget shown in the code lens is plausible rather than zero.
+pub const DEFAULT_CONTEXT_WINDOW: u64 = 128_000;
+/// How long one request may take before it is abandoned, so a stuck endpoint cannot hang a run.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
+/// How many times a 429 or 5xx is retried before the fallback agents are tried.
+pub const DEFAULT_RETRIES: u32 = 3;
+/// How many runs of one agent may be in flight at once, so a pipeline cannot flood a provider.
+pub const DEFAULT_MAX_CONCURRENT: u32 = 4;
+
+/// One configuration file: the workspace `baton.toml` or the user's `config.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConfigFile {
+    pub defaults: Defaults,
+    pub agents: BTreeMap<String, AgentSpec>,
+    pub kinds: BTreeMap<String, KindSpec>,
+    /// Globs naming the Markdown files baton treats as briefs.
+    pub documents: Vec<String>,
+    pub routes: Vec<Route>,
+    pub privacy: Option<Privacy>,
+}
+
+/// The `[defaults]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Defaults {
+    /// The agent a brief goes to when it names none and no route matches.
+    pub agent: Option<String>,
+}
+
+/// The wire format an agent speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Any OpenAI-compatible chat completions endpoint.
+    Openai,
+    Anthropic,
+    Ollama,
+    /// A local program: the payload on stdin, the answer on stdout.
+    Command,
+}
+
+impl Provider {
+    /// The `base_url` used when the agent gives none, written as the provider's own SDK takes it.
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            Provider::Openai => Some("https://api.openai.com/v1"),
+            Provider::Anthropic => Some("https://api.anthropic.com"),
+            Provider::Ollama => Some("http://127.0.0.1:11434"),
+            Provider::Command => None,
+        }
+    }
+
+    /// Where the provider's default endpoint runs.
+    pub fn default_locality(self) -> Locality {
+        match self {
+            Provider::Openai | Provider::Anthropic => Locality::Remote,
+            Provider::Ollama | Provider::Command => Locality::Local,
+        }
+    }
+}
+
+/// Whether text sent to an agent leaves the machine; only local agents may see confidential text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locality {
+    Remote,
+    Local,
+}
+
+/// One `[agents.NAME]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentSpec {
+    pub provider: Provider,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The environment variable holding the key; keys never live in files.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// The system prompt.
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub locality: Option<Locality>,
+    #[serde(default)]
+    pub context_window: Option<u64>,
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+    #[serde(default)]
+    pub retries: Option<u32>,
+    #[serde(default)]
+    pub max_concurrent: Option<u32>,
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// Agents tried in order when this one's retries are spent.
+    #[serde(default)]
+    pub fallback: Vec<String>,
+    /// The program and its arguments, for `provider = "command"`; run without a shell.
+    #[serde(default)]
+    pub command: Vec<String>,
+}
+
+impl AgentSpec {
+    /// An agent of `provider` with every other field left to its default.
+    pub fn new(provider: Provider) -> AgentSpec {
+        AgentSpec {
+            provider,
+            model: None,
+            base_url: None,
+            api_key_env: None,
+            role: None,
+            locality: None,
+            context_window: None,
+            timeout_secs: None,
+            retries: None,
+            max_concurrent: None,
+            proxy: None,
+            fallback: Vec::new(),
+            command: Vec::new(),
+        }
+    }
+
+    /// The endpoint to call: the configured one, else the provider's default (none for commands).
+    pub fn base_url(&self) -> Option<&str> {
+        self.base_url
+            .as_deref()
+            .or_else(|| self.provider.default_base_url())
+    }
+
+    pub fn locality(&self) -> Locality {
+        self.locality
+            .unwrap_or_else(|| self.provider.default_locality())
+    }
+
+    pub fn context_window(&self) -> u64 {
+        self.context_window.unwrap_or(DEFAULT_CONTEXT_WINDOW)
+    }
+
+    pub fn timeout_secs(&self) -> u64 {
+        self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS)
+    }
+
+    pub fn retries(&self) -> u32 {
+        self.retries.unwrap_or(DEFAULT_RETRIES)
+    }
+
+    pub fn max_concurrent(&self) -> u32 {
+        self.max_concurrent.unwrap_or(DEFAULT_MAX_CONCURRENT)
+    }
+
+    /// Whether this agent could run a program or send a key somewhere unexpected, and so may be
+    /// honoured only from the user config or a trusted workspace (DESIGN §7).
+    pub fn needs_trust(&self) -> bool {
+        if self.provider == Provider::Command {
+            return true;
+        }
+        let custom_url = match (&self.base_url, self.provider.default_base_url()) {
+            (Some(url), Some(default)) => url.trim_end_matches('/') != default,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        custom_url && self.api_key_env.is_some()
+    }
+}
+
+/// One `[kinds.NAME]` table: defines a kind, or extends or overrides a built-in one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KindSpec {
+    pub required: Option<Vec<String>>,
+    pub optional: Option<Vec<String>>,
+    /// Field name to its alternative headings.
+    pub aliases: BTreeMap<String, Vec<String>>,
+}
+
+/// One `[[routes]]` rule: picks the agent for a brief that names none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    #[serde(default)]
+    pub when: RouteWhen,
+    pub agent: String,
+}
+
+/// The conditions of a route; all that are given must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouteWhen {
+    /// A regular expression matched against the brief's heading.
+    pub heading: Option<String>,
+    pub kind: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// The `[privacy]` table (DESIGN §7).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Privacy {
+    pub terms: Vec<String>,
+    pub terms_file: Option<String>,
+    pub detectors: Vec<String>,
+    /// `auto` (the default) or `block`.
+    pub redact: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effective_values_fall_back_to_provider_defaults() {
+        let local = AgentSpec::new(Provider::Ollama);
+        assert_eq!(local.base_url(), Some("http://127.0.0.1:11434"));
+        assert_eq!(local.locality(), Locality::Local);
+        assert_eq!(
+            (local.context_window(), local.timeout_secs()),
+            (128_000, 120)
+        );
+        assert_eq!((local.retries(), local.max_concurrent()), (3, 4));
+
+        let mut remote = AgentSpec::new(Provider::Anthropic);
+        assert_eq!(remote.base_url(), Some("https://api.anthropic.com"));
+        assert_eq!(remote.locality(), Locality::Remote);
+        remote.locality = Some(Locality::Local);
+        remote.base_url = Some("http://10.0.0.2:8080".into());
+        assert_eq!(remote.locality(), Locality::Local);
+        assert_eq!(remote.base_url(), Some("http://10.0.0.2:8080"));
+        assert_eq!(AgentSpec::new(Provider::Command).base_url(), None);
+    }
+
+    #[test]
+    fn trust_is_needed_for_commands_and_keys_sent_to_custom_urls() {
+        assert!(AgentSpec::new(Provider::Command).needs_trust());
+        let mut agent = AgentSpec::new(Provider::Openai);
+        agent.api_key_env = Some("OPENAI_API_KEY".into());
+        assert!(!agent.needs_trust());
+        agent.base_url = Some("https://api.openai.com/v1/".into());
+        assert!(
+            !agent.needs_trust(),
+            "the default URL, written with a slash"
+        );
+        agent.base_url = Some("https://collector.example/v1".into());
+        assert!(agent.needs_trust());
+        agent.api_key_env = None;
+        assert!(!agent.needs_trust(), "no key, nothing to steal");
+    }
+}

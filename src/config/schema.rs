@@ -1,0 +1,181 @@
+//! The keys `baton.toml` knows, and the warnings for the keys it does not.
+//!
+//! serde's `deny_unknown_fields` would turn a typo into a failure of the whole file; instead
+//! the parsed TOML tree is walked against this schema and every unknown key becomes a warning at
+//! the key itself, with the closest known key suggested.
+
+use toml::de::{DeTable, DeValue};
+
+use super::parse::ConfigError;
+
+/// A table whose keys baton knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Schema {
+    Top,
+    Defaults,
+    Agent,
+    Kind,
+    Route,
+    When,
+    Privacy,
+}
+
+/// How the value under a known key is checked further.
+enum Child {
+    /// A table with known keys.
+    Table(Schema),
+    /// A table of user-chosen names, each naming a table with known keys (`agents`, `kinds`).
+    Named(Schema),
+    /// An array of tables with known keys (`routes`).
+    Array(Schema),
+}
+
+impl Schema {
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Schema::Top => &[
+                "defaults",
+                "agents",
+                "kinds",
+                "documents",
+                "routes",
+                "privacy",
+            ],
+            Schema::Defaults => &["agent"],
+            Schema::Agent => &[
+                "provider",
+                "model",
+                "base_url",
+                "api_key_env",
+                "role",
+                "locality",
+                "context_window",
+                "timeout_secs",
+                "retries",
+                "max_concurrent",
+                "proxy",
+                "fallback",
+                "command",
+            ],
+            Schema::Kind => &["required", "optional", "aliases"],
+            Schema::Route => &["when", "agent"],
+            Schema::When => &["heading", "kind", "tags"],
+            Schema::Privacy => &["terms", "terms_file", "detectors", "redact"],
+        }
+    }
+
+    fn child(self, key: &str) -> Option<Child> {
+        match (self, key) {
+            (Schema::Top, "defaults") => Some(Child::Table(Schema::Defaults)),
+            (Schema::Top, "agents") => Some(Child::Named(Schema::Agent)),
+            (Schema::Top, "kinds") => Some(Child::Named(Schema::Kind)),
+            (Schema::Top, "routes") => Some(Child::Array(Schema::Route)),
+            (Schema::Top, "privacy") => Some(Child::Table(Schema::Privacy)),
+            (Schema::Route, "when") => Some(Child::Table(Schema::When)),
+            _ => None,
+        }
+    }
+}
+
+/// A warning for every key of `root` (a whole config file) that baton does not know.
+pub(crate) fn unknown_keys(root: &DeTable<'_>) -> Vec<ConfigError> {
+    let mut warnings = Vec::new();
+    check_table(root, Schema::Top, "baton.toml", &mut warnings);
+    warnings
+}
+
+fn check_table(table: &DeTable<'_>, schema: Schema, place: &str, out: &mut Vec<ConfigError>) {
+    for (key, value) in table.iter() {
+        let name = key.get_ref().as_ref();
+        if !schema.keys().contains(&name) {
+            let hint = match suggest(name, schema.keys().iter().copied()) {
+                Some(known) => format!(" (did you mean `{known}`?)"),
+                None => String::new(),
+            };
+            out.push(ConfigError {
+                range: key.span(),
+                message: format!("unknown key `{name}` in {place}{hint}"),
+            });
+            continue;
+        }
+        match (schema.child(name), value.get_ref()) {
+            (Some(Child::Table(inner)), DeValue::Table(t)) => {
+                let place = match schema {
+                    Schema::Top => format!("[{name}]"),
+                    _ => format!("`{name}` of {place}"),
+                };
+                check_table(t, inner, &place, out)
+            }
+            (Some(Child::Named(inner)), DeValue::Table(named)) => {
+                for (entry, body) in named.iter() {
+                    if let DeValue::Table(t) = body.get_ref() {
+                        let place = format!("[{name}.{}]", entry.get_ref());
+                        check_table(t, inner, &place, out);
+                    }
+                }
+            }
+            (Some(Child::Array(inner)), DeValue::Array(items)) => {
+                for item in items.iter() {
+                    if let DeValue::Table(t) = item.get_ref() {
+                        check_table(t, inner, &format!("[[{name}]]"), out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The candidate closest to `word`, when it is close enough to be the likely intent: within an
+/// edit distance of a third of the word's length, or one of the two a prefix of the other.
+pub(crate) fn suggest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .filter_map(|known| {
+            let distance = strsim::damerau_levenshtein(word, known);
+            let prefix = word.len() >= 3 && (known.starts_with(word) || word.starts_with(known));
+            (distance <= limit || prefix).then_some((distance, known))
+        })
+        .min()
+        .map(|(_, known)| known)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn warnings(text: &str) -> Vec<(String, String)> {
+        let root = DeTable::parse(text).unwrap();
+        unknown_keys(root.get_ref())
+            .into_iter()
+            .map(|w| (text[w.range].to_string(), w.message))
+            .collect()
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_at_the_key_with_a_suggestion() {
+        let text = "agent = 1\n[agents.r]\nprovider = \"openai\"\nmodle = \"x\"\nzzz = 1\n\
+                    [[routes]]\nagent = \"r\"\nwhen = { heading = \"x\", tag = [] }\n";
+        assert_eq!(
+            warnings(text),
+            [
+                (
+                    "agent".into(),
+                    "unknown key `agent` in baton.toml (did you mean `agents`?)".into()
+                ),
+                (
+                    "modle".into(),
+                    "unknown key `modle` in [agents.r] (did you mean `model`?)".into()
+                ),
+                ("zzz".into(), "unknown key `zzz` in [agents.r]".into()),
+                (
+                    "tag".into(),
+                    "unknown key `tag` in `when` of [[routes]] (did you mean `tags`?)".into()
+                ),
+            ]
+        );
+    }
+}

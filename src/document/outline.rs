@@ -1,0 +1,209 @@
+//! The block structure baton reads from a Markdown tree: front matter, the headings that
+//! structure the document, and the code blocks whose text is not prose.
+//!
+//! Only headings that sit directly in the document's flow count; a heading inside a block
+//! quote, a list or a code block is content (DESIGN §1). ATX and setext headings count alike.
+
+use std::ops::Range;
+
+use ropey::Rope;
+use tree_sitter::{Node, Tree};
+
+/// A structural heading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    /// The whole heading, markers and setext underline included, without the line break.
+    pub range: Range<usize>,
+    /// The heading's text, trimmed, without `#` markers or a closing sequence.
+    pub content: Range<usize>,
+}
+
+/// YAML front matter between `---` lines at the very start of the document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrontMatterBlock {
+    /// From the opening `---` to the end of the closing line.
+    pub range: Range<usize>,
+    /// The YAML between the delimiters.
+    pub body: Range<usize>,
+}
+
+/// What baton needs of a document's block structure.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outline {
+    pub front_matter: Option<FrontMatterBlock>,
+    pub headings: Vec<Heading>,
+    /// Code blocks and raw HTML blocks: no links or mentions are read from them.
+    pub verbatim: Vec<Range<usize>>,
+    /// The document's length in bytes.
+    pub len: usize,
+}
+
+impl Outline {
+    pub fn build(rope: &Rope, tree: Option<&Tree>) -> Outline {
+        let mut outline = Outline {
+            len: rope.len_bytes(),
+            ..Outline::default()
+        };
+        if let Some(tree) = tree {
+            visit(rope, tree.root_node(), true, &mut outline);
+        }
+        outline
+    }
+
+    /// Whether a byte offset lies inside a code or HTML block.
+    pub fn is_verbatim(&self, offset: usize) -> bool {
+        let index = self.verbatim.partition_point(|range| range.end <= offset);
+        self.verbatim
+            .get(index)
+            .is_some_and(|range| range.start <= offset)
+    }
+}
+
+fn visit(rope: &Rope, node: Node<'_>, in_flow: bool, outline: &mut Outline) {
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        match child.kind() {
+            "minus_metadata" if child.start_byte() == 0 => {
+                outline.front_matter = Some(front_matter(rope, child.byte_range()));
+            }
+            "atx_heading" if in_flow => outline.headings.push(atx_heading(rope, child)),
+            "setext_heading" if in_flow => {
+                if let Some(heading) = setext_heading(rope, child) {
+                    outline.headings.push(heading);
+                }
+            }
+            "fenced_code_block" | "indented_code_block" | "html_block" => {
+                outline.verbatim.push(child.byte_range());
+            }
+            "section" => visit(rope, child, in_flow, outline),
+            "block_quote" | "list" | "list_item" => visit(rope, child, false, outline),
+            _ => {}
+        }
+    }
+}
+
+fn atx_heading(rope: &Rope, node: Node<'_>) -> Heading {
+    let marker = node
+        .child(0)
+        .map_or("atx_h1_marker", |marker| marker.kind());
+    let level = marker
+        .as_bytes()
+        .get(5)
+        .map_or(1, |digit| digit.saturating_sub(b'0'))
+        .clamp(1, 6);
+    let range = trim_line_break(rope, node.byte_range());
+    let content = match node.child_by_field_name("heading_content") {
+        Some(content) => trim_closing_sequence(rope, content.byte_range()),
+        None => range.end..range.end,
+    };
+    Heading {
+        level,
+        range,
+        content,
+    }
+}
+
+fn setext_heading(rope: &Rope, node: Node<'_>) -> Option<Heading> {
+    let underline = node.child(node.child_count().checked_sub(1)?)?;
+    let level = if underline.kind() == "setext_h1_underline" {
+        1
+    } else {
+        2
+    };
+    let content = node.child_by_field_name("heading_content")?.byte_range();
+    Some(Heading {
+        level,
+        range: trim_line_break(rope, node.byte_range()),
+        content: trim(rope, content),
+    })
+}
+
+fn front_matter(rope: &Rope, range: Range<usize>) -> FrontMatterBlock {
+    let range = trim_line_break(rope, range);
+    let first_line_end = rope.line_to_byte(1).min(range.end);
+    let last_line = rope.byte_to_line(range.end);
+    let body_end = rope.line_to_byte(last_line).max(first_line_end);
+    FrontMatterBlock {
+        range,
+        body: first_line_end..body_end,
+    }
+}
+
+fn byte(rope: &Rope, offset: usize) -> u8 {
+    rope.byte(offset)
+}
+
+fn trim_line_break(rope: &Rope, range: Range<usize>) -> Range<usize> {
+    let mut end = range.end;
+    while end > range.start && matches!(byte(rope, end - 1), b'\n' | b'\r') {
+        end -= 1;
+    }
+    range.start..end
+}
+
+fn trim(rope: &Rope, range: Range<usize>) -> Range<usize> {
+    let (mut start, mut end) = (range.start, range.end);
+    while start < end && byte(rope, start).is_ascii_whitespace() {
+        start += 1;
+    }
+    while end > start && byte(rope, end - 1).is_ascii_whitespace() {
+        end -= 1;
+    }
+    start..end
+}
+
+/// Drops an ATX closing sequence (`## Title ##`): trailing `#`s preceded by a space.
+fn trim_closing_sequence(rope: &Rope, range: Range<usize>) -> Range<usize> {
+    let trimmed = trim(rope, range);
+    let mut end = trimmed.end;
+    while end > trimmed.start && byte(rope, end - 1) == b'#' {
+        end -= 1;
+    }
+    if end == trimmed.start {
+        return trimmed.start..trimmed.start;
+    }
+    if end < trimmed.end && byte(rope, end - 1).is_ascii_whitespace() {
+        return trim(rope, trimmed.start..end);
+    }
+    trimmed
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::document::Document;
+
+    fn headings(text: &str) -> Vec<(u8, String)> {
+        let document = Document::new(text);
+        document
+            .outline()
+            .headings
+            .iter()
+            .map(|heading| {
+                (
+                    heading.level,
+                    document.slice(heading.content.clone()).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_headings_in_the_flow_count() {
+        let text = "# Brief @a\n\n## Objective ##\nx\n\n> ## quoted\n\n- ## listed\n\n```\n## code\n```\n\nSetext\n------\n";
+        let expected = vec![
+            (1, "Brief @a".into()),
+            (2, "Objective".into()),
+            (2, "Setext".into()),
+        ];
+        assert_eq!(headings(text), expected);
+    }
+
+    #[test]
+    fn front_matter_body_is_between_the_fences() {
+        let document = Document::new("---\nkind: brief\n---\n# T\n");
+        let block = document.outline().front_matter.clone().unwrap();
+        assert_eq!(document.slice(block.body), "kind: brief\n");
+        assert_eq!(document.slice(block.range), "---\nkind: brief\n---");
+    }
+}

@@ -1,0 +1,8 @@
+//! baton: a language server for delegation and handoff briefs.
+//!
+//! The core (`document`, `brief`, `config`) is synchronous and knows nothing of LSP; `lsp` is
+//! the thin shell that speaks the protocol, and `cli` renders the same results for a terminal.
+
+pub mod brief;
+pub mod config;
+pub mod document;
