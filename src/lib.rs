@@ -2,7 +2,11 @@
 //!
 //! The core (`document`, `brief`, `config`) is synchronous and knows nothing of LSP; `lsp` is
 //! the thin shell that speaks the protocol, and `cli` renders the same results for a terminal.
+//! `workspace` joins the two: which configuration applies, what linked documents hold.
 
 pub mod brief;
+pub mod cli;
 pub mod config;
 pub mod document;
+pub mod lsp;
+pub mod workspace;

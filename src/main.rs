@@ -1,1 +1,70 @@
-fn main() {}
+//! The `baton` command line: the language server and the terminal commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "baton", version, about = "Lint delegation and handoff briefs; send them to agents.")]
+struct Cli {
+    /// Serve LSP over stdio (same as `baton lsp`), as editors expect.
+    #[arg(long)]
+    stdio: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Language Server Protocol over stdio.
+    Lsp,
+    /// Lint briefs and handoffs; exit 1 when any error is found.
+    Check {
+        /// Files and folders to check (default: the current folder).
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Write a commented baton.toml, an example brief and handoff, and .baton/.gitignore.
+    Init {
+        /// The folder to initialise (default: the current folder).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help and version to stdout and usage errors to stderr.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match (cli.stdio, cli.command) {
+        (_, Some(Command::Lsp)) | (true, None) => baton::lsp::serve(),
+        (false, None) => {
+            let _ = <Cli as clap::CommandFactory>::command().print_help();
+            ExitCode::from(2)
+        }
+        (_, Some(Command::Check { paths, format })) => {
+            let format = match format {
+                Format::Human => baton::cli::check::Format::Human,
+                Format::Json => baton::cli::check::Format::Json,
+                Format::Sarif => baton::cli::check::Format::Sarif,
+            };
+            baton::cli::check::run(&paths, format)
+        }
+        (_, Some(Command::Init { dir })) => baton::cli::init::run(&dir),
+    }
+}

@@ -52,11 +52,12 @@ pub enum Code {
     BrokenLink,
     Cycle,
     InvalidConfig,
+    NotUtf8,
     TooLarge,
 }
 
 impl Code {
-    pub const ALL: [Code; 11] = [
+    pub const ALL: [Code; 12] = [
         Code::MissingField,
         Code::EmptyField,
         Code::DuplicateField,
@@ -67,6 +68,7 @@ impl Code {
         Code::BrokenLink,
         Code::Cycle,
         Code::InvalidConfig,
+        Code::NotUtf8,
         Code::TooLarge,
     ];
 
@@ -82,6 +84,7 @@ impl Code {
             Code::BrokenLink => "broken-link",
             Code::Cycle => "cycle",
             Code::InvalidConfig => "invalid-config",
+            Code::NotUtf8 => "not-utf8",
             Code::TooLarge => "too-large",
         }
     }
