@@ -4,6 +4,7 @@
 //! the thin shell that speaks the protocol, and `cli` renders the same results for a terminal.
 //! `workspace` joins the two: which configuration applies, what linked documents hold.
 
+pub mod agent;
 pub mod brief;
 pub mod cli;
 pub mod config;

@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "baton", version, about = "Lint delegation and handoff briefs; send them to agents.")]
+#[command(
+    name = "baton",
+    version,
+    about = "Lint delegation and handoff briefs; send them to agents."
+)]
 struct Cli {
     /// Serve LSP over stdio (same as `baton lsp`), as editors expect.
     #[arg(long)]

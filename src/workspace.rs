@@ -22,7 +22,10 @@ pub struct Settings {
 impl Settings {
     pub fn new(config: Config) -> Self {
         let kinds = Kinds::from_config(&config.file.kinds);
-        Settings { config: Arc::new(config), kinds: Arc::new(kinds) }
+        Settings {
+            config: Arc::new(config),
+            kinds: Arc::new(kinds),
+        }
     }
 
     /// The configuration for a document or folder: the nearest `baton.toml` above it, over
@@ -45,7 +48,11 @@ impl<'a> LinkedDocuments<'a> {
     /// `document` is the linted document's path; `open` looks up editor buffers by path.
     pub fn new(document: &Path, open: &'a dyn Fn(&Path) -> Option<Document>) -> Self {
         let dir = document.parent().map(Path::to_path_buf).unwrap_or_default();
-        LinkedDocuments { dir, open, cache: RefCell::default() }
+        LinkedDocuments {
+            dir,
+            open,
+            cache: RefCell::default(),
+        }
     }
 
     fn read(&self, path: &Path) -> Option<Vec<String>> {
@@ -60,7 +67,12 @@ impl<'a> LinkedDocuments<'a> {
                 Document::new(&String::from_utf8_lossy(&bytes))
             }
         };
-        Some(model::briefs(&document).into_iter().map(|brief| brief.title).collect())
+        Some(
+            model::briefs(&document)
+                .into_iter()
+                .map(|brief| brief.title)
+                .collect(),
+        )
     }
 }
 
@@ -71,7 +83,7 @@ pub fn no_open_documents(_: &Path) -> Option<Document> {
 
 impl OtherDocuments for LinkedDocuments<'_> {
     fn titles(&self, file: &str) -> Option<Vec<String>> {
-        let path = normalize(&self.dir.join(percent_decode(file)));
+        let path = resolve_link(&self.dir, file);
         if let Some(cached) = self.cache.borrow().get(&path) {
             return cached.clone();
         }
@@ -79,6 +91,11 @@ impl OtherDocuments for LinkedDocuments<'_> {
         self.cache.borrow_mut().insert(path, titles.clone());
         titles
     }
+}
+
+/// The path a link's `file` names, relative to the folder `dir` of the linking document.
+pub fn resolve_link(dir: &Path, file: &str) -> PathBuf {
+    normalize(&dir.join(percent_decode(file)))
 }
 
 /// Resolves `.` and `..` without touching the disk, so a link to a missing file still has a
@@ -103,7 +120,10 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
             (b'%', Some(value)) => {
                 out.push(value);
@@ -124,9 +144,14 @@ mod tests {
 
     #[test]
     fn resolves_relative_links_and_prefers_open_buffers() {
-        let open = |path: &Path| (path == Path::new("/ws/plans/b.brief.md")).then(|| Document::new("# Plan @x\n"));
+        let open = |path: &Path| {
+            (path == Path::new("/ws/plans/b.brief.md")).then(|| Document::new("# Plan @x\n"))
+        };
         let linked = LinkedDocuments::new(Path::new("/ws/notes/a.brief.md"), &open);
-        assert_eq!(linked.titles("../plans/./b.brief.md"), Some(vec!["Plan".to_owned()]));
+        assert_eq!(
+            linked.titles("../plans/./b.brief.md"),
+            Some(vec!["Plan".to_owned()])
+        );
         assert_eq!(linked.titles("../plans/missing%20file.brief.md"), None);
     }
 }

@@ -122,6 +122,10 @@ pub enum FixHint {
     InsertFields { fields: Vec<String> },
     /// Replace the diagnostic's range with one of these names, closest first.
     Replace { candidates: Vec<String> },
+    /// Point the link at the closest brief title. Candidates are computed when the fix is
+    /// asked for ([`crate::brief::fix::link_replacements`]): ranking every title of a large
+    /// document for every broken link on every keystroke would cost more than the lint.
+    ClosestLink,
 }
 
 /// One finding, placed on a byte range of the document it was found in.

@@ -4,7 +4,9 @@
 use std::ops::Range;
 
 use super::kind::Kind;
+use super::link::{slug, Link, Target};
 use super::model::Brief;
+use super::suggest;
 use crate::document::Document;
 
 /// Replace a byte range of the document with new text.
@@ -97,6 +99,45 @@ fn fit_between_lines(document: &Document, at: usize, text: &str) -> String {
     text
 }
 
+/// Replacements for a broken local link, closest title first, written in the link's own form.
+pub fn link_replacements(document: &Document, briefs: &[Brief], link: &Link) -> Vec<String> {
+    if link.target.file().is_some() {
+        return Vec::new();
+    }
+    let titles = briefs
+        .iter()
+        .map(|brief| brief.title.as_str())
+        .filter(|title| !title.is_empty());
+    match &link.target {
+        Target::Title { title, .. } => {
+            let written = document.slice(link.range.clone());
+            let alias = written
+                .trim_end_matches("]]")
+                .split_once('|')
+                .map(|(_, alias)| alias.to_owned());
+            let closest = suggest::closest(title, titles);
+            closest
+                .into_iter()
+                .map(|title| match &alias {
+                    Some(alias) => format!("[[{title}|{alias}]]"),
+                    None => format!("[[{title}]]"),
+                })
+                .collect()
+        }
+        Target::Slug { slug: wanted, .. } => {
+            let slugs: Vec<String> = titles.map(slug).collect();
+            let closest = suggest::closest(wanted, slugs.iter().map(String::as_str));
+            let written = document.slice(link.range.clone());
+            let label = written.split("](").next().unwrap_or("[").to_owned();
+            closest
+                .into_iter()
+                .map(|slug| format!("{label}](#{slug})"))
+                .collect()
+        }
+        Target::File { .. } => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +178,30 @@ mod tests {
         let fixed = apply(text, &["Context"]);
         assert!(fixed.contains("a\n\n## Context\n\n<!--"), "{fixed}");
         assert!(fixed.contains("-->\n\n## Output @writer"), "{fixed}");
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+    use crate::brief::model::briefs;
+
+    #[test]
+    fn broken_links_are_pointed_at_the_closest_title_in_their_own_form() {
+        let text = "# Market scan @r\n# Use @r\n[[Market scn|the scan]] and [see](#market-scn)\n";
+        let document = Document::new(text);
+        let briefs = briefs(&document);
+        let replacements: Vec<Vec<String>> = briefs[1]
+            .links
+            .iter()
+            .map(|link| link_replacements(&document, &briefs, link))
+            .collect();
+        assert_eq!(
+            replacements,
+            vec![
+                vec!["[[Market scan|the scan]]".to_owned()],
+                vec!["[see](#market-scan)".to_owned()]
+            ]
+        );
     }
 }

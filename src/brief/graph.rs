@@ -1,6 +1,8 @@
 //! Where links lead: to a brief of this document, to another document, or nowhere. The
 //! links between the briefs of one document form the pipeline's graph (DESIGN §5).
 
+use std::collections::HashMap;
+
 use super::link::{Link, Target};
 use super::model::Brief;
 
@@ -14,13 +16,59 @@ pub fn local_target(target: &Target, briefs: &[Brief]) -> Option<usize> {
         .position(|brief| !brief.title.is_empty() && target.matches_title(&brief.title))
 }
 
+/// The briefs of one document by folded title and by anchor, so resolving every link of a
+/// large document costs one lookup each instead of a scan of all titles.
+pub struct TitleIndex {
+    by_title: HashMap<String, usize>,
+    by_slug: HashMap<String, usize>,
+}
+
+impl TitleIndex {
+    pub fn new(briefs: &[Brief]) -> Self {
+        let mut index = TitleIndex {
+            by_title: HashMap::new(),
+            by_slug: HashMap::new(),
+        };
+        for (position, brief) in briefs
+            .iter()
+            .enumerate()
+            .filter(|(_, brief)| !brief.title.is_empty())
+        {
+            index.by_title.entry(fold(&brief.title)).or_insert(position);
+            let slug = super::link::slug(&brief.title);
+            index
+                .by_slug
+                .entry(slug.trim_matches('-').to_owned())
+                .or_insert(position);
+        }
+        index
+    }
+
+    /// The brief of this document a link points at (same answer as [`local_target`]).
+    pub fn resolve(&self, target: &Target) -> Option<usize> {
+        match target {
+            Target::Title { file: None, title } => self.by_title.get(&fold(title)).copied(),
+            Target::Slug { file: None, slug } => self.by_slug.get(slug.trim_matches('-')).copied(),
+            _ => None,
+        }
+    }
+}
+
+fn fold(title: &str) -> String {
+    title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 /// Edges `(from brief, link index, to brief)` between briefs of one document.
-pub fn local_edges(briefs: &[Brief]) -> Vec<(usize, usize, usize)> {
+pub fn local_edges(briefs: &[Brief], index: &TitleIndex) -> Vec<(usize, usize, usize)> {
     let mut edges = Vec::new();
     for (from, brief) in briefs.iter().enumerate() {
-        for (index, link) in brief.links.iter().enumerate() {
-            if let Some(to) = local_target(&link.target, briefs) {
-                edges.push((from, index, to));
+        for (position, link) in brief.links.iter().enumerate() {
+            if let Some(to) = index.resolve(&link.target) {
+                edges.push((from, position, to));
             }
         }
     }

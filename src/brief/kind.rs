@@ -13,6 +13,29 @@ pub struct FieldSpec {
     pub aliases: Vec<String>,
     /// One line telling the writer what belongs in the field.
     pub prompt: String,
+    /// The name and aliases, normalized once so matching a heading allocates only once.
+    keys: Vec<String>,
+}
+
+impl FieldSpec {
+    pub fn new(name: &str, required: bool, aliases: Vec<String>, prompt: &str) -> Self {
+        let keys = std::iter::once(name)
+            .chain(aliases.iter().map(String::as_str))
+            .map(normalize)
+            .collect();
+        FieldSpec {
+            name: name.to_owned(),
+            required,
+            aliases,
+            prompt: prompt.to_owned(),
+            keys,
+        }
+    }
+
+    /// Whether a heading, already [`normalize`]d, names this field.
+    pub fn answers_to(&self, normalized: &str) -> bool {
+        self.keys.iter().any(|key| key == normalized)
+    }
 }
 
 /// A kind of document: its fields in canonical order, required ones first.
@@ -26,11 +49,15 @@ impl Kind {
     /// The field a heading names, matching names and aliases case-insensitively and ignoring
     /// trailing colons and repeated spaces.
     pub fn field(&self, heading: &str) -> Option<&FieldSpec> {
+        self.field_index(heading).map(|index| &self.fields[index])
+    }
+
+    /// The index in [`Kind::fields`] of the field a heading names.
+    pub fn field_index(&self, heading: &str) -> Option<usize> {
         let wanted = normalize(heading);
-        self.fields.iter().find(|field| {
-            normalize(&field.name) == wanted
-                || field.aliases.iter().any(|alias| normalize(alias) == wanted)
-        })
+        self.fields
+            .iter()
+            .position(|field| field.answers_to(&wanted))
     }
 
     pub fn required(&self) -> impl Iterator<Item = &FieldSpec> {
@@ -141,11 +168,9 @@ const HANDOFF: &[(&str, bool, &[&str], &str)] = &[
 fn builtin(name: &str, fields: &[(&str, bool, &[&str], &str)]) -> Kind {
     let fields = fields
         .iter()
-        .map(|(name, required, aliases, prompt)| FieldSpec {
-            name: (*name).to_owned(),
-            required: *required,
-            aliases: aliases.iter().map(|alias| (*alias).to_owned()).collect(),
-            prompt: (*prompt).to_owned(),
+        .map(|(name, required, aliases, prompt)| {
+            let aliases = aliases.iter().map(|alias| (*alias).to_owned()).collect();
+            FieldSpec::new(name, *required, aliases, prompt)
         })
         .collect();
     Kind {
@@ -231,12 +256,7 @@ fn configured_kind(name: &str, spec: &KindSpec, base: Option<&Kind>) -> Kind {
             || format!("What belongs under {field}."),
             |f| f.prompt.clone(),
         );
-        FieldSpec {
-            name: field.clone(),
-            required,
-            aliases,
-            prompt,
-        }
+        FieldSpec::new(field, required, aliases, &prompt)
     };
     let fields = required
         .iter()

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use super::diagnostic::{Code, Diagnostic};
 use super::front_matter::{self, FrontMatter};
-use super::kind::{Kind, Kinds};
+use super::graph::TitleIndex;
+use super::kind::{FieldSpec, Kind, Kinds};
 use super::model::{self, Brief};
 use super::rules;
 use crate::config::Config;
@@ -70,6 +71,18 @@ pub struct RuleContext<'a> {
     pub kinds: &'a Kinds,
     pub config: &'a Config,
     pub others: &'a dyn OtherDocuments,
+    /// Briefs by title, for resolving links.
+    pub titles: TitleIndex,
+    /// For each brief, for each field: its index in the kind's fields, if the kind knows it.
+    pub specs: Vec<Vec<Option<usize>>>,
+}
+
+impl RuleContext<'_> {
+    /// The canonical field a brief's field is, if the kind knows it.
+    pub fn spec(&self, brief: usize, field: usize) -> Option<&FieldSpec> {
+        let index = self.specs.get(brief)?.get(field).copied().flatten()?;
+        self.kind.map(|kind| &kind.fields[index])
+    }
 }
 
 /// Lints a document. Markdown that is not a baton document gets an empty analysis.
@@ -82,11 +95,24 @@ pub fn lint(document: &Document, context: &Context<'_>) -> Analysis {
         return Analysis::default();
     };
     let briefs = model::briefs(document);
+    let kind_spec = context.kinds.get(&kind);
+    let specs = briefs
+        .iter()
+        .map(|brief| {
+            brief
+                .fields
+                .iter()
+                .map(|field| kind_spec.and_then(|k| k.field_index(&field.name)))
+                .collect()
+        })
+        .collect();
     let rule_context = RuleContext {
         document,
         front_matter: &front_matter,
+        titles: TitleIndex::new(&briefs),
+        specs,
         briefs: &briefs,
-        kind: context.kinds.get(&kind),
+        kind: kind_spec,
         kinds: context.kinds,
         config: context.config,
         others: context.others,

@@ -1,4 +1,14 @@
 //! The terminal commands. The only code allowed to print to stdout besides the LSP transport.
+//!
+//! `check` runs the same core as the server (`brief::lint` with `workspace::Settings`) over
+//! files on disk and renders the findings for a terminal (`render`) or a code-scanning tool
+//! (`sarif`); `init` writes a starter workspace.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
+mod finding;
 pub mod init;
+mod render;
+mod sarif;
+mod walk;

@@ -1,19 +1,20 @@
-//! A document as the editor holds it: its text (a rope), its Markdown tree, kept in step by
+//! A document as the editor holds it: its text (a rope), its Markdown trees, kept in step by
 //! incremental edits, and the outline baton reads from them.
 
 pub mod outline;
 pub mod parse;
 pub mod position;
+mod segments;
 pub mod store;
 
 use std::borrow::Cow;
 use std::ops::Range;
 
 use ropey::Rope;
-use tree_sitter::Tree;
 
 pub use outline::{FrontMatterBlock, Heading, Outline};
 pub use position::{Encoding, Position};
+use segments::Segment;
 
 /// Documents larger than this are not parsed or linted: the cost would be felt on every
 /// keystroke, and no brief is that long.
@@ -26,36 +27,40 @@ pub struct Change<'a> {
     pub text: &'a str,
 }
 
-/// The text of a document and its parse tree. Cloning is cheap (both share structure).
+/// The text of a document and its parse trees. Cloning is cheap (ropes and trees share
+/// structure).
 #[derive(Clone)]
 pub struct Document {
     rope: Rope,
-    tree: Option<Tree>,
+    /// Parsed segments covering the text; empty when the document is too large to lint.
+    segments: Vec<Segment>,
     outline: Outline,
 }
 
 impl Document {
     pub fn new(text: &str) -> Self {
-        let rope = Rope::from_str(text);
-        let tree = (rope.len_bytes() <= MAX_LINTED_BYTES).then(|| parse::parse(&rope, None));
-        let outline = Outline::build(&rope, tree.as_ref());
-        Document {
-            rope,
-            tree,
-            outline,
-        }
+        let mut document = Document {
+            rope: Rope::from_str(text),
+            segments: Vec::new(),
+            outline: Outline::default(),
+        };
+        document.rebuild();
+        document
     }
 
     pub fn rope(&self) -> &Rope {
         &self.rope
     }
 
-    pub fn tree(&self) -> Option<&Tree> {
-        self.tree.as_ref()
-    }
-
     pub fn outline(&self) -> &Outline {
         &self.outline
+    }
+
+    /// The syntax trees, each with the byte offset where its text starts.
+    pub fn trees(&self) -> impl Iterator<Item = (usize, &tree_sitter::Tree)> {
+        self.segments
+            .iter()
+            .map(|segment| (segment.start, &segment.tree))
     }
 
     pub fn len(&self) -> usize {
@@ -68,14 +73,34 @@ impl Document {
 
     /// Whether the document is too large to lint (see [`MAX_LINTED_BYTES`]).
     pub fn is_too_large(&self) -> bool {
-        self.tree.is_none()
+        self.rope.len_bytes() > MAX_LINTED_BYTES
     }
 
     /// The text of a byte range, borrowed when it lies in one chunk of the rope.
     pub fn slice(&self, range: Range<usize>) -> Cow<'_, str> {
+        let end = self.floor_char_boundary(range.end.min(self.rope.len_bytes()));
+        let start = self.floor_char_boundary(range.start.min(end));
+        self.rope.byte_slice(start..end).into()
+    }
+
+    /// The trimmed extent of a byte range: from its first to past its last non-blank byte.
+    /// Reads only the blank bytes at either end, however long the range.
+    pub fn trimmed(&self, range: Range<usize>) -> Range<usize> {
         let end = range.end.min(self.rope.len_bytes());
         let start = range.start.min(end);
-        self.rope.byte_slice(start..end).into()
+        let leading = self
+            .rope
+            .bytes_at(start)
+            .take(end - start)
+            .take_while(u8::is_ascii_whitespace)
+            .count();
+        let mut backwards = self.rope.bytes_at(end).reversed();
+        let trailing = backwards
+            .by_ref()
+            .take(end - start - leading)
+            .take_while(u8::is_ascii_whitespace)
+            .count();
+        start + leading..end - trailing
     }
 
     /// The whole text. Allocates; the hot path uses [`Document::slice`].
@@ -91,26 +116,31 @@ impl Document {
         position::offset_of(&self.rope, position, encoding)
     }
 
-    /// Applies the editor's changes in order, reparsing incrementally once at the end.
+    /// Applies the editor's changes in order, each reparsing only the segment it touched.
     pub fn apply_changes(&mut self, changes: &[Change<'_>], encoding: Encoding) {
         for change in changes {
             match change.range {
                 None => {
                     self.rope = Rope::from_str(change.text);
-                    self.tree = None;
+                    self.segments.clear();
                 }
                 Some((start, end)) => {
                     let start = self.offset_of(start, encoding);
                     let end = self.offset_of(end, encoding).max(start);
-                    self.replace(start..end, change.text);
+                    self.edit(start..end, change.text);
                 }
             }
         }
-        self.reparse();
+        self.finish();
     }
 
-    /// Replaces a byte range with new text, editing the old tree so the next parse reuses it.
+    /// Replaces a byte range with new text.
     pub fn replace(&mut self, range: Range<usize>, text: &str) {
+        self.edit(range, text);
+        self.finish();
+    }
+
+    fn edit(&mut self, range: Range<usize>, text: &str) {
         let before = self.rope.clone();
         let (start_char, end_char) = (
             self.rope.byte_to_char(range.start),
@@ -118,24 +148,82 @@ impl Document {
         );
         self.rope.remove(start_char..end_char);
         self.rope.insert(start_char, text);
-        if let Some(tree) = self.tree.as_mut() {
-            tree.edit(&parse::input_edit(
-                &before,
-                &self.rope,
-                range.start,
-                range.end,
-                text.len(),
-            ));
+        if self.segments.is_empty() || self.is_too_large() {
+            self.segments.clear();
+            return;
         }
+        let index = self.join_segments_touching(&before, range.clone());
+        let segment = &mut self.segments[index];
+        let edit = parse::input_edit(
+            &before,
+            &self.rope,
+            segment.start,
+            range.start,
+            range.end,
+            text.len(),
+        );
+        segment.tree.edit(&edit);
+        segment.len = segment.len + text.len() - range.len();
+        segment.reparse(&self.rope);
+        for later in &mut self.segments[index + 1..] {
+            later.start = later.start + text.len() - range.len();
+        }
+        segments::normalize(&self.rope, &mut self.segments, index..index + 1);
     }
 
-    fn reparse(&mut self) {
-        self.tree = if self.rope.len_bytes() > MAX_LINTED_BYTES {
-            None
-        } else {
-            Some(parse::parse(&self.rope, self.tree.as_ref()))
+    /// The index of the one segment that holds `range` of the old text, joining segments
+    /// when the range spans several. An insertion at a boundary belongs to the later segment:
+    /// it lands in front of that segment's H1.
+    fn join_segments_touching(&mut self, before: &Rope, range: Range<usize>) -> usize {
+        let containing = |offset: usize| {
+            self.segments
+                .partition_point(|segment| segment.end() <= offset)
         };
-        self.outline = Outline::build(&self.rope, self.tree.as_ref());
+        let first = containing(range.start).min(self.segments.len() - 1);
+        let last = if range.is_empty() {
+            first
+        } else {
+            containing(range.end - 1).min(self.segments.len() - 1)
+        };
+        if first != last {
+            let span = self.segments[first].start..self.segments[last].end();
+            self.segments
+                .splice(first..=last, [Segment::parse(before, span)]);
+        }
+        first
+    }
+
+    /// Rebuilds what derives from the segments, reparsing from scratch if there are none.
+    fn finish(&mut self) {
+        if self.segments.is_empty() {
+            self.rebuild();
+            return;
+        }
+        self.collect_outline();
+    }
+
+    fn rebuild(&mut self) {
+        self.segments = if self.is_too_large() {
+            Vec::new()
+        } else {
+            segments::build(&self.rope, 0..self.rope.len_bytes())
+        };
+        self.collect_outline();
+    }
+
+    fn collect_outline(&mut self) {
+        let mut outline = Outline {
+            len: self.rope.len_bytes(),
+            ..Outline::default()
+        };
+        for segment in &self.segments {
+            outline.extend(&segment.outline, segment.start);
+        }
+        self.outline = outline;
+    }
+
+    fn floor_char_boundary(&self, offset: usize) -> usize {
+        self.rope.char_to_byte(self.rope.byte_to_char(offset))
     }
 }
 

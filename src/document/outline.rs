@@ -17,6 +17,8 @@ pub struct Heading {
     pub range: Range<usize>,
     /// The heading's text, trimmed, without `#` markers or a closing sequence.
     pub content: Range<usize>,
+    /// Underlined (`===`, `---`) rather than `#`-marked.
+    pub setext: bool,
 }
 
 /// YAML front matter between `---` lines at the very start of the document.
@@ -40,15 +42,34 @@ pub struct Outline {
 }
 
 impl Outline {
-    pub fn build(rope: &Rope, tree: Option<&Tree>) -> Outline {
+    /// The outline of a tree parsed from the text of `rope` starting at byte `base`; the
+    /// ranges are offsets into the rope.
+    pub fn build(rope: &Rope, tree: &Tree, base: usize) -> Outline {
         let mut outline = Outline {
             len: rope.len_bytes(),
             ..Outline::default()
         };
-        if let Some(tree) = tree {
-            visit(rope, tree.root_node(), true, &mut outline);
-        }
+        visit(&Reader { rope, base }, tree.root_node(), true, &mut outline);
         outline
+    }
+
+    /// Appends another outline's entries (of a later part of the document).
+    pub fn extend(&mut self, other: &Outline, shift: usize) {
+        let moved = |range: &Range<usize>| range.start + shift..range.end + shift;
+        self.headings
+            .extend(other.headings.iter().map(|heading| Heading {
+                level: heading.level,
+                range: moved(&heading.range),
+                content: moved(&heading.content),
+                setext: heading.setext,
+            }));
+        self.verbatim.extend(other.verbatim.iter().map(moved));
+        if self.front_matter.is_none() {
+            self.front_matter = other.front_matter.as_ref().map(|block| FrontMatterBlock {
+                range: moved(&block.range),
+                body: moved(&block.body),
+            });
+        }
     }
 
     /// Whether a byte offset lies inside a code or HTML block.
@@ -60,30 +81,46 @@ impl Outline {
     }
 }
 
-fn visit(rope: &Rope, node: Node<'_>, in_flow: bool, outline: &mut Outline) {
+/// Reads the rope at tree offsets: a tree may cover only part of the rope, from `base`.
+struct Reader<'a> {
+    rope: &'a Rope,
+    base: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&self, offset: usize) -> u8 {
+        self.rope.byte(self.base + offset)
+    }
+
+    fn range(&self, node: Node<'_>) -> Range<usize> {
+        node.start_byte()..node.end_byte()
+    }
+}
+
+fn visit(reader: &Reader<'_>, node: Node<'_>, in_flow: bool, outline: &mut Outline) {
     let mut cursor = node.walk();
     for child in node.children(&mut cursor) {
         match child.kind() {
-            "minus_metadata" if child.start_byte() == 0 => {
-                outline.front_matter = Some(front_matter(rope, child.byte_range()));
+            "minus_metadata" if child.start_byte() == 0 && reader.base == 0 => {
+                outline.front_matter = Some(front_matter(reader, reader.range(child)));
             }
-            "atx_heading" if in_flow => outline.headings.push(atx_heading(rope, child)),
+            "atx_heading" if in_flow => outline.headings.push(atx_heading(reader, child)),
             "setext_heading" if in_flow => {
-                if let Some(heading) = setext_heading(rope, child) {
+                if let Some(heading) = setext_heading(reader, child) {
                     outline.headings.push(heading);
                 }
             }
             "fenced_code_block" | "indented_code_block" | "html_block" => {
-                outline.verbatim.push(child.byte_range());
+                outline.verbatim.push(reader.range(child));
             }
-            "section" => visit(rope, child, in_flow, outline),
-            "block_quote" | "list" | "list_item" => visit(rope, child, false, outline),
+            "section" => visit(reader, child, in_flow, outline),
+            "block_quote" | "list" | "list_item" => visit(reader, child, false, outline),
             _ => {}
         }
     }
 }
 
-fn atx_heading(rope: &Rope, node: Node<'_>) -> Heading {
+fn atx_heading(reader: &Reader<'_>, node: Node<'_>) -> Heading {
     let marker = node
         .child(0)
         .map_or("atx_h1_marker", |marker| marker.kind());
@@ -92,35 +129,41 @@ fn atx_heading(rope: &Rope, node: Node<'_>) -> Heading {
         .get(5)
         .map_or(1, |digit| digit.saturating_sub(b'0'))
         .clamp(1, 6);
-    let range = trim_line_break(rope, node.byte_range());
+    // Whether a heading's indentation belongs to its node varies with what precedes it;
+    // the heading starts at its first `#`.
+    let range = trim(reader, trim_line_break(reader, reader.range(node)));
     let content = match node.child_by_field_name("heading_content") {
-        Some(content) => trim_closing_sequence(rope, content.byte_range()),
+        Some(content) => trim_closing_sequence(reader, reader.range(content)),
         None => range.end..range.end,
     };
     Heading {
         level,
         range,
         content,
+        setext: false,
     }
 }
 
-fn setext_heading(rope: &Rope, node: Node<'_>) -> Option<Heading> {
+fn setext_heading(reader: &Reader<'_>, node: Node<'_>) -> Option<Heading> {
     let underline = node.child(node.child_count().checked_sub(1)?)?;
     let level = if underline.kind() == "setext_h1_underline" {
         1
     } else {
         2
     };
-    let content = node.child_by_field_name("heading_content")?.byte_range();
+    let content = reader.range(node.child_by_field_name("heading_content")?);
+    let range = trim(reader, trim_line_break(reader, reader.range(node)));
     Some(Heading {
         level,
-        range: trim_line_break(rope, node.byte_range()),
-        content: trim(rope, content),
+        range,
+        content: trim(reader, content),
+        setext: true,
     })
 }
 
-fn front_matter(rope: &Rope, range: Range<usize>) -> FrontMatterBlock {
-    let range = trim_line_break(rope, range);
+fn front_matter(reader: &Reader<'_>, range: Range<usize>) -> FrontMatterBlock {
+    let range = trim_line_break(reader, range);
+    let rope = reader.rope;
     let first_line_end = rope.line_to_byte(1).min(range.end);
     let last_line = rope.byte_to_line(range.end);
     let body_end = rope.line_to_byte(last_line).max(first_line_end);
@@ -130,41 +173,37 @@ fn front_matter(rope: &Rope, range: Range<usize>) -> FrontMatterBlock {
     }
 }
 
-fn byte(rope: &Rope, offset: usize) -> u8 {
-    rope.byte(offset)
-}
-
-fn trim_line_break(rope: &Rope, range: Range<usize>) -> Range<usize> {
+fn trim_line_break(reader: &Reader<'_>, range: Range<usize>) -> Range<usize> {
     let mut end = range.end;
-    while end > range.start && matches!(byte(rope, end - 1), b'\n' | b'\r') {
+    while end > range.start && matches!(reader.byte(end - 1), b'\n' | b'\r') {
         end -= 1;
     }
     range.start..end
 }
 
-fn trim(rope: &Rope, range: Range<usize>) -> Range<usize> {
+fn trim(reader: &Reader<'_>, range: Range<usize>) -> Range<usize> {
     let (mut start, mut end) = (range.start, range.end);
-    while start < end && byte(rope, start).is_ascii_whitespace() {
+    while start < end && reader.byte(start).is_ascii_whitespace() {
         start += 1;
     }
-    while end > start && byte(rope, end - 1).is_ascii_whitespace() {
+    while end > start && reader.byte(end - 1).is_ascii_whitespace() {
         end -= 1;
     }
     start..end
 }
 
 /// Drops an ATX closing sequence (`## Title ##`): trailing `#`s preceded by a space.
-fn trim_closing_sequence(rope: &Rope, range: Range<usize>) -> Range<usize> {
-    let trimmed = trim(rope, range);
+fn trim_closing_sequence(reader: &Reader<'_>, range: Range<usize>) -> Range<usize> {
+    let trimmed = trim(reader, range);
     let mut end = trimmed.end;
-    while end > trimmed.start && byte(rope, end - 1) == b'#' {
+    while end > trimmed.start && reader.byte(end - 1) == b'#' {
         end -= 1;
     }
     if end == trimmed.start {
         return trimmed.start..trimmed.start;
     }
-    if end < trimmed.end && byte(rope, end - 1).is_ascii_whitespace() {
-        return trim(rope, trimmed.start..end);
+    if end < trimmed.end && reader.byte(end - 1).is_ascii_whitespace() {
+        return trim(reader, trimmed.start..end);
     }
     trimmed
 }

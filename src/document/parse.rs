@@ -1,16 +1,18 @@
 //! Incremental tree-sitter-md parsing straight from the rope.
 //!
 //! The block grammar is enough for baton: headings, code blocks, quotes, lists and front
-//! matter are block structure. Reparsing reads rope chunks, never a copy of the whole text.
+//! matter are block structure. Parsing reads rope chunks, never a copy of the text, and a
+//! tree may cover just a part of the rope (a segment, see `segments.rs`).
 
 use std::cell::RefCell;
+use std::ops::Range;
 
 use ropey::Rope;
 use tree_sitter::{InputEdit, Parser, Point, Tree};
 
 thread_local! {
     // A parser is cheap to keep and costly to set up per keystroke; it is not `Send`, so each
-    // thread of the runtime keeps its own.
+    // thread keeps its own.
     static PARSER: RefCell<Parser> = RefCell::new(new_parser());
 }
 
@@ -22,16 +24,19 @@ fn new_parser() -> Parser {
     parser
 }
 
-/// Parses `rope`, reusing `old` (already edited with [`input_edit`]) when given.
-pub fn parse(rope: &Rope, old: Option<&Tree>) -> Tree {
+/// Parses the bytes `range` of `rope`, reusing `old` (already edited with [`input_edit`],
+/// in offsets relative to `range.start`) when given.
+pub fn parse(rope: &Rope, range: Range<usize>, old: Option<&Tree>) -> Tree {
     PARSER.with(|parser| {
         let mut parser = parser.borrow_mut();
         let mut read = |byte: usize, _: Point| -> &[u8] {
-            if byte >= rope.len_bytes() {
+            let at = range.start + byte;
+            if at >= range.end {
                 return &[];
             }
-            let (chunk, chunk_start, _, _) = rope.chunk_at_byte(byte);
-            &chunk.as_bytes()[byte - chunk_start..]
+            let (chunk, chunk_start, _, _) = rope.chunk_at_byte(at);
+            let chunk_end = (chunk_start + chunk.len()).min(range.end);
+            &chunk.as_bytes()[at - chunk_start..chunk_end - chunk_start]
         };
         parser
             .parse_with_options(&mut read, old, None)
@@ -39,26 +44,31 @@ pub fn parse(rope: &Rope, old: Option<&Tree>) -> Tree {
     })
 }
 
-/// The tree-sitter point of a byte offset: the line, and the byte column within it.
-pub fn point_of(rope: &Rope, offset: usize) -> Point {
+/// The tree-sitter point of a byte offset within a tree that starts at `base`: its line
+/// (counted from the tree's start) and byte column.
+fn point_of(rope: &Rope, base: usize, offset: usize) -> Point {
+    let base_line = rope.byte_to_line(base);
     let row = rope.byte_to_line(offset);
-    Point::new(row, offset - rope.line_to_byte(row))
+    let line_start = rope.line_to_byte(row).max(base);
+    Point::new(row - base_line, offset - line_start)
 }
 
-/// Describes replacing `start..old_end` of `before` by `new_len` bytes, giving `after`.
+/// Describes replacing `start..old_end` of `before` by `new_len` bytes, giving `after`, for a
+/// tree covering the text from `base` on.
 pub fn input_edit(
     before: &Rope,
     after: &Rope,
+    base: usize,
     start: usize,
     old_end: usize,
     new_len: usize,
 ) -> InputEdit {
     InputEdit {
-        start_byte: start,
-        old_end_byte: old_end,
-        new_end_byte: start + new_len,
-        start_position: point_of(before, start),
-        old_end_position: point_of(before, old_end),
-        new_end_position: point_of(after, start + new_len),
+        start_byte: start - base,
+        old_end_byte: old_end - base,
+        new_end_byte: start + new_len - base,
+        start_position: point_of(before, base, start),
+        old_end_position: point_of(before, base, old_end),
+        new_end_position: point_of(after, base, start + new_len),
     }
 }

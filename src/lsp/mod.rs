@@ -1,7 +1,63 @@
 //! The language server: a thin shell between LSP and the core.
+//!
+//! `serve` runs tower-lsp-server on stdin and stdout, behind a reader that keeps one bad
+//! message from ending the session (`stdio`). Handlers (`server`) convert in (`from_proto`),
+//! call the core through the shared state (`state`), and convert out (`to_proto`).
+
+mod actions;
+mod capabilities;
+mod config_watch;
+mod diagnostics;
+mod features;
+mod from_proto;
+mod guard;
+mod linter;
+mod logging;
+pub mod options;
+mod server;
+mod state;
+mod stdio;
+mod to_proto;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use tower_lsp_server::{LspService, Server};
+
+use server::Backend;
+use state::State;
+
+/// Serves LSP over stdio until the client exits. Exit code 0 after `shutdown` then `exit`,
+/// 1 when the client went away without `shutdown`, as the protocol asks.
 pub fn serve() -> ExitCode {
-    unimplemented!("written by the LSP change")
+    logging::init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let state = Arc::new(State::default());
+    runtime.block_on(run(state.clone()));
+    // The stdin thread may still be blocked in a read; it ends with the process.
+    runtime.shutdown_background();
+    if state.is_shut_down() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+async fn run(state: Arc<State>) {
+    let (service, socket) = LspService::build(|client| Backend::new(client, state))
+        .custom_method(stdio::MALFORMED_METHOD, Backend::malformed)
+        .finish();
+    let stdin = stdio::checked_frames(std::io::stdin());
+    Server::new(stdin, tokio::io::stdout(), socket)
+        .serve(service)
+        .await;
 }

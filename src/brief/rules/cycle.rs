@@ -6,7 +6,7 @@ use crate::brief::lint::RuleContext;
 
 pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let briefs = context.briefs;
-    let edges = graph::local_edges(briefs);
+    let edges = graph::local_edges(briefs, &context.titles);
     if edges.is_empty() {
         return;
     }

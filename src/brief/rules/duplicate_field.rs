@@ -5,16 +5,17 @@ use crate::brief::kind::normalize;
 use crate::brief::lint::RuleContext;
 
 pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    for brief in context.briefs {
-        let mut seen: Vec<(String, &str)> = Vec::new();
-        for field in &brief.fields {
-            let canonical = match context.kind.and_then(|kind| kind.field(&field.name)) {
+    for (brief_index, brief) in context.briefs.iter().enumerate() {
+        // Briefs have a handful of fields: a linear scan beats hashing here.
+        let mut seen: Vec<(String, &str)> = Vec::with_capacity(brief.fields.len());
+        for (field_index, field) in brief.fields.iter().enumerate() {
+            let canonical = match context.spec(brief_index, field_index) {
                 Some(spec) => spec.name.clone(),
                 None => normalize(&field.name),
             };
             if let Some((_, first)) = seen
                 .iter()
-                .find(|(name, _)| normalize(name) == normalize(&canonical))
+                .find(|(name, _)| name.eq_ignore_ascii_case(&canonical))
             {
                 let message = format!(
                     "`{}` repeats the field `{}` (written `{}` above); merge them into one section",

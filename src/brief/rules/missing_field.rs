@@ -5,16 +5,11 @@ use crate::brief::lint::RuleContext;
 
 pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let Some(kind) = context.kind else { return };
-    for brief in context.briefs {
-        let missing: Vec<String> = kind
-            .required()
-            .filter(|spec| {
-                !brief
-                    .fields
-                    .iter()
-                    .any(|field| kind.field(&field.name).is_some_and(|f| f.name == spec.name))
-            })
-            .map(|spec| spec.name.clone())
+    for (index, brief) in context.briefs.iter().enumerate() {
+        let present = &context.specs[index];
+        let missing: Vec<String> = (kind.fields.iter().enumerate())
+            .filter(|(spec, field)| field.required && !present.contains(&Some(*spec)))
+            .map(|(_, field)| field.name.clone())
             .collect();
         if missing.is_empty() {
             continue;

@@ -1,0 +1,88 @@
+//! The core's share of a keystroke: apply one edit to a large brief, reparse incrementally,
+//! and lint it. Run with `cargo bench --bench keystroke`; the server adds only transport.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use baton::brief::kind::Kinds;
+use baton::brief::lint::{lint, Context, NoOtherDocuments};
+use baton::config::Config;
+use baton::document::{Change, Document, Encoding, Position};
+
+const AGENTS: &str =
+    "[agents.researcher]\nprovider = \"openai\"\n[agents.writer]\nprovider = \"anthropic\"\n";
+
+/// Briefs like a user writes them, with emoji, CJK, links and the odd missing field.
+fn briefs(size: usize) -> String {
+    let mut text = String::from("---\nkind: brief\n---\n\n");
+    let mut n = 0;
+    while text.len() < size {
+        n += 1;
+        text.push_str(&format!(
+            "# Study the roadmap {n} @researcher\n\nA short intro 🎉.\n\n## Objective\n\n"
+        ));
+        text.push_str(
+            "Find out what the 顧客 want and why, with sources for every claim made.\n\n",
+        );
+        text.push_str(
+            "## Context\n\nThe team shipped the café dashboard last week; feedback is mixed.\n\n",
+        );
+        if n % 16 != 0 {
+            text.push_str("## Constraints\n\nNo more than two pages. No speculation.\n\n");
+        }
+        text.push_str(&format!(
+            "## Expected Output\n\nA table, then a summary. Uses [[Study the roadmap {}]].\n\n",
+            n.max(2) - 1
+        ));
+    }
+    text
+}
+
+fn main() {
+    let config = Config::from_toml(AGENTS).expect("bench config parses");
+    let kinds = Kinds::from_config(&config.file.kinds);
+    let context = Context {
+        config: &config,
+        kinds: &kinds,
+        path: Some(Path::new("bench.brief.md")),
+        others: &NoOtherDocuments,
+    };
+    for size in [100 * 1024, 1024 * 1024] {
+        let mut document = Document::new(&briefs(size));
+        let line = document.rope().len_lines() as u32 / 2;
+        let mut timings: Vec<Duration> = Vec::new();
+        let mut edit_only: Vec<Duration> = Vec::new();
+        for column in 0..300u32 {
+            let at = Position::new(line, column);
+            let started = Instant::now();
+            document.apply_changes(
+                &[Change {
+                    range: Some((at, at)),
+                    text: "x",
+                }],
+                Encoding::Utf16,
+            );
+            edit_only.push(started.elapsed());
+            let analysis = lint(&document, &context);
+            black_box(analysis.diagnostics.len());
+            timings.push(started.elapsed());
+        }
+        timings.sort();
+        edit_only.sort();
+        println!(
+            "{:>5} KiB: edit and reparse alone, p50 {:?}",
+            size / 1024,
+            edit_only[edit_only.len() / 2]
+        );
+        let percentile =
+            |p: f64| timings[((timings.len() as f64 * p) as usize).min(timings.len() - 1)];
+        println!(
+            "{:>5} KiB: p50 {:?}  p99 {:?}  max {:?}",
+            size / 1024,
+            percentile(0.5),
+            percentile(0.99),
+            timings.last().expect("timed at least one keystroke")
+        );
+    }
+}

@@ -1,0 +1,272 @@
+//! A document parsed as a run of segments: one per top-level H1 section.
+//!
+//! tree-sitter-md reparses at a few megabytes a second, and even an incremental reparse of a
+//! whole 1 MB document costs milliseconds. Each top-level H1 starts a fresh block context in
+//! Markdown, so the document is cut there and every segment gets its own tree: a keystroke
+//! reparses one brief, incrementally. The cuts must never change what the document means, so
+//! a boundary stands only where a whole-document parse would put the same H1 in the flow
+//! (`boundary_holds`); anything doubtful is merged, which is always correct, only slower.
+//! The property test in `tests/incremental.rs` compares the result with a whole parse.
+
+use std::ops::Range;
+
+use ropey::Rope;
+use tree_sitter::{Node, Tree};
+
+use super::outline::Outline;
+use super::parse;
+
+/// A part of the document with its own tree; its outline's offsets are relative to `start`.
+#[derive(Clone)]
+pub struct Segment {
+    pub start: usize,
+    pub len: usize,
+    pub tree: Tree,
+    pub outline: Outline,
+}
+
+impl Segment {
+    pub fn end(&self) -> usize {
+        self.start + self.len
+    }
+
+    pub fn parse(rope: &Rope, range: Range<usize>) -> Segment {
+        let tree = parse::parse(rope, range.clone(), None);
+        let outline = Outline::build(rope, &tree, range.start);
+        Segment {
+            start: range.start,
+            len: range.len(),
+            tree,
+            outline,
+        }
+    }
+
+    /// Reparses after the text of this segment was edited and its tree told so.
+    pub fn reparse(&mut self, rope: &Rope) {
+        self.tree = parse::parse(rope, self.start..self.end(), Some(&self.tree));
+        self.outline = Outline::build(rope, &self.tree, self.start);
+    }
+}
+
+/// Segments covering `range` of the rope, cut at the ATX H1 lines a line scan finds outside
+/// front matter and code fences, then checked and corrected against their parses.
+pub fn build(rope: &Rope, range: Range<usize>) -> Vec<Segment> {
+    let mut cuts = vec![range.start];
+    cuts.extend(candidate_cuts(rope, range.clone()));
+    cuts.push(range.end);
+    let mut segments: Vec<Segment> = cuts
+        .windows(2)
+        .map(|pair| Segment::parse(rope, pair[0]..pair[1]))
+        .collect();
+    let count = segments.len();
+    normalize(rope, &mut segments, 0..count);
+    segments
+}
+
+/// Restores the invariants for the segments `window` (and their neighbours): every segment
+/// but the first starts with an H1 the whole document would see, and no segment holds such
+/// an H1 anywhere else.
+pub fn normalize(rope: &Rope, segments: &mut Vec<Segment>, window: Range<usize>) {
+    let (mut low, mut high) = (window.start, window.end.min(segments.len()));
+    let mut index = low;
+    while index < high {
+        let cuts = inner_cuts(rope, &segments[index]);
+        if cuts.is_empty() {
+            index += 1;
+            continue;
+        }
+        let pieces = split(rope, &segments[index], &cuts);
+        if pieces.len() == 1 {
+            index += 1;
+            continue;
+        }
+        let added = pieces.len();
+        segments.splice(index..=index, pieces);
+        index += added;
+        high += added - 1;
+    }
+    let mut boundary = low.saturating_sub(1);
+    while boundary + 1 < segments.len() && boundary <= high {
+        if boundary_holds(rope, &segments[boundary], &segments[boundary + 1]) {
+            boundary += 1;
+            continue;
+        }
+        let merged = Segment::parse(rope, segments[boundary].start..segments[boundary + 1].end());
+        segments[boundary] = merged;
+        segments.remove(boundary + 1);
+        high = high.saturating_sub(1);
+        // The merge may have made the previous boundary doubtful (a front matter that now
+        // closes later); look at it again.
+        low = boundary.saturating_sub(1);
+        boundary = low;
+    }
+}
+
+/// Cuts a segment at `cuts`, keeping only the cuts whose boundary holds once the pieces are
+/// parsed on their own (so a later check never merges what this split, and nothing loops).
+fn split(rope: &Rope, segment: &Segment, cuts: &[usize]) -> Vec<Segment> {
+    let mut bounds = vec![segment.start];
+    bounds.extend_from_slice(cuts);
+    bounds.push(segment.end());
+    let mut pieces: Vec<Segment> = Vec::new();
+    for pair in bounds.windows(2) {
+        let piece = Segment::parse(rope, pair[0]..pair[1]);
+        match pieces.last_mut() {
+            Some(last) if !boundary_holds(rope, last, &piece) => {
+                *last = Segment::parse(rope, last.start..piece.end())
+            }
+            _ => pieces.push(piece),
+        }
+    }
+    if pieces.len() == 1 {
+        return vec![segment.clone()];
+    }
+    pieces
+}
+
+/// Starts of lines inside `range` that open an ATX H1 outside front matter and fences.
+fn candidate_cuts(rope: &Rope, range: Range<usize>) -> Vec<usize> {
+    let mut cuts = Vec::new();
+    let mut offset = range.start;
+    let mut fence: Option<(u8, usize)> = None;
+    let mut in_front_matter = range.start == 0 && starts_metadata(rope, 0);
+    let mut first = true;
+    for line in rope.byte_slice(range.clone()).lines() {
+        let line_start = offset;
+        offset += line.len_bytes();
+        let head: Vec<u8> = line.bytes().take(64).collect();
+        let text = trim_indent(&head);
+        if in_front_matter {
+            if !first && (text.starts_with(b"---") || text.starts_with(b"...")) {
+                in_front_matter = false;
+            }
+            first = false;
+            continue;
+        }
+        let run = |byte: u8| text.iter().take_while(|&&b| b == byte).count();
+        match fence {
+            Some((byte, length)) if run(byte) >= length => fence = None,
+            Some(_) => {}
+            None if run(b'`') >= 3 => fence = Some((b'`', run(b'`'))),
+            None if run(b'~') >= 3 => fence = Some((b'~', run(b'~'))),
+            None if line_start > range.start && is_atx_h1(&head) => cuts.push(line_start),
+            None => {}
+        }
+    }
+    cuts
+}
+
+/// Offsets (absolute) inside a segment where an H1 in the flow starts a new segment.
+fn inner_cuts(rope: &Rope, segment: &Segment) -> Vec<usize> {
+    (segment.outline.headings.iter())
+        .filter(|heading| heading.level == 1 && heading.range.start > 0)
+        .map(|heading| segment.start + heading.range.start)
+        // An indented heading may continue a list item above it; only cut at column 0.
+        .filter(|&cut| {
+            cut > segment.start && cut == line_start_of(rope, cut) && cut_stands(rope, segment, cut)
+        })
+        .collect()
+}
+
+/// A setext H1 may only start a segment after a blank line: otherwise the paragraph before
+/// could have been part of its text.
+fn cut_stands(rope: &Rope, segment: &Segment, cut: usize) -> bool {
+    let heading = segment
+        .outline
+        .headings
+        .iter()
+        .find(|heading| segment.start + heading.range.start >= cut);
+    heading.is_some_and(|heading| !heading.setext) || ends_with_blank_line(rope, cut)
+}
+
+/// Whether the document would parse `after`'s first H1 where it starts, in the flow, if
+/// `before` and `after` were parsed as one.
+fn boundary_holds(rope: &Rope, before: &Segment, after: &Segment) -> bool {
+    let Some(first) = after.outline.headings.first() else {
+        return false;
+    };
+    if first.level != 1 || first.range.start != 0 {
+        return false;
+    }
+    let is_atx = !first.setext;
+    let line_break = after.start > 0 && matches!(rope.byte(after.start - 1), b'\n' | b'\r');
+    if !line_break || (!is_atx && !ends_with_blank_line(rope, after.start)) {
+        return false;
+    }
+    if before.start == 0 && starts_metadata(rope, 0) && before.outline.front_matter.is_none() {
+        // An unclosed front matter may close further down, swallowing the H1.
+        return false;
+    }
+    is_closed(rope, before)
+}
+
+/// Whether a segment's last block in the flow has ended, so nothing after it can belong to it.
+fn is_closed(rope: &Rope, segment: &Segment) -> bool {
+    let mut node = segment.tree.root_node();
+    while let Some(last) = node.child(node.child_count().saturating_sub(1)) {
+        if last.kind() != "section" {
+            return block_is_closed(rope, segment, last);
+        }
+        node = last;
+    }
+    true
+}
+
+fn block_is_closed(rope: &Rope, segment: &Segment, block: Node<'_>) -> bool {
+    match block.kind() {
+        "fenced_code_block" => {
+            let mut cursor = block.walk();
+            block
+                .children(&mut cursor)
+                .filter(|child| child.kind() == "fenced_code_block_delimiter")
+                .count()
+                >= 2
+        }
+        // The parser ended the block inside the segment, and a blank line follows it: no
+        // kind of HTML block can reach past that into the next segment.
+        "html_block" => block.end_byte() < segment.len && ends_with_blank_line(rope, segment.end()),
+        _ => true,
+    }
+}
+
+fn starts_metadata(rope: &Rope, at: usize) -> bool {
+    let head: Vec<u8> = rope.byte_slice(at..).bytes().take(8).collect();
+    let text = trim_indent(&head);
+    text.starts_with(b"---") || text.starts_with(b"+++")
+}
+
+fn ends_with_blank_line(rope: &Rope, at: usize) -> bool {
+    let mut before = rope.bytes_at(at).reversed();
+    let mut breaks = 0;
+    for byte in before.by_ref() {
+        match byte {
+            b'\n' => breaks += 1,
+            b'\r' | b' ' | b'\t' => {}
+            _ => break,
+        }
+        if breaks >= 2 {
+            return true;
+        }
+    }
+    at == 0
+}
+
+fn line_start_of(rope: &Rope, absolute: usize) -> usize {
+    rope.line_to_byte(rope.byte_to_line(absolute))
+}
+
+fn trim_indent(line: &[u8]) -> &[u8] {
+    let spaces = line
+        .iter()
+        .take(4)
+        .take_while(|&&byte| byte == b' ')
+        .count();
+    if spaces > 3 {
+        return &[];
+    }
+    &line[spaces..]
+}
+
+fn is_atx_h1(text: &[u8]) -> bool {
+    text.first() == Some(&b'#') && matches!(text.get(1), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+}

@@ -1,0 +1,273 @@
+//! The LSP handlers. Each one converts in, calls the core (or the state), converts out.
+//!
+//! Notifications that change text (`didOpen`, `didChange`, `didClose`) apply it to the store
+//! synchronously, before their first `.await`: tower-lsp-server polls handlers in arrival
+//! order, so edits land in order. They then hand the document to the linter task, which lints
+//! the newest version. No handler awaits a request to the client.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types as lsp;
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::diagnostics::{self, Publication};
+use super::guard::{contain, Panicked};
+use super::linter::Linter;
+use super::state::{Snapshot, State};
+use super::stdio::Malformed;
+use super::{actions, capabilities, config_watch, features, from_proto, logging};
+
+pub struct Backend {
+    client: Client,
+    state: Arc<State>,
+    linter: Linter,
+}
+
+impl Backend {
+    /// The backend and its linter task; call within the runtime.
+    pub fn new(client: Client, state: Arc<State>) -> Self {
+        let linter = Linter::spawn(client.clone(), state.clone());
+        Backend {
+            client,
+            state,
+            linter,
+        }
+    }
+
+    /// Answers a frame the transport could not decode (see `stdio`).
+    pub async fn malformed(&self, params: Malformed) -> Result<()> {
+        Err(params.into_error())
+    }
+
+    fn is_config_uri(&self, uri: &lsp::Uri) -> bool {
+        uri.as_str().ends_with(".toml")
+            && from_proto::path(uri).is_some_and(|path| self.state.configs.is_config_file(&path))
+    }
+
+    /// The document's snapshot for a request; a panic in the core becomes an error response.
+    fn snapshot(&self, uri: &lsp::Uri) -> Result<Option<Snapshot>> {
+        self.state
+            .snapshot(uri.as_str())
+            .transpose()
+            .map_err(|panicked| panicked.to_jsonrpc())
+    }
+
+    /// Runs a feature on a document's snapshot, containing panics.
+    fn feature<T>(
+        &self,
+        uri: &lsp::Uri,
+        what: &'static str,
+        work: impl FnOnce(&Snapshot) -> Option<T>,
+    ) -> Result<Option<T>> {
+        let Some(snapshot) = self.snapshot(uri)? else {
+            return Ok(None);
+        };
+        contain(what, || work(&snapshot)).map_err(|panicked| panicked.to_jsonrpc())
+    }
+
+    async fn publish(&self, publications: Vec<Publication>) {
+        for publication in publications {
+            diagnostics::publish(&self.client, &self.state, publication).await;
+        }
+    }
+
+    async fn tell_user(&self, panicked: Panicked) {
+        diagnostics::tell_user(&self.client, &self.state, panicked).await;
+    }
+
+    /// Reloads the configuration, shows its problems, and re-lints every open document.
+    async fn reload_configuration(&self) {
+        let reports = self.state.reload_configuration();
+        for (uri, _) in self.state.open_uris() {
+            if let Ok(uri) = lsp::Uri::from_str(&uri) {
+                self.linter.lint(uri);
+            }
+        }
+        let encoding = self.state.encoding();
+        self.publish(diagnostics::config_publications(reports, encoding))
+            .await;
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
+        let session = capabilities::session(&params);
+        logging::set_level(session.options.log_level.as_deref());
+        let result = capabilities::initialize_result(session.encoding);
+        self.state.initialize(session);
+        Ok(result)
+    }
+
+    async fn initialized(&self, _: lsp::InitializedParams) {
+        if self.state.session().watch_files {
+            config_watch::register_watcher(self.client.clone());
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.state.shut_down();
+        Ok(())
+    }
+
+    async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
+        let document = params.text_document;
+        if self.is_config_uri(&document.uri) {
+            return self.reload_configuration().await;
+        }
+        let path = from_proto::path(&document.uri);
+        let uri = document.uri.as_str();
+        let opened = contain("opening a document", || {
+            self.state.open(uri, path, document.version, &document.text)
+        });
+        let (open, reports) = match opened {
+            Ok(opened) => opened,
+            Err(panicked) => return self.tell_user(panicked).await,
+        };
+        // Linted here rather than by the linter task: a document opens once, so there is
+        // nothing to coalesce, and a workspace of opens should not wait for the last one.
+        let linted = diagnostics::diagnose_change(&self.state, &document.uri, &open);
+        let encoding = self.state.encoding();
+        self.publish(diagnostics::config_publications(reports, encoding))
+            .await;
+        for linted in linted {
+            diagnostics::publish_linted(&self.client, &self.state, linted).await;
+        }
+    }
+
+    async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
+        let document = params.text_document;
+        if self.is_config_uri(&document.uri) {
+            return self.reload_configuration().await;
+        }
+        let started = std::time::Instant::now();
+        let (uri, version) = (document.uri.as_str(), document.version);
+        let changes = from_proto::changes(&params.content_changes);
+        match contain("applying an edit", || {
+            self.state.change(uri, version, &changes)
+        }) {
+            Ok(Ok(_)) => {
+                tracing::debug!("applied v{version} in {:?}", started.elapsed());
+                self.linter.lint(document.uri);
+            }
+            Ok(Err(error)) => tracing::error!("change not applied: {error}"),
+            Err(panicked) => {
+                // The store missed this edit, so later ones would land in the wrong places:
+                // forget the document (reopening it restores it) rather than lint garbage.
+                self.state.close(uri);
+                self.tell_user(panicked).await;
+            }
+        }
+    }
+
+    async fn did_save(&self, params: lsp::DidSaveTextDocumentParams) {
+        if self.is_config_uri(&params.text_document.uri) {
+            self.reload_configuration().await;
+        }
+    }
+
+    async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        if self.is_config_uri(&uri) {
+            return;
+        }
+        self.state.close(uri.as_str());
+        self.publish(vec![diagnostics::cleared(uri)]).await;
+    }
+
+    async fn did_change_watched_files(&self, params: lsp::DidChangeWatchedFilesParams) {
+        if params
+            .changes
+            .iter()
+            .any(|change| self.is_config_uri(&change.uri))
+        {
+            self.reload_configuration().await;
+        }
+    }
+
+    async fn code_action(
+        &self,
+        params: lsp::CodeActionParams,
+    ) -> Result<Option<lsp::CodeActionResponse>> {
+        let session = self.state.session();
+        self.feature(
+            &params.text_document.uri,
+            "computing quick fixes",
+            |snapshot| Some(actions::quick_fixes(snapshot, &params, session)),
+        )
+    }
+
+    async fn document_symbol(
+        &self,
+        params: lsp::DocumentSymbolParams,
+    ) -> Result<Option<lsp::DocumentSymbolResponse>> {
+        let encoding = self.state.encoding();
+        self.feature(&params.text_document.uri, "listing symbols", |snapshot| {
+            features::document_symbols(snapshot, encoding)
+        })
+    }
+
+    async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
+        let at = params.text_document_position_params;
+        let encoding = self.state.encoding();
+        self.feature(&at.text_document.uri, "computing a hover", |snapshot| {
+            features::hover(snapshot, at.position, encoding)
+        })
+    }
+
+    async fn completion(
+        &self,
+        params: lsp::CompletionParams,
+    ) -> Result<Option<lsp::CompletionResponse>> {
+        let at = params.text_document_position;
+        let encoding = self.state.encoding();
+        self.feature(&at.text_document.uri, "completing", |snapshot| {
+            features::completion(snapshot, at.position, encoding)
+        })
+    }
+
+    async fn goto_definition(
+        &self,
+        params: lsp::GotoDefinitionParams,
+    ) -> Result<Option<lsp::GotoDefinitionResponse>> {
+        let at = params.text_document_position_params;
+        let encoding = self.state.encoding();
+        self.feature(&at.text_document.uri, "finding a definition", |snapshot| {
+            features::definition(&self.state, snapshot, &at, encoding)
+        })
+    }
+
+    async fn references(&self, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
+        let at = params.text_document_position;
+        let include_declaration = params.context.include_declaration;
+        let encoding = self.state.encoding();
+        self.feature(&at.text_document.uri, "finding references", |snapshot| {
+            features::references(&self.state, snapshot, &at, include_declaration, encoding)
+        })
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: lsp::TextDocumentPositionParams,
+    ) -> Result<Option<lsp::PrepareRenameResponse>> {
+        let encoding = self.state.encoding();
+        self.feature(
+            &params.text_document.uri,
+            "preparing a rename",
+            |snapshot| features::prepare_rename(snapshot, params.position, encoding),
+        )
+    }
+
+    async fn rename(&self, params: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>> {
+        let at = params.text_document_position;
+        let session = self.state.session();
+        let Some(snapshot) = self.snapshot(&at.text_document.uri)? else {
+            return Ok(None);
+        };
+        contain("renaming", || {
+            features::rename(&self.state, &snapshot, &at, &params.new_name, session)
+        })
+        .map_err(|panicked| panicked.to_jsonrpc())?
+    }
+}

@@ -1,0 +1,277 @@
+//! What the handlers share: the open documents, the configuration each one uses, the latest
+//! analysis of each, and what `initialize` settled.
+//!
+//! Every map holds `Arc`s; readers clone one out and drop the guard at once, so no guard is
+//! ever held across an `.await` (or across a lint, which reads other entries).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use dashmap::DashMap;
+
+use super::config_watch::{Configs, Report};
+use super::guard::{contain, Panicked};
+use super::options::InitializationOptions;
+use crate::brief::{self, Analysis, Context, NoOtherDocuments};
+use crate::document::store::{ChangeError, OpenDocument, Store};
+use crate::document::{Change, Document, Encoding};
+use crate::workspace::{LinkedDocuments, Settings};
+
+/// What `initialize` settled, fixed for the session.
+#[derive(Clone, Debug, Default)]
+pub struct Session {
+    pub encoding: Encoding,
+    pub options: InitializationOptions,
+    /// The first workspace folder: untitled documents use its configuration.
+    pub root: Option<PathBuf>,
+    /// Whether the client takes versioned `documentChanges` in workspace edits.
+    pub document_changes: bool,
+    /// Whether the client lets the server register a file watcher.
+    pub watch_files: bool,
+}
+
+/// Where an open document lives and the configuration it is linted with; set when it opens
+/// and when the configuration reloads, never per keystroke.
+pub struct DocumentContext {
+    /// `None` for a document that is not a file (an untitled buffer).
+    pub path: Option<PathBuf>,
+    pub settings: Settings,
+}
+
+/// An analysis and the document version it was computed from.
+#[derive(Debug)]
+pub struct Analyzed {
+    pub version: i32,
+    pub analysis: Analysis,
+}
+
+/// One open document at one version, with everything the features need about it.
+pub struct Snapshot {
+    pub open: Arc<OpenDocument>,
+    pub context: Arc<DocumentContext>,
+    pub analyzed: Arc<Analyzed>,
+}
+
+impl Snapshot {
+    pub fn document(&self) -> &Document {
+        &self.open.document
+    }
+
+    pub fn analysis(&self) -> &Analysis {
+        &self.analyzed.analysis
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.context.settings
+    }
+}
+
+#[derive(Default)]
+pub struct State {
+    pub store: Store,
+    pub configs: Configs,
+    session: OnceLock<Session>,
+    contexts: DashMap<String, Arc<DocumentContext>>,
+    analyses: DashMap<String, Arc<Analyzed>>,
+    /// Open documents by path, for links across files.
+    uris_by_path: DashMap<PathBuf, String>,
+    shut_down: AtomicBool,
+    panicked: AtomicBool,
+}
+
+impl State {
+    pub fn initialize(&self, session: Session) {
+        if self.session.set(session).is_err() {
+            tracing::warn!("a second initialize was ignored");
+        }
+    }
+
+    pub fn session(&self) -> &Session {
+        self.session.get_or_init(Session::default)
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        self.session().encoding
+    }
+
+    pub fn shut_down(&self) {
+        self.shut_down.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Relaxed)
+    }
+
+    /// Whether this is the first internal error of the session.
+    pub fn first_panic(&self) -> bool {
+        !self.panicked.swap(true, Ordering::Relaxed)
+    }
+
+    /// Stores a newly opened document; returns it, with the configuration problems to show
+    /// if its configuration was loaded for the first time.
+    pub fn open(
+        &self,
+        uri: &str,
+        path: Option<PathBuf>,
+        version: i32,
+        text: &str,
+    ) -> (Arc<OpenDocument>, Vec<Report>) {
+        let open = self.store.open(uri, version, text);
+        let (settings, reports) = self.settings_for(path.as_deref());
+        if let Some(path) = &path {
+            self.uris_by_path.insert(path.clone(), uri.to_owned());
+        }
+        let context = Arc::new(DocumentContext { path, settings });
+        self.contexts.insert(uri.to_owned(), context);
+        (open, reports)
+    }
+
+    pub fn change(
+        &self,
+        uri: &str,
+        version: i32,
+        changes: &[Change<'_>],
+    ) -> Result<Arc<OpenDocument>, ChangeError> {
+        self.store.change(uri, version, changes, self.encoding())
+    }
+
+    pub fn close(&self, uri: &str) {
+        self.store.close(uri);
+        self.analyses.remove(uri);
+        if let Some((_, context)) = self.contexts.remove(uri) {
+            if let Some(path) = &context.path {
+                self.uris_by_path.remove(path);
+            }
+        }
+    }
+
+    fn settings_for(&self, path: Option<&Path>) -> (Settings, Vec<Report>) {
+        let folder = match path {
+            Some(path) => path.parent(),
+            None => self.session().root.as_deref(),
+        };
+        self.configs.settings_for(folder)
+    }
+
+    /// Reloads the configuration and re-binds every open document to it; returns the
+    /// configuration problems to show.
+    pub fn reload_configuration(&self) -> Vec<Report> {
+        let mut reports = self.configs.reload();
+        let contexts: Vec<(String, Arc<DocumentContext>)> = self
+            .contexts
+            .iter()
+            .map(|entry| (entry.key().clone(), entry.value().clone()))
+            .collect();
+        for (uri, context) in contexts {
+            let (settings, more) = self.settings_for(context.path.as_deref());
+            reports.extend(more);
+            let path = context.path.clone();
+            self.contexts
+                .insert(uri.clone(), Arc::new(DocumentContext { path, settings }));
+            self.analyses.remove(&uri);
+        }
+        reports
+    }
+
+    /// Lints `open` (the version of `uri` just stored) and remembers the result. `None` when
+    /// the document is no longer open.
+    pub fn analyze(
+        &self,
+        uri: &str,
+        open: &OpenDocument,
+    ) -> Option<Result<Arc<Analyzed>, Panicked>> {
+        let context = self.contexts.get(uri).map(|entry| entry.clone())?;
+        let analysis = match contain("linting", || self.lint(&open.document, &context)) {
+            Ok(analysis) => analysis,
+            Err(panicked) => return Some(Err(panicked)),
+        };
+        let analyzed = Arc::new(Analyzed {
+            version: open.version,
+            analysis,
+        });
+        let newer = self
+            .analyses
+            .get(uri)
+            .is_some_and(|cached| cached.version > open.version);
+        if !newer {
+            self.analyses.insert(uri.to_owned(), analyzed.clone());
+        }
+        Some(Ok(analyzed))
+    }
+
+    fn lint(&self, document: &Document, context: &DocumentContext) -> Analysis {
+        let settings = &context.settings;
+        let open_at = |path: &Path| self.open_document_at(path);
+        let linked;
+        let others: &dyn brief::OtherDocuments = match &context.path {
+            Some(path) => {
+                linked = LinkedDocuments::new(path, &open_at);
+                &linked
+            }
+            None => &NoOtherDocuments,
+        };
+        brief::lint(
+            document,
+            &Context {
+                config: &settings.config,
+                kinds: &settings.kinds,
+                path: context.path.as_deref(),
+                others,
+            },
+        )
+    }
+
+    /// The open document at `uri` with its current analysis (linted now if the cached one
+    /// is older). `None` when the document is not open.
+    pub fn snapshot(&self, uri: &str) -> Option<Result<Snapshot, Panicked>> {
+        let open = self.store.get(uri)?;
+        let context = self.contexts.get(uri).map(|entry| entry.clone())?;
+        let cached = self
+            .analyses
+            .get(uri)
+            .map(|entry| entry.clone())
+            .filter(|analyzed| analyzed.version == open.version);
+        let analyzed = match cached {
+            Some(analyzed) => analyzed,
+            None => match self.analyze(uri, &open)? {
+                Ok(analyzed) => analyzed,
+                Err(panicked) => return Some(Err(panicked)),
+            },
+        };
+        Some(Ok(Snapshot {
+            open,
+            context,
+            analyzed,
+        }))
+    }
+
+    /// The text of the document the editor holds open at `path`, if any.
+    pub fn open_document_at(&self, path: &Path) -> Option<Document> {
+        let uri = self.uris_by_path.get(path).map(|entry| entry.clone())?;
+        self.store.get(&uri).map(|open| open.document.clone())
+    }
+
+    /// The latest analysis of `uri`, whatever its version.
+    pub fn cached_analysis(&self, uri: &str) -> Option<Arc<Analyzed>> {
+        self.analyses.get(uri).map(|entry| entry.clone())
+    }
+
+    /// The path of the open document at `uri`, if it is a file.
+    pub fn path_of(&self, uri: &str) -> Option<PathBuf> {
+        self.contexts.get(uri)?.path.clone()
+    }
+
+    /// The open documents that are files: their paths and URIs.
+    pub fn open_files(&self) -> Vec<(PathBuf, String)> {
+        self.uris_by_path
+            .iter()
+            .map(|entry| (entry.key().clone(), entry.value().clone()))
+            .collect()
+    }
+
+    /// Every open document, for re-linting after a configuration change.
+    pub fn open_uris(&self) -> Vec<(String, Arc<OpenDocument>)> {
+        self.store.snapshot()
+    }
+}

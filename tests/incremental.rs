@@ -1,0 +1,121 @@
+//! Incremental edits must leave a document exactly as a parse from scratch would: the same
+//! text, every segment's tree as a fresh parse of its text, and the outline a parse of the
+//! whole document in one piece gives. Random edit sequences, in every encoding, decide.
+
+use baton::document::{parse, position, Change, Document, Encoding, Outline};
+use proptest::prelude::*;
+
+/// Pieces of text that stress the parser and the position arithmetic.
+const PIECES: &[&str] = &[
+    "# Brief @researcher\n",
+    "## Objective\n",
+    "Find 🎉 prices.\n",
+    "日本語のテキスト",
+    "\r\n",
+    "\n",
+    "\r",
+    "```\n## code\n```\n",
+    "> ## quoted\n",
+    "- item\n",
+    "Setext\n---\n",
+    "---\nkind: brief\n---\n",
+    "[[Market scan]]",
+    "# Second brief\n",
+    "Title\n===\n",
+    "<div>\n",
+    "<!-- note\n",
+    "-->\n",
+    "~~~\n",
+    "    # indented\n",
+    "é",
+    "x",
+    "",
+];
+
+#[derive(Clone, Debug)]
+struct Edit {
+    start: f64,
+    length: usize,
+    piece: usize,
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    (0.0..=1.0f64, 0usize..12, 0..PIECES.len()).prop_map(|(start, length, piece)| Edit {
+        start,
+        length,
+        piece,
+    })
+}
+
+fn encoding() -> impl Strategy<Value = Encoding> {
+    prop_oneof![
+        Just(Encoding::Utf8),
+        Just(Encoding::Utf16),
+        Just(Encoding::Utf32)
+    ]
+}
+
+/// Applies an edit to a reference string and returns the change the editor would send.
+fn to_change(
+    text: &mut String,
+    edit: &Edit,
+    encoding: Encoding,
+) -> (position::Position, position::Position, &'static str) {
+    let boundary = |mut offset: usize| {
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    };
+    let start = boundary((edit.start * text.len() as f64) as usize);
+    let end = boundary((start + edit.length).min(text.len())).max(start);
+    let rope = ropey::Rope::from_str(text);
+    let range = (
+        position::position_of(&rope, start, encoding),
+        position::position_of(&rope, end, encoding),
+    );
+    let piece = PIECES[edit.piece];
+    // Positions address lines as LSP does, so an edit splitting "\r\n" is expressed the same way.
+    let (start_back, end_back) = (
+        position::offset_of(&rope, range.0, encoding),
+        position::offset_of(&rope, range.1, encoding),
+    );
+    text.replace_range(start_back..end_back, piece);
+    (range.0, range.1, piece)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_edits_match_a_fresh_parse(
+        initial in proptest::collection::vec(0..PIECES.len(), 0..12),
+        edits in proptest::collection::vec(edit(), 1..25),
+        encoding in encoding(),
+        batch in 1usize..4,
+    ) {
+        let mut text: String = initial.iter().map(|&i| PIECES[i]).collect();
+        let mut document = Document::new(&text);
+        for chunk in edits.chunks(batch) {
+            // Several changes in one notification apply in order, each against the text the
+            // previous one left, as LSP specifies.
+            let mut pending = Vec::new();
+            for edit in chunk {
+                let (start, end, piece) = to_change(&mut text, edit, encoding);
+                pending.push(Change { range: Some((start, end)), text: piece });
+            }
+            document.apply_changes(&pending, encoding);
+            prop_assert_eq!(document.text(), text.clone());
+        }
+        let rope = document.rope();
+        for (start, tree) in document.trees() {
+            let end = document.trees().map(|(other, _)| other).find(|&other| other > start).unwrap_or(rope.len_bytes());
+            let fresh = parse::parse(rope, start..end, None);
+            prop_assert_eq!(tree.root_node().to_sexp(), fresh.root_node().to_sexp(), "segment at {}", start);
+        }
+        let whole = parse::parse(rope, 0..rope.len_bytes(), None);
+        prop_assert_eq!(document.outline(), &Outline::build(rope, &whole, 0), "text {:?} segments {:?}", text, document.trees().map(|(s, _)| s).collect::<Vec<_>>());
+        let fresh = Document::new(&text);
+        prop_assert_eq!(fresh.outline(), &Outline::build(rope, &whole, 0), "fresh: {:?}", text);
+    }
+}
