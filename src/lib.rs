@@ -8,6 +8,7 @@ pub mod agent;
 pub mod brief;
 pub mod cli;
 pub mod config;
+pub mod dispatch;
 pub mod document;
 pub mod lsp;
 pub mod workspace;

@@ -1,7 +1,14 @@
 //! Incremental edits must leave a document exactly as a parse from scratch would: the same
 //! text, every segment's tree as a fresh parse of its text, and the outline a parse of the
-//! whole document in one piece gives. Random edit sequences, in every encoding, decide.
+//! whole document in one piece gives; and a lint that keeps what it found in unchanged parts
+//! finds what a lint from scratch finds. Random edit sequences, in every encoding, decide.
 
+use std::path::Path;
+
+use baton::brief::cache::LintCache;
+use baton::brief::kind::Kinds;
+use baton::brief::lint::{lint, Context, NoOtherDocuments};
+use baton::config::Config;
 use baton::document::{parse, position, Change, Document, Encoding, Outline};
 use proptest::prelude::*;
 
@@ -21,6 +28,10 @@ const PIECES: &[&str] = &[
     "---\nkind: brief\n---\n",
     "[[Market scan]]",
     "# Second brief\n",
+    "# Market scan @reseacher\n",
+    "[[Brief]]",
+    "## Goal\nTBD\n",
+    "## Context\nx\n",
     "Title\n===\n",
     "<div>\n",
     "<!-- note\n",
@@ -96,6 +107,10 @@ proptest! {
     ) {
         let mut text: String = initial.iter().map(|&i| PIECES[i]).collect();
         let mut document = Document::new(&text);
+        let config = Config::from_toml("[agents.researcher]\nprovider = \"openai\"\n").expect("config parses");
+        let kinds = Kinds::from_config(&config.file.kinds);
+        let context = Context { config: &config, kinds: &kinds, path: Some(Path::new("a.brief.md")), others: &NoOtherDocuments };
+        let mut cache = LintCache::default();
         for chunk in edits.chunks(batch) {
             // Several changes in one notification apply in order, each against the text the
             // previous one left, as LSP specifies.
@@ -106,6 +121,10 @@ proptest! {
             }
             document.apply_changes(&pending, encoding);
             prop_assert_eq!(document.text(), text.clone());
+            // Linting while typing, with what was kept from before, finds what a lint from
+            // scratch finds.
+            let kept = cache.lint(&document, &context);
+            prop_assert_eq!(kept.diagnostics, lint(&document, &context).diagnostics, "text {:?}", text);
         }
         let rope = document.rope();
         for (start, tree) in document.trees() {

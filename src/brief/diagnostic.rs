@@ -149,6 +149,16 @@ impl Diagnostic {
         }
     }
 
+    /// The order diagnostics are reported in: by position, then code, then message.
+    pub fn document_order(a: &Diagnostic, b: &Diagnostic) -> std::cmp::Ordering {
+        (a.range.start, a.range.end, a.code, &a.message).cmp(&(
+            b.range.start,
+            b.range.end,
+            b.code,
+            &b.message,
+        ))
+    }
+
     pub fn with_fix(mut self, fix: FixHint) -> Self {
         self.fix = Some(fix);
         self

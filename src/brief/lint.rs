@@ -98,13 +98,7 @@ pub fn lint(document: &Document, context: &Context<'_>) -> Analysis {
     let kind_spec = context.kinds.get(&kind);
     let specs = briefs
         .iter()
-        .map(|brief| {
-            brief
-                .fields
-                .iter()
-                .map(|field| kind_spec.and_then(|k| k.field_index(&field.name)))
-                .collect()
-        })
+        .map(|brief| field_specs(kind_spec, brief))
         .collect();
     let rule_context = RuleContext {
         document,
@@ -118,13 +112,22 @@ pub fn lint(document: &Document, context: &Context<'_>) -> Analysis {
         others: context.others,
     };
     rules::check_all(&rule_context, &mut diagnostics);
-    diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start, diagnostic.range.end));
+    diagnostics.sort_by(super::diagnostic::Diagnostic::document_order);
     Analysis {
         kind: Some(kind),
         front_matter,
         briefs,
         diagnostics,
     }
+}
+
+/// For each field of a brief, its index in the kind's fields, if the kind knows it.
+pub fn field_specs(kind: Option<&Kind>, brief: &Brief) -> Vec<Option<usize>> {
+    brief
+        .fields
+        .iter()
+        .map(|field| kind.and_then(|kind| kind.field_index(&field.name)))
+        .collect()
 }
 
 /// The kind of a document (DESIGN §1), or `None` when it is not a baton document.

@@ -1,6 +1,7 @@
 //! The pure core: kinds and fields, the brief model, the lint rules and their fixes.
 //! No IO, no async, no LSP.
 
+pub mod cache;
 pub mod complete;
 pub mod diagnostic;
 pub mod fix;
@@ -12,6 +13,8 @@ pub mod link;
 pub mod lint;
 pub mod model;
 pub mod navigate;
+pub mod output;
+pub mod payload;
 pub mod rules;
 pub mod suggest;
 pub mod symbols;

@@ -87,42 +87,66 @@ impl Brief {
 
 /// Splits a document into briefs.
 pub fn briefs(document: &Document) -> Vec<Brief> {
+    spans(document)
+        .iter()
+        .map(|span| build_span(document, span))
+        .collect()
+}
+
+/// Where a brief lies, before it is read: its H1 (an index into the outline's headings),
+/// its byte range, and the indices of its H2 headings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BriefSpan {
+    pub h1: Option<usize>,
+    pub range: Range<usize>,
+    pub h2s: Vec<usize>,
+}
+
+/// The briefs' spans, cheap to find from the outline alone.
+pub fn spans(document: &Document) -> Vec<BriefSpan> {
     let outline = document.outline();
-    let body_start = outline.front_matter.as_ref().map_or(0, |block| {
-        let line = document.rope().byte_to_line(block.range.end);
-        document
-            .rope()
-            .try_line_to_byte(line + 1)
-            .unwrap_or(document.len())
-    });
     let headings = &outline.headings;
     let h1s: Vec<usize> = (0..headings.len())
         .filter(|&i| headings[i].level == 1)
         .collect();
-    let mut briefs = Vec::new();
-    if h1s.is_empty() {
-        let fields = (0..headings.len())
+    let level_two = |range: Range<usize>| {
+        range
             .filter(|&i| headings[i].level == 2)
-            .collect::<Vec<_>>();
-        briefs.push(build(document, None, body_start..document.len(), &fields));
-        return briefs;
+            .collect::<Vec<_>>()
+    };
+    if h1s.is_empty() {
+        let body_start = outline.front_matter.as_ref().map_or(0, |block| {
+            let line = document.rope().byte_to_line(block.range.end);
+            document
+                .rope()
+                .try_line_to_byte(line + 1)
+                .unwrap_or(document.len())
+        });
+        return vec![BriefSpan {
+            h1: None,
+            range: body_start..document.len(),
+            h2s: level_two(0..headings.len()),
+        }];
     }
+    let mut spans = Vec::with_capacity(h1s.len());
     for (n, &h1) in h1s.iter().enumerate() {
         let end = h1s
             .get(n + 1)
             .map_or(document.len(), |&next| headings[next].range.start);
         let next = h1s.get(n + 1).copied().unwrap_or(headings.len());
-        let fields = (h1 + 1..next)
-            .filter(|&i| headings[i].level == 2)
-            .collect::<Vec<_>>();
-        briefs.push(build(
-            document,
-            Some(&headings[h1]),
-            headings[h1].range.start..end,
-            &fields,
-        ));
+        spans.push(BriefSpan {
+            h1: Some(h1),
+            range: headings[h1].range.start..end,
+            h2s: level_two(h1 + 1..next),
+        });
     }
-    briefs
+    spans
+}
+
+/// Reads one brief.
+pub fn build_span(document: &Document, span: &BriefSpan) -> Brief {
+    let heading = span.h1.map(|h1| &document.outline().headings[h1]);
+    build(document, heading, span.range.clone(), &span.h2s)
 }
 
 fn build(

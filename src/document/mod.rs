@@ -56,6 +56,14 @@ impl Document {
         &self.outline
     }
 
+    /// The parsed parts of the document: their byte ranges and a revision that changes
+    /// whenever a part's text changes. Two parts with the same revision hold the same text.
+    pub fn parts(&self) -> impl Iterator<Item = (Range<usize>, u64)> + '_ {
+        self.segments
+            .iter()
+            .map(|segment| (segment.start..segment.end(), segment.revision))
+    }
+
     /// The syntax trees, each with the byte offset where its text starts.
     pub fn trees(&self) -> impl Iterator<Item = (usize, &tree_sitter::Tree)> {
         self.segments

@@ -9,6 +9,7 @@
 //! The property test in `tests/incremental.rs` compares the result with a whole parse.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ropey::Rope;
 use tree_sitter::{Node, Tree};
@@ -23,6 +24,15 @@ pub struct Segment {
     pub len: usize,
     pub tree: Tree,
     pub outline: Outline,
+    /// Changes whenever the segment's text does (not when it merely moves), so what was
+    /// computed from the text can be kept across edits elsewhere.
+    pub revision: u64,
+}
+
+/// Revisions are unique across documents and threads.
+fn next_revision() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Segment {
@@ -38,6 +48,7 @@ impl Segment {
             len: range.len(),
             tree,
             outline,
+            revision: next_revision(),
         }
     }
 
@@ -45,6 +56,7 @@ impl Segment {
     pub fn reparse(&mut self, rope: &Rope) {
         self.tree = parse::parse(rope, self.start..self.end(), Some(&self.tree));
         self.outline = Outline::build(rope, &self.tree, self.start);
+        self.revision = next_revision();
     }
 }
 
@@ -94,7 +106,8 @@ pub fn normalize(rope: &Rope, segments: &mut Vec<Segment>, window: Range<usize>)
         let merged = Segment::parse(rope, segments[boundary].start..segments[boundary + 1].end());
         segments[boundary] = merged;
         segments.remove(boundary + 1);
-        high = high.saturating_sub(1);
+        // The merged segment ends where the next one did: its new end is checked too.
+        high = high.saturating_sub(1).max(boundary);
         // The merge may have made the previous boundary doubtful (a front matter that now
         // closes later); look at it again.
         low = boundary.saturating_sub(1);

@@ -7,11 +7,20 @@ use crate::brief::diagnostic::{Code, Diagnostic, FixHint};
 use crate::brief::lint::RuleContext;
 use crate::brief::suggest;
 
+/// Front matter `agent:`, checked once per document.
+pub fn check_front_matter(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    if let Some(agent) = &context.front_matter.agent {
+        report(
+            context,
+            &[(&agent.value, agent.range.clone(), false)],
+            diagnostics,
+        );
+    }
+}
+
+/// Mentions in the briefs' headings.
 pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let mut names: Vec<(&str, Range<usize>, bool)> = Vec::new();
-    if let Some(agent) = &context.front_matter.agent {
-        names.push((&agent.value, agent.range.clone(), false));
-    }
     for brief in context.briefs {
         let output_mentions = brief
             .outputs
@@ -21,7 +30,15 @@ pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
             names.push((&mention.name, mention.range.clone(), true));
         }
     }
-    for (name, range, is_mention) in names {
+    report(context, &names, diagnostics);
+}
+
+fn report(
+    context: &RuleContext<'_>,
+    names: &[(&str, Range<usize>, bool)],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for (name, range, is_mention) in names.iter().cloned() {
         if context.config.agent(name).is_some() {
             continue;
         }

@@ -1,0 +1,228 @@
+//! Linting while the user types: what each brief's own rules found is kept, keyed by the
+//! revision of the parsed part of the document that holds the brief, and reused while that
+//! part is unchanged. A keystroke re-reads the brief it touched; the rules that look across
+//! briefs (links, cycles, front matter) run on light copies of every brief.
+//!
+//! The result is the same as [`lint`](super::lint::lint)'s diagnostics; a test checks that.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::diagnostic::Diagnostic;
+use super::front_matter::{self, FrontMatter};
+use super::graph::TitleIndex;
+use super::kind::Kind;
+use super::link::Link;
+use super::lint::{classify, field_specs, lint, Context, RuleContext};
+use super::model::{self, Brief};
+use super::rules;
+use crate::document::Document;
+
+/// What a lint while typing produces: the document's kind (`None`: not a baton document)
+/// and its diagnostics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Findings {
+    pub kind: Option<String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A brief's findings, in offsets relative to the start of the part that holds it.
+struct Kept {
+    offset: usize,
+    len: usize,
+    title: String,
+    links: Vec<Link>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Per-document memory of what the brief rules found. Owned by whoever lints the document
+/// as it changes; useless (but harmless) across documents.
+#[derive(Default)]
+pub struct LintCache {
+    /// What the kept findings depend on besides the text: the configuration, the kinds and
+    /// the document's kind.
+    key: Option<(usize, usize, String)>,
+    parts: HashMap<u64, Vec<Kept>>,
+    front_matter: Option<(u64, FrontMatter, Vec<Diagnostic>)>,
+}
+
+impl LintCache {
+    /// Lints `document`, reusing what is known of the parts that did not change.
+    pub fn lint(&mut self, document: &Document, context: &Context<'_>) -> Findings {
+        if document.is_too_large() {
+            let analysis = lint(document, context);
+            return Findings {
+                kind: analysis.kind,
+                diagnostics: analysis.diagnostics,
+            };
+        }
+        let parts: Vec<(Range<usize>, u64)> = document.parts().collect();
+        let (front_matter, mut diagnostics) =
+            self.front_matter(document, parts.first().map(|part| part.1));
+        let Some(kind) = classify(context.path, &front_matter, context.config) else {
+            return Findings::default();
+        };
+        let key = (
+            context.config as *const _ as usize,
+            context.kinds as *const _ as usize,
+            kind.clone(),
+        );
+        if self.key.as_ref() != Some(&key) {
+            self.parts.clear();
+            self.key = Some(key);
+        }
+        let kind_spec = context.kinds.get(&kind);
+        let mut kept: HashMap<u64, Vec<Kept>> = HashMap::with_capacity(self.parts.len());
+        let mut skeletons = Vec::new();
+        let mut part = 0;
+        for span in model::spans(document) {
+            while part + 1 < parts.len() && parts[part].0.end <= span.range.start {
+                part += 1;
+            }
+            let (part_range, revision) = parts[part].clone();
+            let offset = span.range.start - part_range.start;
+            let reusable = self.take(revision, offset, span.range.len());
+            let entry = match reusable {
+                Some(entry) => entry,
+                None => {
+                    let brief = model::build_span(document, &span);
+                    check_brief(
+                        document,
+                        context,
+                        &front_matter,
+                        kind_spec,
+                        brief,
+                        part_range.start,
+                        offset,
+                    )
+                }
+            };
+            let shift =
+                |range: &Range<usize>| range.start + part_range.start..range.end + part_range.start;
+            diagnostics.extend(entry.diagnostics.iter().map(|diagnostic| Diagnostic {
+                range: shift(&diagnostic.range),
+                ..diagnostic.clone()
+            }));
+            skeletons.push(skeleton(&entry, part_range.start));
+            kept.entry(revision).or_default().push(entry);
+        }
+        self.parts = kept;
+        let titles = TitleIndex::new(&skeletons);
+        let rule_context = RuleContext {
+            document,
+            front_matter: &front_matter,
+            briefs: &skeletons,
+            kind: kind_spec,
+            kinds: context.kinds,
+            config: context.config,
+            others: context.others,
+            titles,
+            specs: Vec::new(),
+        };
+        rules::check_document(&rule_context, &mut diagnostics);
+        diagnostics.sort_by(super::diagnostic::Diagnostic::document_order);
+        Findings {
+            kind: Some(kind),
+            diagnostics,
+        }
+    }
+
+    fn take(&mut self, revision: u64, offset: usize, len: usize) -> Option<Kept> {
+        let entries = self.parts.get_mut(&revision)?;
+        let index = entries
+            .iter()
+            .position(|entry| entry.offset == offset && entry.len == len)?;
+        Some(entries.swap_remove(index))
+    }
+
+    /// The front matter lies in the first part; it is read again only when that part changes.
+    fn front_matter(
+        &mut self,
+        document: &Document,
+        first_part: Option<u64>,
+    ) -> (FrontMatter, Vec<Diagnostic>) {
+        if let (Some(revision), Some((kept, front_matter, diagnostics))) =
+            (first_part, &self.front_matter)
+        {
+            if *kept == revision {
+                return (front_matter.clone(), diagnostics.clone());
+            }
+        }
+        let (front_matter, diagnostics) = front_matter::read(document);
+        if let Some(revision) = first_part {
+            self.front_matter = Some((revision, front_matter.clone(), diagnostics.clone()));
+        }
+        (front_matter, diagnostics)
+    }
+}
+
+/// Runs the brief rules on one brief and keeps what they found, relative to `base`.
+fn check_brief(
+    document: &Document,
+    context: &Context<'_>,
+    front_matter: &FrontMatter,
+    kind: Option<&Kind>,
+    brief: Brief,
+    base: usize,
+    offset: usize,
+) -> Kept {
+    let specs = vec![field_specs(kind, &brief)];
+    let briefs = std::slice::from_ref(&brief);
+    let rule_context = RuleContext {
+        document,
+        front_matter,
+        briefs,
+        kind,
+        kinds: context.kinds,
+        config: context.config,
+        others: context.others,
+        titles: TitleIndex::new(&[]),
+        specs,
+    };
+    let mut diagnostics = Vec::new();
+    rules::check_briefs(&rule_context, &mut diagnostics);
+    let relative = |range: &Range<usize>| range.start - base..range.end - base;
+    for diagnostic in &mut diagnostics {
+        diagnostic.range = relative(&diagnostic.range);
+    }
+    let links = brief
+        .links
+        .iter()
+        .map(|link| Link {
+            range: relative(&link.range),
+            target_range: relative(&link.target_range),
+            ..link.clone()
+        })
+        .collect();
+    Kept {
+        offset,
+        len: brief.range.len(),
+        title: brief.title,
+        links,
+        diagnostics,
+    }
+}
+
+/// A brief with just what the document rules read: title, range and links.
+fn skeleton(entry: &Kept, base: usize) -> Brief {
+    let shift = |range: &Range<usize>| range.start + base..range.end + base;
+    let start = base + entry.offset;
+    Brief {
+        title: entry.title.clone(),
+        heading: None,
+        title_range: start..start,
+        mention: None,
+        range: start..start + entry.len,
+        fields: Vec::new(),
+        outputs: Vec::new(),
+        links: entry
+            .links
+            .iter()
+            .map(|link| Link {
+                range: shift(&link.range),
+                target_range: shift(&link.target_range),
+                ..link.clone()
+            })
+            .collect(),
+    }
+}

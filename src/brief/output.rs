@@ -1,0 +1,340 @@
+//! Output blocks as baton writes them (DESIGN §1): an `## Output @agent` heading, an opening
+//! marker comment carrying the run's identity, the agent's answer, and a closing marker.
+//!
+//! ```markdown
+//! ## Output @researcher
+//! <!-- baton:output run=01JDXK3V7Q agent=researcher model=gpt-4o-mini input=9f2c41d0 status=done -->
+//! ...the agent's answer...
+//! <!-- /baton:output -->
+//! ```
+//!
+//! Blocks are found by their run id in the text as it is *now*, so the user may type anywhere
+//! while a run streams in.
+
+use std::fmt;
+use std::ops::Range;
+
+const OPEN: &str = "<!-- baton:output ";
+/// The line that closes an output block.
+pub const CLOSE: &str = "<!-- /baton:output -->";
+
+/// Where a run stands, as its marker says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    Running,
+    Done,
+    Partial,
+    Failed,
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Done => "done",
+            Status::Partial => "partial",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Status> {
+        [
+            Status::Running,
+            Status::Done,
+            Status::Partial,
+            Status::Failed,
+            Status::Cancelled,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == word)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The opening marker of an output block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Marker {
+    pub run: String,
+    pub agent: String,
+    pub model: String,
+    /// The payload hash of the brief the output answers, to tell when it went stale.
+    pub input: String,
+    pub status: Status,
+}
+
+impl Marker {
+    /// Reads a marker line. Unknown keys are ignored, so later versions may add some; `run`
+    /// and a known `status` are required.
+    pub fn parse(line: &str) -> Option<Marker> {
+        let inner = line.trim().strip_prefix(OPEN)?.strip_suffix("-->")?;
+        let mut marker = Marker {
+            run: String::new(),
+            agent: String::new(),
+            model: String::new(),
+            input: String::new(),
+            status: Status::Done,
+        };
+        let mut status = None;
+        for pair in inner.split_whitespace() {
+            let Some((key, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let value = unescape(value);
+            match key {
+                "run" => marker.run = value,
+                "agent" => marker.agent = value,
+                "model" => marker.model = value,
+                "input" => marker.input = value,
+                "status" => status = Status::parse(&value),
+                _ => {}
+            }
+        }
+        marker.status = status?;
+        (!marker.run.is_empty()).then_some(marker)
+    }
+
+    /// The marker line, without a line break.
+    pub fn format(&self) -> String {
+        format!(
+            "{OPEN}run={} agent={} model={} input={} status={} -->",
+            escape(&self.run),
+            escape(&self.agent),
+            escape(&self.model),
+            escape(&self.input),
+            self.status
+        )
+    }
+}
+
+/// Percent-encodes what would end a value or the comment, so any model name round-trips.
+fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if c.is_whitespace() || c.is_control() || matches!(c, '%' | '<' | '>' | '=') {
+            let mut buffer = [0; 4];
+            for byte in c.encode_utf8(&mut buffer).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn unescape(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A whole output block, as text: heading, marker, body, closing marker. The body is kept as
+/// given; one line break separates it from each marker.
+pub fn block_text(agent: &str, marker: &Marker, body: &str) -> String {
+    format!("## Output @{agent}\n{}\n{body}\n{CLOSE}\n", marker.format())
+}
+
+/// An output block found in a document's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// From the `## Output` heading (or the marker, when the heading is gone) to the end of the
+    /// closing marker's line, its line break included.
+    pub range: Range<usize>,
+    pub marker: Marker,
+    /// The answer: from after the opening marker's line break to before the line break that
+    /// precedes the closing marker. Empty and at the closing marker when the two are adjacent.
+    pub body: Range<usize>,
+    /// Where the closing marker's line starts.
+    pub close: usize,
+}
+
+impl Block {
+    /// Where to insert a streamed chunk, and what: the chunk goes at the end of the body, plus
+    /// a line break when the body had none before the closing marker, so the marker stays on
+    /// its own line.
+    pub fn append(&self, chunk: &str) -> (usize, String) {
+        if self.body.end == self.close {
+            (self.close, format!("{chunk}\n"))
+        } else {
+            (self.body.end, chunk.to_owned())
+        }
+    }
+}
+
+/// Lines of `text` with their byte ranges, line breaks excluded from the ranges' content but
+/// included in `full`.
+fn lines(text: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
+    let mut start = 0;
+    text.split_inclusive('\n').map(move |line| {
+        let range = start..start + line.len();
+        start = range.end;
+        (range, line.trim_end_matches(['\n', '\r']))
+    })
+}
+
+/// Every output marker in the text, in order.
+pub fn markers(text: &str) -> Vec<Marker> {
+    lines(text)
+        .filter_map(|(_, line)| Marker::parse(line))
+        .collect()
+}
+
+/// The block of a run. `None` when its marker or its closing marker is gone: the user deleted
+/// (part of) the block, and injection must stop rather than guess.
+pub fn find(text: &str, run: &str) -> Option<Block> {
+    let mut lines = lines(text);
+    let (open, marker) = lines.by_ref().find_map(|(range, line)| {
+        Marker::parse(line)
+            .filter(|marker| marker.run == run)
+            .map(|marker| (range, marker))
+    })?;
+    let (close, _) = lines.find(|(_, line)| line.trim() == CLOSE)?;
+    let separator = if text[..close.start].ends_with("\r\n") {
+        2
+    } else {
+        1
+    };
+    let body_end = close
+        .start
+        .checked_sub(separator)
+        .filter(|&end| end >= open.end)
+        .unwrap_or(close.start);
+    Some(Block {
+        range: heading_start(text, open.start)..close.end,
+        marker,
+        body: open.end.min(body_end)..body_end,
+        close: close.start,
+    })
+}
+
+/// The byte range of a run's whole block, heading included.
+pub fn find_block(text: &str, run: &str) -> Option<Range<usize>> {
+    find(text, run).map(|block| block.range)
+}
+
+/// The start of the `## Output` heading above a marker, over blank lines; else the marker's.
+fn heading_start(text: &str, marker: usize) -> usize {
+    let mut end = marker;
+    while end > 0 {
+        let start = text[..end - 1].rfind('\n').map_or(0, |n| n + 1);
+        let line = text[start..end].trim();
+        if line.is_empty() {
+            end = start;
+            continue;
+        }
+        let name = line.strip_prefix("## ").map(str::trim_start);
+        // `## Output`, `## Output @agent`; not `## Outputs`.
+        let is_output = name.is_some_and(|name| {
+            let word = name.split_whitespace().next().unwrap_or("");
+            word.eq_ignore_ascii_case("output")
+        });
+        return if is_output { start } else { marker };
+    }
+    marker
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker(run: &str) -> Marker {
+        Marker {
+            run: run.to_owned(),
+            agent: "researcher".to_owned(),
+            model: "gpt-4o-mini".to_owned(),
+            input: "9f2c41d0".to_owned(),
+            status: Status::Done,
+        }
+    }
+
+    #[test]
+    fn markers_round_trip() {
+        let line = "<!-- baton:output run=01JDXK3V7Q agent=researcher model=gpt-4o-mini input=9f2c41d0 status=done -->";
+        let parsed = Marker::parse(line).unwrap();
+        assert_eq!(parsed, marker("01JDXK3V7Q"));
+        assert_eq!(parsed.format(), line);
+        let odd = Marker {
+            model: "my model=<x> 100%".to_owned(),
+            status: Status::Partial,
+            ..marker("R1")
+        };
+        assert_eq!(Marker::parse(&odd.format()), Some(odd));
+        assert_eq!(
+            Marker::parse("  <!-- baton:output run=R status=running future=1 -->\r")
+                .map(|m| m.status),
+            Some(Status::Running)
+        );
+        assert_eq!(Marker::parse("<!-- baton:output status=done -->"), None);
+        assert_eq!(
+            Marker::parse("<!-- baton:output run=R status=odd -->"),
+            None
+        );
+        assert_eq!(Marker::parse("<!-- /baton:output -->"), None);
+    }
+
+    #[test]
+    fn blocks_are_found_while_the_user_types_around_them() {
+        let block = block_text("researcher", &marker("R1"), "answer\nmore");
+        let text = format!("# Brief\ntyped above\n{block}typed below\n");
+        let found = find(&text, "R1").unwrap();
+        assert_eq!(
+            &text[found.range.clone()],
+            block,
+            "the heading is part of the block"
+        );
+        assert_eq!(&text[found.body.clone()], "answer\nmore");
+        let (at, insert) = found.append(" and on");
+        let mut grown = text.clone();
+        grown.insert_str(at, &insert);
+        assert!(grown.contains("more and on\n<!-- /baton:output -->\ntyped below"));
+        assert_eq!(find_block(&text, "R2"), None);
+    }
+
+    #[test]
+    fn an_empty_block_grows_between_its_markers() {
+        let mut text = format!("# B\n{}", block_text("a", &marker("R"), ""));
+        for chunk in ["Hel", "lo\n", "world"] {
+            let (at, insert) = find(&text, "R").unwrap().append(chunk);
+            text.insert_str(at, &insert);
+        }
+        let block = find(&text, "R").unwrap();
+        assert_eq!(&text[block.body], "Hello\nworld");
+        assert!(text.ends_with("world\n<!-- /baton:output -->\n"));
+    }
+
+    #[test]
+    fn adjacent_markers_crlf_and_a_lost_heading() {
+        let text = "## Notes\r\n<!-- baton:output run=R status=done -->\r\n<!-- /baton:output -->\r\nafter";
+        let block = find(text, "R").unwrap();
+        assert_eq!(&text[block.range.clone()], &text[10..text.len() - 5]);
+        assert!(block.body.is_empty());
+        let (at, insert) = block.append("x");
+        assert_eq!((at, insert.as_str()), (block.close, "x\n"));
+        let unclosed = "## Output @a\n<!-- baton:output run=R status=running -->\ntext\n";
+        assert_eq!(find(unclosed, "R"), None);
+        assert_eq!(markers(unclosed).len(), 1);
+    }
+}
