@@ -5,7 +5,9 @@
 //!
 //! The result is the same as [`lint`](super::lint::lint)'s diagnostics; a test checks that.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::ops::Range;
 
 use super::diagnostic::Diagnostic;
@@ -24,6 +26,9 @@ use crate::document::Document;
 pub struct Findings {
     pub kind: Option<String>,
     pub diagnostics: Vec<Diagnostic>,
+    /// A hash of the briefs' titles in order: when it changes, documents linking here may
+    /// need linting again.
+    pub titles: u64,
 }
 
 /// A brief's findings, in offsets relative to the start of the part that holds it.
@@ -54,6 +59,7 @@ impl LintCache {
             return Findings {
                 kind: analysis.kind,
                 diagnostics: analysis.diagnostics,
+                titles: 0,
             };
         }
         let parts: Vec<(Range<usize>, u64)> = document.parts().collect();
@@ -75,6 +81,7 @@ impl LintCache {
         let mut kept: HashMap<u64, Vec<Kept>> = HashMap::with_capacity(self.parts.len());
         let mut skeletons = Vec::new();
         let mut part = 0;
+        let mut titles_hasher = DefaultHasher::new();
         for span in model::spans(document) {
             while part + 1 < parts.len() && parts[part].0.end <= span.range.start {
                 part += 1;
@@ -103,10 +110,12 @@ impl LintCache {
                 range: shift(&diagnostic.range),
                 ..diagnostic.clone()
             }));
+            entry.title.hash(&mut titles_hasher);
             skeletons.push(skeleton(&entry, part_range.start));
             kept.entry(revision).or_default().push(entry);
         }
         self.parts = kept;
+        let titles_hash = titles_hasher.finish();
         let titles = TitleIndex::new(&skeletons);
         let rule_context = RuleContext {
             document,
@@ -124,6 +133,7 @@ impl LintCache {
         Findings {
             kind: Some(kind),
             diagnostics,
+            titles: titles_hash,
         }
     }
 

@@ -43,7 +43,7 @@ pub fn diagnose(state: &State, uri: &lsp::Uri, open: &OpenDocument) -> Option<Li
     let encoding = state.encoding();
     let diagnostics = contain("placing diagnostics", || {
         analyzed
-            .analysis
+            .findings
             .diagnostics
             .iter()
             .map(|diagnostic| to_proto::diagnostic(&open.document, diagnostic, encoding))
@@ -70,20 +70,13 @@ pub fn diagnose_change(state: &State, uri: &lsp::Uri, open: &OpenDocument) -> Ve
     let mut linted: Vec<_> = diagnose(state, uri, open).into_iter().collect();
     let after = state.cached_analysis(uri.as_str());
     // A document just opened was read from disk by the others so far: nothing changed.
-    if before.is_some() && !titles(&before).eq(titles(&after)) {
+    let titles = |analyzed: &Option<Arc<Analyzed>>| analyzed.as_ref().map(|a| a.findings.titles);
+    if before.is_some() && titles(&before) != titles(&after) {
         if let Some(path) = state.path_of(uri.as_str()) {
             linted.extend(diagnose_linking(state, &path));
         }
     }
     linted
-}
-
-fn titles(analyzed: &Option<Arc<Analyzed>>) -> impl Iterator<Item = &str> {
-    let briefs = analyzed.as_ref().map(|a| a.analysis.briefs.as_slice());
-    briefs
-        .unwrap_or_default()
-        .iter()
-        .map(|brief| brief.title.as_str())
 }
 
 /// The other open documents with a link to the document at `path`, linted again.

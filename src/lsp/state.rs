@@ -6,13 +6,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use dashmap::DashMap;
 
 use super::config_watch::{Configs, Report};
 use super::guard::{contain, Panicked};
 use super::options::InitializationOptions;
+use crate::brief::cache::{Findings, LintCache};
 use crate::brief::{self, Analysis, Context, NoOtherDocuments};
 use crate::document::store::{ChangeError, OpenDocument, Store};
 use crate::document::{Change, Document, Encoding};
@@ -37,20 +38,35 @@ pub struct DocumentContext {
     /// `None` for a document that is not a file (an untitled buffer).
     pub path: Option<PathBuf>,
     pub settings: Settings,
+    /// What the lints while typing kept; new with every context, so a configuration
+    /// change never reuses findings made under the old one.
+    pub cache: Mutex<LintCache>,
 }
 
-/// An analysis and the document version it was computed from.
+impl DocumentContext {
+    pub fn new(path: Option<PathBuf>, settings: Settings) -> Self {
+        DocumentContext {
+            path,
+            settings,
+            cache: Mutex::default(),
+        }
+    }
+}
+
+/// What the linter found at one version of a document; the full analysis the features
+/// read is made on first use, never on the typing path.
 #[derive(Debug)]
 pub struct Analyzed {
     pub version: i32,
-    pub analysis: Analysis,
+    pub findings: Findings,
+    full: OnceLock<Arc<Analysis>>,
 }
 
 /// One open document at one version, with everything the features need about it.
 pub struct Snapshot {
     pub open: Arc<OpenDocument>,
     pub context: Arc<DocumentContext>,
-    pub analyzed: Arc<Analyzed>,
+    analysis: Arc<Analysis>,
 }
 
 impl Snapshot {
@@ -59,7 +75,7 @@ impl Snapshot {
     }
 
     pub fn analysis(&self) -> &Analysis {
-        &self.analyzed.analysis
+        &self.analysis
     }
 
     pub fn settings(&self) -> &Settings {
@@ -122,7 +138,7 @@ impl State {
         if let Some(path) = &path {
             self.uris_by_path.insert(path.clone(), uri.to_owned());
         }
-        let context = Arc::new(DocumentContext { path, settings });
+        let context = Arc::new(DocumentContext::new(path, settings));
         self.contexts.insert(uri.to_owned(), context);
         (open, reports)
     }
@@ -168,7 +184,7 @@ impl State {
             reports.extend(more);
             let path = context.path.clone();
             self.contexts
-                .insert(uri.clone(), Arc::new(DocumentContext { path, settings }));
+                .insert(uri.clone(), Arc::new(DocumentContext::new(path, settings)));
             self.analyses.remove(&uri);
         }
         reports
@@ -182,13 +198,21 @@ impl State {
         open: &OpenDocument,
     ) -> Option<Result<Arc<Analyzed>, Panicked>> {
         let context = self.contexts.get(uri).map(|entry| entry.clone())?;
-        let analysis = match contain("linting", || self.lint(&open.document, &context)) {
-            Ok(analysis) => analysis,
-            Err(panicked) => return Some(Err(panicked)),
+        let findings = match contain("linting", || {
+            self.lint_while_typing(&open.document, &context)
+        }) {
+            Ok(findings) => findings,
+            Err(panicked) => {
+                // The cache may be half-updated: start afresh next time.
+                *context.cache.lock().unwrap_or_else(PoisonError::into_inner) =
+                    LintCache::default();
+                return Some(Err(panicked));
+            }
         };
         let analyzed = Arc::new(Analyzed {
             version: open.version,
-            analysis,
+            findings,
+            full: OnceLock::new(),
         });
         let newer = self
             .analyses
@@ -200,7 +224,21 @@ impl State {
         Some(Ok(analyzed))
     }
 
+    /// Lints with what the document's cache kept from earlier versions.
+    fn lint_while_typing(&self, document: &Document, context: &DocumentContext) -> Findings {
+        let mut cache = context.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        self.with_lint_context(context, |lint_context| cache.lint(document, lint_context))
+    }
+
     fn lint(&self, document: &Document, context: &DocumentContext) -> Analysis {
+        self.with_lint_context(context, |lint_context| brief::lint(document, lint_context))
+    }
+
+    fn with_lint_context<T>(
+        &self,
+        context: &DocumentContext,
+        lint: impl FnOnce(&Context<'_>) -> T,
+    ) -> T {
         let settings = &context.settings;
         let open_at = |path: &Path| self.open_document_at(path);
         let linked;
@@ -211,15 +249,12 @@ impl State {
             }
             None => &NoOtherDocuments,
         };
-        brief::lint(
-            document,
-            &Context {
-                config: &settings.config,
-                kinds: &settings.kinds,
-                path: context.path.as_deref(),
-                others,
-            },
-        )
+        lint(&Context {
+            config: &settings.config,
+            kinds: &settings.kinds,
+            path: context.path.as_deref(),
+            others,
+        })
     }
 
     /// The open document at `uri` with its current analysis (linted now if the cached one
@@ -239,10 +274,17 @@ impl State {
                 Err(panicked) => return Some(Err(panicked)),
             },
         };
+        let analysis = match analyzed.full.get() {
+            Some(analysis) => analysis.clone(),
+            None => match contain("analysing", || self.lint(&open.document, &context)) {
+                Ok(analysis) => analyzed.full.get_or_init(|| Arc::new(analysis)).clone(),
+                Err(panicked) => return Some(Err(panicked)),
+            },
+        };
         Some(Ok(Snapshot {
             open,
             context,
-            analyzed,
+            analysis,
         }))
     }
 
