@@ -6,13 +6,12 @@
 //! The result is the same as [`lint`](super::lint::lint)'s diagnostics; a test checks that.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
 
 use super::diagnostic::Diagnostic;
 use super::front_matter::{self, FrontMatter};
-use super::graph::TitleIndex;
+use super::graph::{TitleIndex, TitleKeys};
 use super::kind::Kind;
 use super::link::Link;
 use super::lint::{classify, field_specs, lint, Context, RuleContext};
@@ -33,9 +32,11 @@ pub struct Findings {
 
 /// A brief's findings, in offsets relative to the start of the part that holds it.
 struct Kept {
+    revision: u64,
     offset: usize,
     len: usize,
     title: String,
+    keys: Option<TitleKeys>,
     links: Vec<Link>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -47,7 +48,8 @@ pub struct LintCache {
     /// What the kept findings depend on besides the text: the configuration, the kinds and
     /// the document's kind.
     key: Option<(usize, usize, String)>,
-    parts: HashMap<u64, Vec<Kept>>,
+    /// In document order, so that walking the briefs again meets them in the same order.
+    kept: Vec<Option<Kept>>,
     front_matter: Option<(u64, FrontMatter, Vec<Diagnostic>)>,
 }
 
@@ -74,11 +76,12 @@ impl LintCache {
             kind.clone(),
         );
         if self.key.as_ref() != Some(&key) {
-            self.parts.clear();
+            self.kept.clear();
             self.key = Some(key);
         }
         let kind_spec = context.kinds.get(&kind);
-        let mut kept: HashMap<u64, Vec<Kept>> = HashMap::with_capacity(self.parts.len());
+        let mut kept: Vec<Option<Kept>> = Vec::with_capacity(self.kept.len());
+        let mut next_old = 0;
         let mut skeletons = Vec::new();
         let mut part = 0;
         let mut titles_hasher = DefaultHasher::new();
@@ -88,7 +91,7 @@ impl LintCache {
             }
             let (part_range, revision) = parts[part].clone();
             let offset = span.range.start - part_range.start;
-            let reusable = self.take(revision, offset, span.range.len());
+            let reusable = self.take(&mut next_old, revision, offset, span.range.len());
             let entry = match reusable {
                 Some(entry) => entry,
                 None => {
@@ -99,8 +102,11 @@ impl LintCache {
                         &front_matter,
                         kind_spec,
                         brief,
-                        part_range.start,
-                        offset,
+                        Place {
+                            revision,
+                            base: part_range.start,
+                            offset,
+                        },
                     )
                 }
             };
@@ -112,11 +118,15 @@ impl LintCache {
             }));
             entry.title.hash(&mut titles_hasher);
             skeletons.push(skeleton(&entry, part_range.start));
-            kept.entry(revision).or_default().push(entry);
+            kept.push(Some(entry));
         }
-        self.parts = kept;
+        self.kept = kept;
         let titles_hash = titles_hasher.finish();
-        let titles = TitleIndex::new(&skeletons);
+        let keys = self
+            .kept
+            .iter()
+            .map(|entry| entry.as_ref().and_then(|entry| entry.keys.as_ref()));
+        let titles = TitleIndex::from_keys(keys);
         let rule_context = RuleContext {
             document,
             front_matter: &front_matter,
@@ -137,12 +147,20 @@ impl LintCache {
         }
     }
 
-    fn take(&mut self, revision: u64, offset: usize, len: usize) -> Option<Kept> {
-        let entries = self.parts.get_mut(&revision)?;
-        let index = entries
-            .iter()
-            .position(|entry| entry.offset == offset && entry.len == len)?;
-        Some(entries.swap_remove(index))
+    /// The kept findings for a brief, if its part is unchanged. Briefs come in document
+    /// order and so do the kept entries: look a few entries ahead of the last match, so an
+    /// inserted or deleted brief costs a short skip, not a search.
+    fn take(&mut self, next: &mut usize, revision: u64, offset: usize, len: usize) -> Option<Kept> {
+        const LOOK_AHEAD: usize = 8;
+        let window = *next..(*next + LOOK_AHEAD).min(self.kept.len());
+        let found = window.into_iter().find(|&index| {
+            let entry = self.kept[index].as_ref();
+            entry.is_some_and(|entry| {
+                entry.revision == revision && entry.offset == offset && entry.len == len
+            })
+        })?;
+        *next = found + 1;
+        self.kept[found].take()
     }
 
     /// The front matter lies in the first part; it is read again only when that part changes.
@@ -166,6 +184,13 @@ impl LintCache {
     }
 }
 
+/// Where a brief sits: in which part (its revision and start), and how far into it.
+struct Place {
+    revision: u64,
+    base: usize,
+    offset: usize,
+}
+
 /// Runs the brief rules on one brief and keeps what they found, relative to `base`.
 fn check_brief(
     document: &Document,
@@ -173,9 +198,13 @@ fn check_brief(
     front_matter: &FrontMatter,
     kind: Option<&Kind>,
     brief: Brief,
-    base: usize,
-    offset: usize,
+    place: Place,
 ) -> Kept {
+    let Place {
+        revision,
+        base,
+        offset,
+    } = place;
     let specs = vec![field_specs(kind, &brief)];
     let briefs = std::slice::from_ref(&brief);
     let rule_context = RuleContext {
@@ -207,7 +236,9 @@ fn check_brief(
     Kept {
         offset,
         len: brief.range.len(),
+        keys: (!brief.title.is_empty()).then(|| TitleKeys::of(&brief.title)),
         title: brief.title,
+        revision,
         links,
         diagnostics,
     }

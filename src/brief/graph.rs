@@ -2,6 +2,8 @@
 //! links between the briefs of one document form the pipeline's graph (DESIGN §5).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use super::link::{Link, Target};
 use super::model::Brief;
@@ -19,27 +21,50 @@ pub fn local_target(target: &Target, briefs: &[Brief]) -> Option<usize> {
 /// The briefs of one document by folded title and by anchor, so resolving every link of a
 /// large document costs one lookup each instead of a scan of all titles.
 pub struct TitleIndex {
-    by_title: HashMap<String, usize>,
-    by_slug: HashMap<String, usize>,
+    by_title: HashMap<Arc<str>, usize, BuildHasherDefault<Fnv>>,
+    by_slug: HashMap<Arc<str>, usize, BuildHasherDefault<Fnv>>,
+}
+
+/// How a title is looked up: folded (case and spacing) and as an anchor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TitleKeys {
+    pub folded: Arc<str>,
+    pub slug: Arc<str>,
+}
+
+impl TitleKeys {
+    pub fn of(title: &str) -> Self {
+        let slug = super::link::slug(title);
+        TitleKeys {
+            folded: fold(title).into(),
+            slug: slug.trim_matches('-').into(),
+        }
+    }
 }
 
 impl TitleIndex {
     pub fn new(briefs: &[Brief]) -> Self {
-        let mut index = TitleIndex {
-            by_title: HashMap::new(),
-            by_slug: HashMap::new(),
-        };
-        for (position, brief) in briefs
+        let keys: Vec<Option<TitleKeys>> = briefs
             .iter()
-            .enumerate()
-            .filter(|(_, brief)| !brief.title.is_empty())
-        {
-            index.by_title.entry(fold(&brief.title)).or_insert(position);
-            let slug = super::link::slug(&brief.title);
-            index
-                .by_slug
-                .entry(slug.trim_matches('-').to_owned())
-                .or_insert(position);
+            .map(|brief| (!brief.title.is_empty()).then(|| TitleKeys::of(&brief.title)))
+            .collect();
+        TitleIndex::from_keys(keys.iter().map(Option::as_ref))
+    }
+
+    /// An index over keys already computed, one per brief in order (`None`: untitled).
+    pub fn from_keys<'a>(keys: impl Iterator<Item = Option<&'a TitleKeys>>) -> Self {
+        let mut index = TitleIndex {
+            by_title: HashMap::default(),
+            by_slug: HashMap::default(),
+        };
+        for (position, keys) in keys.enumerate() {
+            if let Some(keys) = keys {
+                index
+                    .by_title
+                    .entry(keys.folded.clone())
+                    .or_insert(position);
+                index.by_slug.entry(keys.slug.clone()).or_insert(position);
+            }
         }
         index
     }
@@ -47,10 +72,33 @@ impl TitleIndex {
     /// The brief of this document a link points at (same answer as [`local_target`]).
     pub fn resolve(&self, target: &Target) -> Option<usize> {
         match target {
-            Target::Title { file: None, title } => self.by_title.get(&fold(title)).copied(),
+            Target::Title { file: None, title } => self.by_title.get(fold(title).as_str()).copied(),
             Target::Slug { file: None, slug } => self.by_slug.get(slug.trim_matches('-')).copied(),
             _ => None,
         }
+    }
+}
+
+/// FNV-1a: titles are short and trusted, and this map is rebuilt on every keystroke, so a
+/// fast hash matters more than resistance to crafted collisions.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &byte in bytes {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
     }
 }
 

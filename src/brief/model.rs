@@ -94,12 +94,13 @@ pub fn briefs(document: &Document) -> Vec<Brief> {
 }
 
 /// Where a brief lies, before it is read: its H1 (an index into the outline's headings),
-/// its byte range, and the indices of its H2 headings.
+/// its byte range, and which headings lie inside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BriefSpan {
     pub h1: Option<usize>,
     pub range: Range<usize>,
-    pub h2s: Vec<usize>,
+    /// The indices of the outline headings inside the brief, after its H1.
+    pub headings: Range<usize>,
 }
 
 /// The briefs' spans, cheap to find from the outline alone.
@@ -109,11 +110,6 @@ pub fn spans(document: &Document) -> Vec<BriefSpan> {
     let h1s: Vec<usize> = (0..headings.len())
         .filter(|&i| headings[i].level == 1)
         .collect();
-    let level_two = |range: Range<usize>| {
-        range
-            .filter(|&i| headings[i].level == 2)
-            .collect::<Vec<_>>()
-    };
     if h1s.is_empty() {
         let body_start = outline.front_matter.as_ref().map_or(0, |block| {
             let line = document.rope().byte_to_line(block.range.end);
@@ -125,7 +121,7 @@ pub fn spans(document: &Document) -> Vec<BriefSpan> {
         return vec![BriefSpan {
             h1: None,
             range: body_start..document.len(),
-            h2s: level_two(0..headings.len()),
+            headings: 0..headings.len(),
         }];
     }
     let mut spans = Vec::with_capacity(h1s.len());
@@ -137,7 +133,7 @@ pub fn spans(document: &Document) -> Vec<BriefSpan> {
         spans.push(BriefSpan {
             h1: Some(h1),
             range: headings[h1].range.start..end,
-            h2s: level_two(h1 + 1..next),
+            headings: h1 + 1..next,
         });
     }
     spans
@@ -146,7 +142,13 @@ pub fn spans(document: &Document) -> Vec<BriefSpan> {
 /// Reads one brief.
 pub fn build_span(document: &Document, span: &BriefSpan) -> Brief {
     let heading = span.h1.map(|h1| &document.outline().headings[h1]);
-    build(document, heading, span.range.clone(), &span.h2s)
+    let headings = &document.outline().headings;
+    let h2s: Vec<usize> = span
+        .headings
+        .clone()
+        .filter(|&i| headings[i].level == 2)
+        .collect();
+    build(document, heading, span.range.clone(), &h2s)
 }
 
 fn build(
