@@ -9,6 +9,7 @@ pub mod store;
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
 
 use ropey::Rope;
 
@@ -34,7 +35,7 @@ pub struct Document {
     rope: Rope,
     /// Parsed segments covering the text; empty when the document is too large to lint.
     segments: Vec<Segment>,
-    outline: Outline,
+    outline: Arc<Outline>,
 }
 
 impl Document {
@@ -42,7 +43,7 @@ impl Document {
         let mut document = Document {
             rope: Rope::from_str(text),
             segments: Vec::new(),
-            outline: Outline::default(),
+            outline: Arc::default(),
         };
         document.rebuild();
         document
@@ -64,11 +65,12 @@ impl Document {
             .map(|segment| (segment.start..segment.end(), segment.revision))
     }
 
-    /// The syntax trees, each with the byte offset where its text starts.
-    pub fn trees(&self) -> impl Iterator<Item = (usize, &tree_sitter::Tree)> {
+    /// The syntax trees still held (those of the parts being edited), with the byte range
+    /// each covers.
+    pub fn trees(&self) -> impl Iterator<Item = (Range<usize>, &tree_sitter::Tree)> {
         self.segments
             .iter()
-            .map(|segment| (segment.start, &segment.tree))
+            .filter_map(|segment| Some((segment.start..segment.end(), segment.tree.as_ref()?)))
     }
 
     pub fn len(&self) -> usize {
@@ -170,13 +172,23 @@ impl Document {
             range.end,
             text.len(),
         );
-        segment.tree.edit(&edit);
+        if let Some(tree) = segment.tree.as_mut() {
+            tree.edit(&edit);
+        }
         segment.len = segment.len + text.len() - range.len();
         segment.reparse(&self.rope);
         for later in &mut self.segments[index + 1..] {
             later.start = later.start + text.len() - range.len();
         }
         segments::normalize(&self.rope, &mut self.segments, index..index + 1);
+        // Keep the tree where the user types, for the next keystroke; let the others go.
+        let typed = range.start..range.start + text.len();
+        for segment in &mut self.segments {
+            let touched = segment.start <= typed.end && typed.start <= segment.end();
+            if !touched {
+                segment.tree = None;
+            }
+        }
     }
 
     /// The index of the one segment that holds `range` of the old text, joining segments
@@ -211,6 +223,13 @@ impl Document {
     }
 
     fn rebuild(&mut self) {
+        self.rebuild_segments();
+        for segment in &mut self.segments {
+            segment.tree = None;
+        }
+    }
+
+    fn rebuild_segments(&mut self) {
         self.segments = if self.is_too_large() {
             Vec::new()
         } else {
@@ -227,7 +246,7 @@ impl Document {
         for segment in &self.segments {
             outline.extend(&segment.outline, segment.start);
         }
-        self.outline = outline;
+        self.outline = Arc::new(outline);
     }
 
     fn floor_char_boundary(&self, offset: usize) -> usize {

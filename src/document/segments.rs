@@ -10,6 +10,7 @@
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use ropey::Rope;
 use tree_sitter::{Node, Tree};
@@ -22,8 +23,12 @@ use super::parse;
 pub struct Segment {
     pub start: usize,
     pub len: usize,
-    pub tree: Tree,
-    pub outline: Outline,
+    /// Kept only while the segment is being edited: a tree-sitter-md tree takes many times
+    /// the memory of its text, and a document that is only read needs just the outline.
+    pub tree: Option<Tree>,
+    /// Whether the segment's last block has ended (see `is_closed`), read off its tree.
+    pub closed: bool,
+    pub outline: Arc<Outline>,
     /// Changes whenever the segment's text does (not when it merely moves), so what was
     /// computed from the text can be kept across edits elsewhere.
     pub revision: u64,
@@ -42,20 +47,26 @@ impl Segment {
 
     pub fn parse(rope: &Rope, range: Range<usize>) -> Segment {
         let tree = parse::parse(rope, range.clone(), None);
-        let outline = Outline::build(rope, &tree, range.start);
+        let outline = Arc::new(Outline::build(rope, &tree, range.start));
+        let closed = is_closed(rope, range.clone(), &tree);
         Segment {
             start: range.start,
             len: range.len(),
-            tree,
+            tree: Some(tree),
+            closed,
             outline,
             revision: next_revision(),
         }
     }
 
-    /// Reparses after the text of this segment was edited and its tree told so.
+    /// Reparses after the text of this segment was edited (and its tree, if it has one,
+    /// told so).
     pub fn reparse(&mut self, rope: &Rope) {
-        self.tree = parse::parse(rope, self.start..self.end(), Some(&self.tree));
-        self.outline = Outline::build(rope, &self.tree, self.start);
+        let range = self.start..self.end();
+        let tree = parse::parse(rope, range.clone(), self.tree.as_ref());
+        self.outline = Arc::new(Outline::build(rope, &tree, self.start));
+        self.closed = is_closed(rope, range, &tree);
+        self.tree = Some(tree);
         self.revision = next_revision();
     }
 }
@@ -210,22 +221,22 @@ fn boundary_holds(rope: &Rope, before: &Segment, after: &Segment) -> bool {
         // An unclosed front matter may close further down, swallowing the H1.
         return false;
     }
-    is_closed(rope, before)
+    before.closed
 }
 
 /// Whether a segment's last block in the flow has ended, so nothing after it can belong to it.
-fn is_closed(rope: &Rope, segment: &Segment) -> bool {
-    let mut node = segment.tree.root_node();
+fn is_closed(rope: &Rope, range: Range<usize>, tree: &Tree) -> bool {
+    let mut node = tree.root_node();
     while let Some(last) = node.child(node.child_count().saturating_sub(1)) {
         if last.kind() != "section" {
-            return block_is_closed(rope, segment, last);
+            return block_is_closed(rope, range, last);
         }
         node = last;
     }
     true
 }
 
-fn block_is_closed(rope: &Rope, segment: &Segment, block: Node<'_>) -> bool {
+fn block_is_closed(rope: &Rope, range: Range<usize>, block: Node<'_>) -> bool {
     match block.kind() {
         "fenced_code_block" => {
             let mut cursor = block.walk();
@@ -237,7 +248,7 @@ fn block_is_closed(rope: &Rope, segment: &Segment, block: Node<'_>) -> bool {
         }
         // The parser ended the block inside the segment, and a blank line follows it: no
         // kind of HTML block can reach past that into the next segment.
-        "html_block" => block.end_byte() < segment.len && ends_with_blank_line(rope, segment.end()),
+        "html_block" => block.end_byte() < range.len() && ends_with_blank_line(rope, range.end),
         _ => true,
     }
 }

@@ -60,11 +60,12 @@ impl Store {
                 new: version,
             });
         }
-        let mut document = entry.document.clone();
-        document.apply_changes(changes, encoding);
-        let open = Arc::new(OpenDocument { version, document });
-        *entry = open.clone();
-        Ok(open)
+        // In place when no reader holds this version (the usual case while typing); a
+        // reader that does keeps its snapshot, and the edit goes to a cheap copy.
+        let open = Arc::make_mut(&mut entry);
+        open.version = version;
+        open.document.apply_changes(changes, encoding);
+        Ok(entry.clone())
     }
 
     pub fn close(&self, uri: &str) {

@@ -57,7 +57,7 @@ async fn run(state: Arc<State>) {
         .custom_method(stdio::MALFORMED_METHOD, Backend::malformed)
         .finish();
     let stdin = stdio::checked_frames(std::io::stdin());
-    Server::new(stdin, tokio::io::stdout(), socket)
+    Server::new(stdin, stdio::DirectStdout, socket)
         .serve(service)
         .await;
 }

@@ -224,6 +224,30 @@ impl AsyncRead for FrameReader {
     }
 }
 
+/// Stdout written directly from the runtime's thread. `tokio::io::stdout` hands every write
+/// to its blocking pool, a thread hop per message that costs more than linting a keystroke.
+/// Writing in place cannot deadlock with the editor: stdin is read on a thread of its own,
+/// so the editor is never blocked writing to us while we wait for it to read.
+pub struct DirectStdout;
+
+impl tokio::io::AsyncWrite for DirectStdout {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(io::Write::write(&mut io::stdout().lock(), buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(io::Write::flush(&mut io::stdout().lock()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(context)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
