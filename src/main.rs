@@ -37,6 +37,17 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Send one brief to an agent and write the answer into the file.
+    Send {
+        /// The document holding the brief.
+        file: PathBuf,
+        /// The brief's title (case-insensitive); needed when the file holds several.
+        #[arg(long)]
+        brief: Option<String>,
+        /// The agent (default: the brief's @mention, `agent:`, then defaults.agent).
+        #[arg(long)]
+        agent: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -70,5 +81,8 @@ fn main() -> ExitCode {
             baton::cli::check::run(&paths, format)
         }
         (_, Some(Command::Init { dir })) => baton::cli::init::run(&dir),
+        (_, Some(Command::Send { file, brief, agent })) => {
+            baton::cli::send::run(&baton::cli::send::Options { file, brief, agent })
+        }
     }
 }

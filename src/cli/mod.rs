@@ -11,4 +11,5 @@ mod finding;
 pub mod init;
 mod render;
 mod sarif;
+pub mod send;
 mod walk;

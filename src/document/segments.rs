@@ -77,10 +77,13 @@ pub fn build(rope: &Rope, range: Range<usize>) -> Vec<Segment> {
     let mut cuts = vec![range.start];
     cuts.extend(candidate_cuts(rope, range.clone()));
     cuts.push(range.end);
-    let mut segments: Vec<Segment> = cuts
-        .windows(2)
-        .map(|pair| Segment::parse(rope, pair[0]..pair[1]))
-        .collect();
+    // Each tree goes as soon as its outline is read: at most one is alive at a time, so
+    // opening a large document never holds the trees of all of it.
+    let without_tree = |pair: &[usize]| Segment {
+        tree: None,
+        ..Segment::parse(rope, pair[0]..pair[1])
+    };
+    let mut segments: Vec<Segment> = cuts.windows(2).map(without_tree).collect();
     let count = segments.len();
     normalize(rope, &mut segments, 0..count);
     segments
