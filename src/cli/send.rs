@@ -298,6 +298,16 @@ async fn dispatch(plan: Plan) -> Result<ExitCode, Stop> {
     let mut text = String::new();
     let mut journal_error: Option<io::Error> = None;
     let cancel = CancellationToken::new();
+    // Ctrl-C cancels the request; what arrived stays in the journal, closed as cancelled.
+    let interrupt = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        })
+    };
+    let mut received_chars = 0;
     let result = {
         let mut on_event = |event: Event<'_>| match event {
             Event::Text(chunk) => {
@@ -305,7 +315,8 @@ async fn dispatch(plan: Plan) -> Result<ExitCode, Stop> {
                     journal_error.get_or_insert(error);
                 }
                 text.push_str(chunk);
-                progress.chars(text.chars().count());
+                received_chars += chunk.chars().count();
+                progress.chars(received_chars);
             }
             Event::Retrying(retry) => progress.line(&retry.to_string()),
         };
@@ -318,6 +329,7 @@ async fn dispatch(plan: Plan) -> Result<ExitCode, Stop> {
         )
         .await
     };
+    interrupt.abort();
     progress.end();
 
     let outcome = match result {
