@@ -96,10 +96,7 @@ impl Wire for Anthropic {
     ) -> Result<Finish, AgentError> {
         let key = self.endpoint.key()?;
         let result = self.attempt(request, key.as_ref(), sink, cancel).await;
-        match &key {
-            Some(key) => result.map_err(|error| error.scrubbed(key.secret())),
-            None => result,
-        }
+        ApiKey::scrub(key.as_ref(), result)
     }
 }
 

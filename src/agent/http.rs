@@ -25,6 +25,14 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 pub(crate) struct ApiKey(String);
 
 impl ApiKey {
+    /// Removes this key from whatever an error says (a provider may echo it back).
+    pub fn scrub<T>(key: Option<&ApiKey>, result: Result<T, AgentError>) -> Result<T, AgentError> {
+        match key {
+            Some(key) => result.map_err(|error| error.scrubbed(key.secret())),
+            None => result,
+        }
+    }
+
     pub fn secret(&self) -> &str {
         &self.0
     }

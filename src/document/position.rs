@@ -31,6 +31,9 @@ impl Position {
     }
 }
 
+/// Up to this many bytes before a position, its column is counted character by character.
+const SHORT_LINE: usize = 1024;
+
 /// The position of a byte offset. Offsets past the end, or inside a character, are clamped.
 pub fn position_of(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
     let offset = floor_char_boundary(rope, offset.min(rope.len_bytes()));
@@ -38,6 +41,15 @@ pub fn position_of(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
     let line_start = rope.line_to_byte(line);
     let column = match encoding {
         Encoding::Utf8 => offset - line_start,
+        // Counting the characters of the line is cheaper than two walks of the rope's tree,
+        // for lines of ordinary length; a very long line takes the walks instead.
+        _ if offset - line_start <= SHORT_LINE => {
+            let chars = rope.byte_slice(line_start..offset).chars();
+            match encoding {
+                Encoding::Utf16 => chars.map(char::len_utf16).sum(),
+                _ => chars.count(),
+            }
+        }
         Encoding::Utf32 => rope.byte_to_char(offset) - rope.byte_to_char(line_start),
         Encoding::Utf16 => {
             let (start_char, end_char) = (rope.byte_to_char(line_start), rope.byte_to_char(offset));
@@ -134,6 +146,15 @@ mod tests {
         let rope = Rope::from_str("ab\r\ncd");
         assert_eq!(offset_of(&rope, Position::new(0, 99), Encoding::Utf16), 2);
         assert_eq!(offset_of(&rope, Position::new(7, 0), Encoding::Utf16), 6);
+    }
+
+    #[test]
+    fn long_lines_count_columns_the_same_way() {
+        let text = format!("x\n{}🎉y", "é".repeat(1500));
+        let offset = text.len() - 1;
+        roundtrip(&text, offset, Encoding::Utf16, (1, 1502));
+        roundtrip(&text, offset, Encoding::Utf32, (1, 1501));
+        roundtrip(&text, 2 + 20, Encoding::Utf16, (1, 10));
     }
 
     #[test]
