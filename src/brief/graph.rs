@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use super::link::{Link, Target};
+use super::link::Target;
 use super::model::Brief;
 
 /// The brief of this document a link points at, if it points into this document.
@@ -121,16 +121,6 @@ pub fn local_edges(briefs: &[Brief], index: &TitleIndex) -> Vec<(usize, usize, u
         }
     }
     edges
-}
-
-/// The titles a link could have meant: every brief title of its document.
-pub fn candidate_titles<'a>(link: &Link, briefs: &'a [Brief]) -> impl Iterator<Item = &'a str> {
-    let local = link.target.file().is_none();
-    briefs
-        .iter()
-        .filter(move |_| local)
-        .map(|brief| brief.title.as_str())
-        .filter(|title| !title.is_empty())
 }
 
 /// Strongly connected components (Tarjan), as a component number per node.
