@@ -18,6 +18,12 @@ pub struct InitializationOptions {
     pub log_level: Option<String>,
 }
 
+/// Every field of [`InitializationOptions`] as the editor spells it, with its JSON type
+/// (`boolean` or `string`, as in a VS Code `package.json` setting). `tests/editor_settings.rs`
+/// checks the VS Code extension's settings against this list; the unit test below keeps the
+/// list true to the struct.
+pub const FIELDS: &[(&str, &str)] = &[("trustedWorkspace", "boolean"), ("logLevel", "string")];
+
 impl InitializationOptions {
     /// The options in an `initialize` request; absent or malformed options count as defaults,
     /// since a settings typo must never keep the server from starting.
@@ -54,5 +60,42 @@ mod tests {
             InitializationOptions::default()
         );
         assert!(!InitializationOptions::from_value(None).is_trusted());
+    }
+
+    /// A value of the JSON type `kind` that differs from the field's default.
+    fn sample(kind: &str) -> serde_json::Value {
+        match kind {
+            "boolean" => serde_json::json!(true),
+            "string" => serde_json::json!("debug"),
+            other => panic!("FIELDS names a type the test does not know: {other}"),
+        }
+    }
+
+    #[test]
+    fn fields_lists_exactly_the_struct_fields_with_their_types() {
+        // Each listed name is a field of that type: set alone, it changes the options.
+        for (name, kind) in FIELDS {
+            let json = serde_json::json!({ *name: sample(kind) });
+            let options: InitializationOptions = serde_json::from_value(json)
+                .unwrap_or_else(|error| panic!("{name} is not a {kind}: {error}"));
+            assert_ne!(
+                options,
+                InitializationOptions::default(),
+                "{name} is no field"
+            );
+        }
+        // Every field is listed: the literal below names them all (no `..Default::default()`),
+        // so a new field breaks the build until it is added here and to FIELDS.
+        let all: serde_json::Map<String, serde_json::Value> = FIELDS
+            .iter()
+            .map(|(name, kind)| (name.to_string(), sample(kind)))
+            .collect();
+        let options: InitializationOptions =
+            serde_json::from_value(serde_json::Value::Object(all)).unwrap();
+        let expected = InitializationOptions {
+            trusted_workspace: Some(true),
+            log_level: Some("debug".to_string()),
+        };
+        assert_eq!(options, expected);
     }
 }
