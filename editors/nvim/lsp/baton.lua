@@ -1,0 +1,7 @@
+-- The default configuration of the `baton` language server, for `vim.lsp.enable('baton')`
+-- without `require('baton').setup()` (which adds the :Baton* commands and run messages).
+return {
+  cmd = { 'baton', 'lsp' },
+  filetypes = { 'markdown' },
+  root_markers = { 'baton.toml', '.git' },
+}
