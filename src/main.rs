@@ -48,6 +48,27 @@ enum Command {
         #[arg(long)]
         agent: Option<String>,
     },
+    /// List the agents in force for a folder and check that each can be reached.
+    Agents {
+        /// The folder whose configuration is listed (default: the current folder).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = baton::cli::agents::Format::Human)]
+        format: baton::cli::agents::Format,
+    },
+    /// Trust a workspace: its baton.toml may then run command agents and send keys to its own
+    /// base_url.
+    Trust {
+        /// A folder of the workspace (default: the current folder).
+        dir: Option<PathBuf>,
+        /// List the trusted workspaces.
+        #[arg(long, conflicts_with_all = ["dir", "remove"])]
+        list: bool,
+        /// Stop trusting the workspace.
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -83,6 +104,18 @@ fn main() -> ExitCode {
         (_, Some(Command::Init { dir })) => baton::cli::init::run(&dir),
         (_, Some(Command::Send { file, brief, agent })) => {
             baton::cli::send::run(&baton::cli::send::Options { file, brief, agent })
+        }
+        (_, Some(Command::Agents { dir, format })) => {
+            baton::cli::agents::run(&baton::cli::agents::Options { dir, format })
+        }
+        (_, Some(Command::Trust { dir, list, remove })) => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+            let action = match (list, remove) {
+                (true, _) => baton::cli::trust::Action::List,
+                (false, true) => baton::cli::trust::Action::Remove(dir),
+                (false, false) => baton::cli::trust::Action::Add(dir),
+            };
+            baton::cli::trust::run(&action)
         }
     }
 }

@@ -132,6 +132,27 @@ impl Endpoint {
             .header(CONTENT_TYPE, "application/json")
             .body(body)
             .send();
+        self.answer(request, cancel).await
+    }
+
+    /// GETs the endpoint (a probe: does it answer, does it take the key); a success status
+    /// gives the response, any other status the error its body explains.
+    pub async fn get(
+        &self,
+        headers: HeaderMap,
+        cancel: &CancellationToken,
+    ) -> Result<Response, AgentError> {
+        tracing::debug!(agent = %self.agent, url = %self.url, "probing");
+        let request = self.client.get(&self.url).headers(headers).send();
+        self.answer(request, cancel).await
+    }
+
+    /// Waits for the response to `request`: a success status gives it, any other the error.
+    async fn answer(
+        &self,
+        request: impl std::future::Future<Output = reqwest::Result<Response>>,
+        cancel: &CancellationToken,
+    ) -> Result<Response, AgentError> {
         let response =
             within(self.idle, cancel, request)
                 .await?

@@ -8,6 +8,7 @@
 //! - [`openai`], [`anthropic`], [`ollama`], [`command`]: one [`Wire`] per provider.
 //! - [`sse`], [`ndjson`]: incremental decoders for the two streaming framings.
 //! - `client`: [`send`] and [`SendOptions`]; `retry`: [`RetryPolicy`].
+//! - [`probe`]: whether an agent can be reached, for `baton agents`.
 //!
 //! Secrets: an API key is read from the environment when a request is sent, goes into a header
 //! marked sensitive, and is scrubbed from every message a provider sends back, so it never
@@ -21,6 +22,7 @@ mod http;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;
+pub mod probe;
 mod retry;
 pub mod sse;
 

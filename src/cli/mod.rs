@@ -2,14 +2,17 @@
 //!
 //! `check` runs the same core as the server (`brief::lint` with `workspace::Settings`) over
 //! files on disk and renders the findings for a terminal (`render`) or a code-scanning tool
-//! (`sarif`); `init` writes a starter workspace.
+//! (`sarif`); `init` writes a starter workspace; `agents` lists the agents in force and probes
+//! them; `trust` keeps the user's trusted workspaces.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod agents;
 pub mod check;
 mod finding;
 pub mod init;
 mod render;
 mod sarif;
 pub mod send;
+pub mod trust;
 mod walk;

@@ -10,6 +10,7 @@ pub mod merge;
 pub mod model;
 pub mod parse;
 mod schema;
+pub mod trust_store;
 pub mod validate;
 
 use std::collections::BTreeMap;
