@@ -1,0 +1,209 @@
+// The baton extension in the real VS Code: code-server driven by headless Chromium.
+//
+// Run by scripts/e2e/vscode, which starts code-server with the extension installed and a
+// workspace holding acme.brief.md (a brief without its Constraints field) and a baton.toml
+// whose agent `researcher` is the loopback fake agent. Environment:
+//   BATON_E2E_URL        code-server's address
+//   BATON_E2E_WORKSPACE  the workspace folder
+//   BATON_E2E_ARTIFACTS  where screenshots go
+//   BATON_E2E_TOOLS      the folder whose node_modules holds playwright-core
+//   BATON_E2E_STEPS      optional, comma-separated subset of: diagnostic,quickfix,send
+//
+// Each step prints `ok <step> (<seconds>s)` or throws; the exit code says whether all passed.
+
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import path from "node:path";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const url = env("BATON_E2E_URL");
+const workspace = env("BATON_E2E_WORKSPACE");
+const artifacts = env("BATON_E2E_ARTIFACTS");
+const tools = env("BATON_E2E_TOOLS");
+const steps = (process.env.BATON_E2E_STEPS || "diagnostic,quickfix,send").split(",");
+const { chromium } = createRequire(path.join(tools, "package.json"))("playwright-core");
+
+const FILE = "acme.brief.md";
+const TITLE = "Scan Acme's pricing";
+const AGENT = "researcher";
+const EDITOR = ".editor-group-container .monaco-editor";
+
+fs.mkdirSync(artifacts, { recursive: true });
+const userData = fs.mkdtempSync(path.join(artifacts, "..", "chromium-"));
+const context = await chromium.launchPersistentContext(userData, {
+  executablePath: process.env.BATON_E2E_CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  viewport: { width: 1400, height: 900 },
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+const page = context.pages()[0] ?? (await context.newPage());
+const consoleErrors = [];
+page.on("console", (message) => {
+  if (message.type() === "error") consoleErrors.push(message.text());
+});
+
+let failed = false;
+let current = "start";
+const started = Date.now();
+async function step(name, body) {
+  if (name !== "open" && !steps.includes(name)) {
+    console.log(`skip ${name}`);
+    return;
+  }
+  current = name;
+  const t0 = Date.now();
+  await body();
+  console.log(`ok ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+}
+
+/** The text of the visible editor lines, top to bottom, with Monaco's U+00A0 as spaces. */
+async function editorText() {
+  return page.evaluate((selector) => {
+    const editor = document.querySelector(selector);
+    if (!editor) return "";
+    const lines = [...editor.querySelectorAll(".view-lines .view-line")].map((line) => ({
+      top: parseFloat(line.style.top || "0"),
+      text: line.textContent || "",
+    }));
+    lines.sort((a, b) => a.top - b.top);
+    return lines.map((line) => line.text.replace(/\u00a0/g, " ")).join("\n");
+  }, EDITOR);
+}
+
+async function waitForText(predicate, what, timeout = 30000) {
+  const deadline = Date.now() + timeout;
+  let text = "";
+  while (Date.now() < deadline) {
+    text = await editorText();
+    if (predicate(text)) return text;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`timed out waiting for ${what}; the editor shows:\n${text}`);
+}
+
+/** Clicks the brief's heading line, opens the Ctrl+. menu and clicks the row matching `label`. */
+async function codeAction(label) {
+  const heading = page.locator(`${EDITOR} .view-line`, { hasText: TITLE.split("'")[0] }).first();
+  await heading.click({ position: { x: 40, y: 5 } });
+  await page.keyboard.press("End");
+  const widget = page.locator(".action-widget:not(.action-list-submenu-panel)");
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press("Control+.");
+    try {
+      await widget.waitFor({ state: "visible", timeout: 5000 });
+      break;
+    } catch (error) {
+      if (attempt === 2) throw error;
+    }
+  }
+  const row = widget.locator(".monaco-list-row", { hasText: label }).first();
+  try {
+    await row.waitFor({ state: "visible", timeout: 15000 });
+  } catch (error) {
+    const rows = await widget.locator(".monaco-list-row").allTextContents();
+    throw new Error(`no code action matching ${label}; the menu offers: ${JSON.stringify(rows)}`);
+  }
+  await row.click();
+}
+
+async function screenshot(name) {
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+try {
+  await step("open", async () => {
+    await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
+    const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: FILE });
+    await row.first().waitFor({ state: "visible", timeout: 60000 });
+    await row.first().dblclick();
+    await page.locator(`${EDITOR} .view-line`, { hasText: "Objective" }).first().waitFor({
+      timeout: 30000,
+    });
+  });
+
+  await step("diagnostic", async () => {
+    await page.locator(`${EDITOR} .squiggly-error`).first().waitFor({ timeout: 60000 });
+    await page.keyboard.press("Control+Shift+M");
+    const marker = page.locator(".markers-panel .monaco-list-row", { hasText: "Constraints" });
+    await marker.first().waitFor({ timeout: 20000 });
+    const problem = (await marker.first().textContent()) ?? "";
+    if (!/baton/.test(problem)) throw new Error(`the Problems entry does not name baton: ${problem}`);
+    await screenshot("vscode-diagnostic");
+    await page.keyboard.press("Control+Shift+M"); // hide the panel again
+  });
+
+  await step("quickfix", async () => {
+    await codeAction(/Insert field `?Constraints`?/);
+    await waitForText((text) => /^## Constraints\s*$/m.test(text), "the inserted ## Constraints");
+    await page.locator(`${EDITOR} .squiggly-error`).first().waitFor({
+      state: "detached",
+      timeout: 20000,
+    });
+    await screenshot("vscode-quickfix");
+  });
+
+  await step("send", async () => {
+    await codeAction(`Send ${TITLE} to @${AGENT}`);
+    const text = await waitForText(
+      (text) => /status=done/.test(text) && /word\d+/.test(text),
+      "the streamed answer with status=done",
+      60000,
+    );
+    if (!new RegExp(`^## Output @${AGENT}`, "m").test(text)) {
+      throw new Error(`no "## Output @${AGENT}" heading in:\n${text}`);
+    }
+    // Save and check the file as the user would find it on disk.
+    await page.keyboard.press("Control+s");
+    const file = path.join(workspace, FILE);
+    const deadline = Date.now() + 10000;
+    let saved = "";
+    while (Date.now() < deadline) {
+      saved = fs.readFileSync(file, "utf8");
+      if (/status=done/.test(saved)) break;
+      await page.waitForTimeout(200);
+    }
+    for (const needle of [
+      "## Constraints",
+      `## Output @${AGENT}`,
+      "<!-- baton:output run=",
+      "status=done",
+      "<!-- /baton:output -->",
+    ]) {
+      if (!saved.includes(needle)) throw new Error(`the saved file lacks ${needle}:\n${saved}`);
+    }
+    const words = saved.match(/\bword\d+\b/g) ?? [];
+    const expected = Number(process.env.BATON_E2E_WORDS || "0");
+    if (expected && words.length !== expected) {
+      throw new Error(`expected ${expected} streamed words, the file has ${words.length}:\n${saved}`);
+    }
+    await screenshot("vscode-send");
+  });
+} catch (error) {
+  failed = true;
+  console.error(`FAILED ${current}: ${error instanceof Error ? error.stack : error}`);
+  try {
+    console.error(`screenshot: ${await screenshot(`vscode-failed-${current}`)}`);
+  } catch {
+    // The page may be gone.
+  }
+  if (consoleErrors.length) console.error(`browser console errors:\n${consoleErrors.join("\n")}`);
+} finally {
+  await context.close();
+  fs.rmSync(userData, { recursive: true, force: true });
+}
+console.log(`${failed ? "FAILED" : "passed"} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+process.exit(failed ? 1 : 0);
