@@ -158,6 +158,10 @@ try {
 
   await step("send", async () => {
     await codeAction(`Send ${TITLE} to @${AGENT}`);
+    // While the answer streams, the status bar item shows the run (from `baton/runs`).
+    const running = page.locator(".statusbar-item", { hasText: "baton: 1 running" });
+    await running.first().waitFor({ state: "visible", timeout: 20000 });
+    await screenshot("vscode-streaming");
     const text = await waitForText(
       (text) => /status=done/.test(text) && /word\d+/.test(text),
       "the streamed answer with status=done",
@@ -190,6 +194,7 @@ try {
     if (expected && words.length !== expected) {
       throw new Error(`expected ${expected} streamed words, the file has ${words.length}:\n${saved}`);
     }
+    await running.first().waitFor({ state: "hidden", timeout: 10000 });
     await screenshot("vscode-send");
   });
 } catch (error) {

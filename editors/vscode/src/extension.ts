@@ -184,8 +184,8 @@ async function restart(): Promise<void> {
 
 function showStartError(command: string, reason: string): void {
   const message =
-    `baton: cannot start the language server \`${command} lsp\` (${reason}). ` +
-    "Set `baton.path` to the baton binary, or put `baton` on PATH.";
+    `baton: cannot start the language server "${command} lsp" (${reason}). ` +
+    "Set baton.path to the baton binary, or put baton on PATH.";
   void vscode.window.showErrorMessage(message, "Open settings").then((choice) => {
     if (choice === "Open settings") {
       void vscode.commands.executeCommand("workbench.action.openSettings", "baton.path");
