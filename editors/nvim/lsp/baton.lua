@@ -4,4 +4,7 @@ return {
   cmd = { 'baton', 'lsp' },
   filetypes = { 'markdown' },
   root_markers = { 'baton.toml', '.git' },
+  -- Neovim applies versioned edits but does not advertise them; the streamed output needs them
+  -- to stay in place while you type.
+  capabilities = { workspace = { workspaceEdit = { documentChanges = true } } },
 }

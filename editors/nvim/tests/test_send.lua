@@ -104,12 +104,14 @@ H.run('send', function()
 
   -- Progress (Neovim's own) and baton/runs.
   local ended
-  for _, p in ipairs(progress) do
-    if p.kind == 'end' and tostring(p.token):match('^baton%-run%-') then
-      ended = p
+  H.wait(5000, function()
+    for _, p in ipairs(progress) do
+      if p.kind == 'end' and tostring(p.token):match('^baton%-run%-') then
+        ended = p
+      end
     end
-  end
-  H.check(ended ~= nil, 'no work-done progress `baton-run-<id>` ended: ' .. vim.inspect(progress))
+    return ended ~= nil
+  end, 'the work-done progress `baton-run-<id>` to end')
   H.check(ended.message == 'done', 'the progress ended with ' .. tostring(ended.message) .. ', not done')
   H.check(runs_seen >= 1, 'no `baton/runs` notification listed the run')
   H.wait(3000, function()

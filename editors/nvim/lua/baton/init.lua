@@ -247,6 +247,34 @@ local function on_runs(_, params, ctx)
   vim.cmd.redrawstatus()
 end
 
+-- `workspace/applyEdit`: refuses a versioned edit made for another version of the buffer, as
+-- LSP intends (`applied = false`), and applies the rest as Neovim does. The server streams
+-- output with versioned edits and, when one is refused, sends the next one computed from the
+-- newer text; Neovim's own handler would print "newer than edits" and answer `applied = true`.
+local function on_apply_edit(err, params, ctx)
+  local changes = params and params.edit and params.edit.documentChanges
+  for _, change in ipairs(changes or {}) do
+    local document = change.textDocument
+    local version = document and document.version
+    if type(version) == 'number' then
+      local buf = vim.uri_to_bufnr(document.uri)
+      local version_now = vim.lsp.util.buf_versions[buf]
+      if vim.lsp.buf_is_attached(buf, ctx.client_id) and version_now ~= version then
+        return {
+          applied = false,
+          failureReason = ('the buffer is at version %d, the edit was made for %d'):format(version_now, version),
+        }
+      end
+    end
+  end
+  return vim.lsp.handlers['workspace/applyEdit'](err, params, ctx)
+end
+
+-- Neovim applies versioned edits (`documentChanges`) but does not say so; without them the
+-- server can only send unversioned edits, which land in the wrong place when the user types
+-- while an answer streams in.
+M.capabilities = { workspace = { workspaceEdit = { documentChanges = true } } }
+
 -- Echoes the end of each run (`done`, `partial`, `failed: …`, `cancelled`); Neovim itself
 -- keeps the progress for vim.lsp.status().
 local function on_progress(ev)
@@ -317,7 +345,8 @@ function M.setup(opts)
     root_markers = o.root_markers,
     init_options = init_options,
     flags = { debounce_text_changes = o.debounce_text_changes },
-    handlers = { ['baton/runs'] = on_runs },
+    capabilities = M.capabilities,
+    handlers = { ['baton/runs'] = on_runs, ['workspace/applyEdit'] = on_apply_edit },
   })
   vim.lsp.enable('baton')
   vim.api.nvim_clear_autocmds({ group = group })
