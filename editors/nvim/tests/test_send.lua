@@ -39,8 +39,9 @@ H.run('send', function()
 
   -- Type above and below the block while the answer streams in.
   local above, below, typed_while_streaming = {}, {}, 0
-  local done = false
+  local done, statuses = false, {}
   for i = 1, 200 do
+    statuses[require('baton').status()] = true
     local block = H.output_block(buf, 'fast')
     H.check(block ~= nil, 'the output block vanished while streaming')
     if block.status == 'done' then
@@ -69,6 +70,11 @@ H.run('send', function()
   end
   H.check(#above >= 2 and #below >= 2,
     ('the stream ended before the test could type above and below (%d above, %d below)'):format(#above, #below))
+  local streaming_status
+  for text in pairs(statuses) do
+    streaming_status = streaming_status or text:match('^@fast streaming · %d+ tokens$')
+  end
+  H.check(streaming_status, 'status() never said `@fast streaming · N tokens`: ' .. vim.inspect(vim.tbl_keys(statuses)))
   H.ok(('status=done; typed %d lines above and %d below while streaming'):format(#above, #below))
 
   -- The final text: the typed lines above, the brief untouched, the block, the typed lines below.

@@ -30,7 +30,7 @@ M.options = vim.deepcopy(defaults)
 M.runs = {}
 
 local group = vim.api.nvim_create_augroup('baton', { clear = true })
-local progress_titles = {}
+local progress = {} -- token -> { title =, message = } of the runs' work-done progress
 local announced = {}
 
 local function notify(message, level)
@@ -224,8 +224,9 @@ function M.status()
   local parts = {}
   for _, run in ipairs(runs) do
     if run.uri == uri then
-      local state = run.state == 'streaming' and ('● %d tokens'):format(run.tokens or 0) or run.state
-      table.insert(parts, ('@%s %s'):format(run.agent or '?', state or ''))
+      local current = progress['baton-run-' .. tostring(run.run)]
+      local state = current and current.message or run.state or ''
+      table.insert(parts, ('@%s %s'):format(run.agent or '?', state))
     end
   end
   return table.concat(parts, ' · ')
@@ -286,10 +287,13 @@ local function on_progress(ev)
   end
   local token = tostring(params.token)
   if value.kind == 'begin' then
-    progress_titles[token] = value.title
+    progress[token] = { title = value.title, message = value.message }
+  elseif value.kind == 'report' then
+    progress[token] = progress[token] or {}
+    progress[token].message = value.message or progress[token].message
   elseif value.kind == 'end' then
-    local title = progress_titles[token] or 'run'
-    progress_titles[token] = nil
+    local title = progress[token] and progress[token].title or 'run'
+    progress[token] = nil
     local message = value.message or 'done'
     if M.options.notify_runs and not message:match('^failed') then -- failures: showMessage
       local level = message == 'done' and vim.log.levels.INFO or vim.log.levels.WARN
