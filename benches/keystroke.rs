@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use baton::brief::cache::LintCache;
 use baton::brief::kind::Kinds;
-use baton::brief::lint::{Context, NoOtherDocuments};
+use baton::brief::lint::{Context, Machine, NoOtherDocuments};
 use baton::config::Config;
 use baton::document::{Change, Document, Encoding, Position};
 
@@ -48,6 +48,7 @@ fn main() {
         kinds: &kinds,
         path: Some(Path::new("bench.brief.md")),
         others: &NoOtherDocuments,
+        machine: &Machine::default(),
     };
     for size in [100 * 1024, 1024 * 1024] {
         let mut document = Document::new(&briefs(size));

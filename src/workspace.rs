@@ -1,5 +1,6 @@
-//! The linter's view of the folder a document lives in: which configuration applies, and
-//! what the other documents its links name contain. Shared by `baton check` and the server.
+//! The linter's view of the folder a document lives in: which configuration applies, what
+//! the other documents its links name contain, and what the machine says about sending (which
+//! key variables are set). Shared by `baton check` and the server.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -7,6 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use crate::brief::kind::Kinds;
+pub use crate::brief::lint::Machine;
 use crate::brief::lint::OtherDocuments;
 use crate::brief::model;
 use crate::config::{self, Config, ConfigProblem};
@@ -34,6 +36,33 @@ impl Settings {
         let loaded = config::discover(start);
         (Settings::new(loaded.config), loaded.problems)
     }
+}
+
+impl Machine {
+    /// The machine as this process sees it: which of the variables the agents of `config`
+    /// name in `api_key_env` are set (to something not empty), and whether the caller found
+    /// the workspace `trusted`. Only the variables' presence is read into it, never a value.
+    pub fn detect(config: &Config, trusted_workspace: bool) -> Machine {
+        let set_variables = config
+            .file
+            .agents
+            .values()
+            .filter_map(|agent| agent.api_key_env.as_deref())
+            .filter(|name| is_set(name))
+            .map(str::to_owned)
+            .collect();
+        Machine {
+            trusted_workspace,
+            set_variables,
+        }
+    }
+}
+
+/// Whether the environment variable `name` is set and not empty. A name the environment
+/// cannot hold (empty, with `=` or NUL) is never set.
+fn is_set(name: &str) -> bool {
+    let valid = !name.is_empty() && !name.contains(['=', '\0']);
+    valid && std::env::var_os(name).is_some_and(|value| !value.is_empty())
 }
 
 /// Reads the documents that links name, relative to the linted document, preferring what the
@@ -153,5 +182,21 @@ mod tests {
             Some(vec!["Plan".to_owned()])
         );
         assert_eq!(linked.titles("../plans/missing%20file.brief.md"), None);
+    }
+
+    #[test]
+    fn the_machine_knows_which_key_variables_are_set() {
+        let config = Config::from_toml(
+            "[agents.a]\nprovider = \"openai\"\napi_key_env = \"PATH\"\n\
+             [agents.b]\nprovider = \"openai\"\napi_key_env = \"BATON_TEST_SURELY_UNSET_9F2C\"\n\
+             [agents.c]\nprovider = \"openai\"\napi_key_env = \"\"\n",
+        )
+        .unwrap();
+        let machine = Machine::detect(&config, true);
+        assert!(machine.trusted_workspace);
+        let path_set = std::env::var_os("PATH").is_some_and(|path| !path.is_empty());
+        assert_eq!(machine.is_set("PATH"), path_set);
+        assert!(!machine.is_set("BATON_TEST_SURELY_UNSET_9F2C"));
+        assert!(!machine.is_set(""));
     }
 }

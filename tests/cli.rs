@@ -1,7 +1,8 @@
 //! `baton check` and `baton init` as a user runs them: the real binary, on fixture folders.
 //!
 //! Every run points `BATON_CONFIG` at a file that does not exist, so a developer's own
-//! configuration never leaks into the results.
+//! configuration never leaks into the results; nor do the developer's API keys or trust
+//! (`missing-key` and `untrusted-agent` read the environment).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,10 +18,20 @@ struct Run {
 }
 
 fn baton(cwd: &Path, args: &[&str]) -> Run {
+    baton_with(cwd, args, &[])
+}
+
+/// `baton` with these environment variables set.
+fn baton_with(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_baton"))
         .args(args)
         .current_dir(cwd)
         .env("BATON_CONFIG", "/nonexistent/baton-cli-tests/config.toml")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("BATON_TRUST_WORKSPACE")
+        .env_remove("BATON_TRUST_FILE")
+        .envs(env.iter().copied())
         .output()
         .expect("the baton binary runs");
     Run {
@@ -321,11 +332,24 @@ fn init_writes_a_workspace_that_checks_clean_and_never_overwrites() {
         Some("*")
     );
 
-    let run = baton(&dir.join("ws"), &["check"]);
+    let keys = [
+        ("OPENAI_API_KEY", "sk-test"),
+        ("ANTHROPIC_API_KEY", "sk-test"),
+    ];
+    let run = baton_with(&dir.join("ws"), &["check"], &keys);
     assert_eq!(
         (run.code, run.stdout.as_str(), run.stderr.as_str()),
         (0, "", "")
     );
+    // Without the keys, each brief says which variable its agent still needs.
+    let run = baton(&dir.join("ws"), &["check"]);
+    assert_eq!(run.code, 0, "warnings only");
+    let codes: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(|line| line.split(['[', ']']).nth(1).unwrap_or(line))
+        .collect();
+    assert_eq!(codes, ["missing-key"; 3], "{}", run.stdout);
 
     fs::write(dir.join("ws/welcome.brief.md"), "mine").unwrap();
     let run = baton(&dir, &["init", "ws"]);

@@ -3,11 +3,11 @@
 //! whole document in one piece gives; and a lint that keeps what it found in unchanged parts
 //! finds what a lint from scratch finds. Random edit sequences, in every encoding, decide.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use baton::brief::cache::LintCache;
 use baton::brief::kind::Kinds;
-use baton::brief::lint::{lint, Context, NoOtherDocuments};
+use baton::brief::lint::{lint, Context, Machine, NoOtherDocuments};
 use baton::config::Config;
 use baton::document::{parse, position, Change, Document, Encoding, Outline};
 use proptest::prelude::*;
@@ -41,7 +41,29 @@ const PIECES: &[&str] = &[
     "é",
     "x",
     "",
+    "# Run it @cli\n",
+    "---\nagent: researcher\n---\n",
+    "## Output @researcher\n<!-- baton:output run=R1 agent=researcher model=m input=0badc0de status=done -->\nold answer\n<!-- /baton:output -->\n",
+    "<!-- baton:output run=R2 agent=cli model=m input=0badc0de status=running -->\n",
 ];
+
+/// The agents of the lint: a keyed one whose variable the machine lacks (`missing-key`), and,
+/// from the untrusted workspace file, a command agent that is also the default
+/// (`untrusted-agent` on mentions, front matter and headings).
+fn config() -> Config {
+    let mut config = Config::from_toml(
+        "[defaults]\nagent = \"cli\"\n\
+         [agents.researcher]\nprovider = \"openai\"\napi_key_env = \"BATON_TEST_KEY\"\n\
+         [agents.cli]\nprovider = \"command\"\ncommand = [\"llm\"]\n",
+    )
+    .expect("config parses");
+    let workspace = PathBuf::from("/ws/baton.toml");
+    config
+        .agent_locations
+        .insert("cli".to_owned(), (workspace.clone(), 0..0));
+    config.workspace_path = Some(workspace);
+    config
+}
 
 #[derive(Clone, Debug)]
 struct Edit {
@@ -107,9 +129,10 @@ proptest! {
     ) {
         let mut text: String = initial.iter().map(|&i| PIECES[i]).collect();
         let mut document = Document::new(&text);
-        let config = Config::from_toml("[agents.researcher]\nprovider = \"openai\"\n").expect("config parses");
+        let config = config();
         let kinds = Kinds::from_config(&config.file.kinds);
-        let context = Context { config: &config, kinds: &kinds, path: Some(Path::new("a.brief.md")), others: &NoOtherDocuments };
+        let machine = Machine::default();
+        let context = Context { config: &config, kinds: &kinds, path: Some(Path::new("a.brief.md")), others: &NoOtherDocuments, machine: &machine };
         let mut cache = LintCache::default();
         for chunk in edits.chunks(batch) {
             // Several changes in one notification apply in order, each against the text the

@@ -14,8 +14,8 @@ use super::front_matter::{self, FrontMatter};
 use super::graph::{TitleIndex, TitleKeys};
 use super::kind::Kind;
 use super::link::Link;
-use super::lint::{classify, field_specs, lint, Context, RuleContext};
-use super::model::{self, Brief};
+use super::lint::{classify, field_specs, lint, Context, Machine, RuleContext};
+use super::model::{self, Brief, Mention};
 use super::rules;
 use crate::document::Document;
 
@@ -37,6 +37,10 @@ struct Kept {
     len: usize,
     title: String,
     keys: Option<TitleKeys>,
+    /// The H1 and its `@mention`: where the document rules report a brief's inherited
+    /// target agent, and whether it has one of its own.
+    heading: Option<Range<usize>>,
+    mention: Option<Mention>,
     links: Vec<Link>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -45,9 +49,10 @@ struct Kept {
 /// as it changes; useless (but harmless) across documents.
 #[derive(Default)]
 pub struct LintCache {
-    /// What the kept findings depend on besides the text: the configuration, the kinds and
-    /// the document's kind.
-    key: Option<(usize, usize, String)>,
+    /// What the kept findings depend on besides the text: the configuration, the kinds,
+    /// the document's kind and the machine (which keys are set, whether it trusts the
+    /// workspace).
+    key: Option<(usize, usize, String, Machine)>,
     /// In document order, so that walking the briefs again meets them in the same order.
     kept: Vec<Option<Kept>>,
     front_matter: Option<(u64, FrontMatter, Vec<Diagnostic>)>,
@@ -70,12 +75,22 @@ impl LintCache {
         let Some(kind) = classify(context.path, &front_matter, context.config) else {
             return Findings::default();
         };
-        let key = (
-            context.config as *const _ as usize,
-            context.kinds as *const _ as usize,
-            kind.clone(),
-        );
-        if self.key.as_ref() != Some(&key) {
+        let same_key = self
+            .key
+            .as_ref()
+            .is_some_and(|(config, kinds, kept_kind, machine)| {
+                *config == context.config as *const _ as usize
+                    && *kinds == context.kinds as *const _ as usize
+                    && *kept_kind == kind
+                    && machine == context.machine
+            });
+        if !same_key {
+            let key = (
+                context.config as *const _ as usize,
+                context.kinds as *const _ as usize,
+                kind.clone(),
+                context.machine.clone(),
+            );
             self.kept.clear();
             self.key = Some(key);
         }
@@ -135,6 +150,7 @@ impl LintCache {
             kinds: context.kinds,
             config: context.config,
             others: context.others,
+            machine: context.machine,
             titles,
             specs: Vec::new(),
         };
@@ -215,6 +231,7 @@ fn check_brief(
         kinds: context.kinds,
         config: context.config,
         others: context.others,
+        machine: context.machine,
         titles: TitleIndex::new(&[]),
         specs,
     };
@@ -237,6 +254,11 @@ fn check_brief(
         offset,
         len: brief.range.len(),
         keys: (!brief.title.is_empty()).then(|| TitleKeys::of(&brief.title)),
+        heading: brief.heading.as_ref().map(relative),
+        mention: brief.mention.map(|mention| Mention {
+            range: relative(&mention.range),
+            ..mention
+        }),
         title: brief.title,
         revision,
         links,
@@ -244,15 +266,18 @@ fn check_brief(
     }
 }
 
-/// A brief with just what the document rules read: title, range and links.
+/// A brief with just what the document rules read: title, heading, mention, range and links.
 fn skeleton(entry: &Kept, base: usize) -> Brief {
     let shift = |range: &Range<usize>| range.start + base..range.end + base;
     let start = base + entry.offset;
     Brief {
         title: entry.title.clone(),
-        heading: None,
+        heading: entry.heading.as_ref().map(shift),
         title_range: start..start,
-        mention: None,
+        mention: entry.mention.as_ref().map(|mention| Mention {
+            name: mention.name.clone(),
+            range: shift(&mention.range),
+        }),
         range: start..start + entry.len,
         fields: Vec::new(),
         outputs: Vec::new(),

@@ -54,10 +54,14 @@ pub enum Code {
     InvalidConfig,
     NotUtf8,
     TooLarge,
+    StaleOutput,
+    MissingKey,
+    UntrustedAgent,
+    DispatchFailed,
 }
 
 impl Code {
-    pub const ALL: [Code; 12] = [
+    pub const ALL: [Code; 16] = [
         Code::MissingField,
         Code::EmptyField,
         Code::DuplicateField,
@@ -70,6 +74,10 @@ impl Code {
         Code::InvalidConfig,
         Code::NotUtf8,
         Code::TooLarge,
+        Code::StaleOutput,
+        Code::MissingKey,
+        Code::UntrustedAgent,
+        Code::DispatchFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,14 +94,20 @@ impl Code {
             Code::InvalidConfig => "invalid-config",
             Code::NotUtf8 => "not-utf8",
             Code::TooLarge => "too-large",
+            Code::StaleOutput => "stale-output",
+            Code::MissingKey => "missing-key",
+            Code::UntrustedAgent => "untrusted-agent",
+            Code::DispatchFailed => "dispatch-failed",
         }
     }
 
     /// The severity DESIGN §3 gives each code.
     pub fn severity(self) -> Severity {
         match self {
-            Code::EmptyField | Code::DuplicateField | Code::UnknownKey => Severity::Warning,
-            Code::TooLarge => Severity::Information,
+            Code::EmptyField | Code::DuplicateField | Code::UnknownKey | Code::MissingKey => {
+                Severity::Warning
+            }
+            Code::TooLarge | Code::StaleOutput => Severity::Information,
             _ => Severity::Error,
         }
     }

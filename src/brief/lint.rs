@@ -1,5 +1,6 @@
 //! Linting a document: classify it, read its front matter and briefs, run every rule.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::diagnostic::{Code, Diagnostic};
@@ -28,6 +29,26 @@ impl OtherDocuments for NoOtherDocuments {
     }
 }
 
+/// What the machine the linter runs on says about sending: facts only the shell can find
+/// out (the environment, the user's trust), handed to the pure core as a value. The server
+/// and `baton check` find them with `Machine::detect` (in `workspace`); tests write them out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Machine {
+    /// Whether the user trusts the workspace's `baton.toml` to define agents that run
+    /// programs or send keys to custom endpoints (DESIGN §7).
+    pub trusted_workspace: bool,
+    /// The environment variables, among those the agents' `api_key_env` name, that are set
+    /// to something not empty. The values never leave the environment.
+    pub set_variables: BTreeSet<String>,
+}
+
+impl Machine {
+    /// Whether the environment variable `name` is set (and not empty).
+    pub fn is_set(&self, name: &str) -> bool {
+        self.set_variables.contains(name)
+    }
+}
+
 /// Everything the linter needs besides the document.
 pub struct Context<'a> {
     pub config: &'a Config,
@@ -35,6 +56,8 @@ pub struct Context<'a> {
     /// The document's path, when it has one: decides whether it is a baton document.
     pub path: Option<&'a Path>,
     pub others: &'a dyn OtherDocuments,
+    /// The environment and trust, for `missing-key` and `untrusted-agent`.
+    pub machine: &'a Machine,
 }
 
 /// A linted document.
@@ -71,6 +94,7 @@ pub struct RuleContext<'a> {
     pub kinds: &'a Kinds,
     pub config: &'a Config,
     pub others: &'a dyn OtherDocuments,
+    pub machine: &'a Machine,
     /// Briefs by title, for resolving links.
     pub titles: TitleIndex,
     /// For each brief, for each field: its index in the kind's fields, if the kind knows it.
@@ -110,6 +134,7 @@ pub fn lint(document: &Document, context: &Context<'_>) -> Analysis {
         kinds: context.kinds,
         config: context.config,
         others: context.others,
+        machine: context.machine,
     };
     rules::check_all(&rule_context, &mut diagnostics);
     diagnostics.sort_by(super::diagnostic::Diagnostic::document_order);

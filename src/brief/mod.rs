@@ -18,6 +18,8 @@ pub mod payload;
 pub mod rules;
 pub mod suggest;
 pub mod symbols;
+pub mod target;
 
 pub use diagnostic::{Code, Diagnostic, FixHint, Severity, TextRange};
-pub use lint::{lint, Analysis, Context, NoOtherDocuments, OtherDocuments};
+pub use lint::{lint, Analysis, Context, Machine, NoOtherDocuments, OtherDocuments};
+pub use target::target_agent;

@@ -184,7 +184,7 @@ mod tests {
 
     use super::*;
     use crate::brief::kind::Kinds;
-    use crate::brief::lint::{lint, Context, NoOtherDocuments};
+    use crate::brief::lint::{lint, Context, Machine, NoOtherDocuments};
     use crate::config::Config;
 
     fn check(text: &str, inputs: &[Input], expected: Expect) -> Payload {
@@ -195,6 +195,7 @@ mod tests {
             kinds: &kinds,
             path: Some(Path::new("fixture.brief.md")),
             others: &NoOtherDocuments,
+            machine: &Machine::default(),
         };
         let document = Document::new(text);
         let analysis = lint(&document, &context);

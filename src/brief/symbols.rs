@@ -109,7 +109,7 @@ pub(crate) mod fixture {
     use std::path::Path;
 
     use crate::brief::kind::Kinds;
-    use crate::brief::lint::{lint, Analysis, Context, NoOtherDocuments};
+    use crate::brief::lint::{lint, Analysis, Context, Machine, NoOtherDocuments};
     use crate::brief::rules::fixture::AGENTS;
     use crate::config::Config;
     use crate::document::Document;
@@ -136,6 +136,7 @@ pub(crate) mod fixture {
             kinds: &kinds,
             path: Some(Path::new(path)),
             others: &NoOtherDocuments,
+            machine: &Machine::default(),
         };
         let analysis = lint(&document, &context);
         Fixture {

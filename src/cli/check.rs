@@ -19,9 +19,9 @@ use super::walk::{self, Candidate, Walk};
 use super::{render, sarif};
 use crate::brief::lint::{is_named_baton_document, lint, Context};
 use crate::brief::{front_matter, Code, Severity};
-use crate::config::ConfigProblem;
+use crate::config::{trust_store, ConfigProblem};
 use crate::document::Document;
-use crate::workspace::{no_open_documents, LinkedDocuments, Settings};
+use crate::workspace::{no_open_documents, LinkedDocuments, Machine, Settings};
 
 /// How `check` prints its findings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,8 +109,10 @@ pub fn check(walk: &Walk, cwd: &Path) -> Report {
 
 struct Checker<'a> {
     cwd: &'a Path,
-    /// Settings by folder: every file of a folder shares its configuration.
-    settings: HashMap<PathBuf, Settings>,
+    /// Settings by folder, with the machine as they see it (which of their agents' key
+    /// variables are set, whether their workspace is trusted): every file of a folder shares
+    /// them.
+    settings: HashMap<PathBuf, (Settings, Machine)>,
     /// Configuration problems already reported, by file, offset and message: a file applies to
     /// many folders, and the user's file to all of them.
     reported: HashSet<(PathBuf, usize, String)>,
@@ -122,18 +124,22 @@ impl Checker<'_> {
         self.report.findings.push(finding);
     }
 
-    /// The settings for files in `folder`, reporting the problems of its configuration files
-    /// the first time they are met.
-    fn settings(&mut self, folder: &Path) -> Settings {
-        if let Some(settings) = self.settings.get(folder) {
-            return settings.clone();
+    /// The settings for files in `folder` and the machine they are checked on, reporting the
+    /// problems of its configuration files the first time they are met. The workspace is
+    /// trusted as `baton send` trusts it: `BATON_TRUST_WORKSPACE=1`, or `baton trust`.
+    fn settings(&mut self, folder: &Path) -> (Settings, Machine) {
+        if let Some(found) = self.settings.get(folder) {
+            return found.clone();
         }
         let (settings, problems) = Settings::discover(folder);
         for problem in problems {
             self.config_problem(problem);
         }
-        self.settings.insert(folder.to_path_buf(), settings.clone());
-        settings
+        let trusted = trust_store::workspace_trusted(settings.config.root.as_deref());
+        let machine = Machine::detect(&settings.config, trusted);
+        let found = (settings, machine);
+        self.settings.insert(folder.to_path_buf(), found.clone());
+        found
     }
 
     fn config_problem(&mut self, problem: ConfigProblem) {
@@ -165,7 +171,7 @@ impl Checker<'_> {
 
     fn check_file(&mut self, file: &Candidate) {
         let folder = file.path.parent().unwrap_or(Path::new("/"));
-        let settings = self.settings(folder);
+        let (settings, machine) = self.settings(folder);
         let bytes = match fs::read(&file.path) {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -190,6 +196,7 @@ impl Checker<'_> {
             kinds: &settings.kinds,
             path: Some(&file.path),
             others: &others,
+            machine: &machine,
         };
         let analysis = lint(&document, &context);
         if !analysis.is_baton_document() {

@@ -161,6 +161,7 @@ fn analyse(document: &Document, file: &Path, settings: &Settings) -> Analysis {
         kinds: &settings.kinds,
         path: Some(file),
         others: &others,
+        machine: &crate::workspace::Machine::default(),
     };
     lint(document, &context)
 }

@@ -9,6 +9,7 @@ mod load;
 pub mod merge;
 pub mod model;
 pub mod parse;
+pub mod policy;
 mod schema;
 pub mod trust_store;
 pub mod validate;

@@ -254,6 +254,10 @@ impl State {
             kinds: &settings.kinds,
             path: context.path.as_deref(),
             others,
+            machine: &crate::workspace::Machine::detect(
+                &settings.config,
+                self.session().options.is_trusted(),
+            ),
         })
     }
 

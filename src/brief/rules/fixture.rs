@@ -2,11 +2,11 @@
 //! line it sits on, with `^` under its range, so expectations read like the document.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::brief::kind::Kinds;
-use crate::brief::lint::{lint, Context, OtherDocuments};
-use crate::config::Config;
+use crate::brief::lint::{lint, Context, Machine, OtherDocuments};
+use crate::config::{merge, Config};
 use crate::document::Document;
 
 /// The agents every fixture can name.
@@ -28,11 +28,52 @@ impl OtherDocuments for Files {
     }
 }
 
+/// What a fixture is linted with besides its text.
+#[derive(Default)]
+pub struct Setup {
+    /// The user's configuration, after [`AGENTS`].
+    pub user: &'static str,
+    /// The workspace's `baton.toml` (`/ws/baton.toml`), merged over the user's.
+    pub workspace: &'static str,
+    /// The environment and trust; by default nothing is set and nothing trusted, whatever the
+    /// test runner's environment holds.
+    pub machine: Machine,
+}
+
 /// Lints `text` as `fixture.brief.md` with [`AGENTS`] plus `extra_config`, and renders the
 /// diagnostics of the given codes (all when `codes` is empty).
-pub fn render(text: &str, extra_config: &str, codes: &[&str]) -> String {
-    let config =
-        Config::from_toml(&format!("{AGENTS}\n{extra_config}")).expect("fixture config parses");
+pub fn render(text: &str, extra_config: &'static str, codes: &[&str]) -> String {
+    let setup = Setup {
+        user: extra_config,
+        ..Setup::default()
+    };
+    render_with(text, &setup, codes)
+}
+
+/// The configuration of a [`Setup`], with each agent located in the file that defines it.
+fn config(setup: &Setup) -> Config {
+    let user = Config::from_toml(&format!("{AGENTS}\n{}", setup.user)).expect("user config parses");
+    let workspace = Config::from_toml(setup.workspace).expect("workspace config parses");
+    let mut config = Config::default();
+    config.workspace_path = Some(PathBuf::from("/ws/baton.toml"));
+    config.user_path = Some(PathBuf::from("/home/me/.config/baton/config.toml"));
+    for (file, path) in [
+        (&user, &config.user_path),
+        (&workspace, &config.workspace_path),
+    ] {
+        for name in file.file.agents.keys() {
+            let path = path.clone().expect("fixture paths are set");
+            config.agent_locations.insert(name.clone(), (path, 0..0));
+        }
+    }
+    config.file = merge(Some(user.file), Some(workspace.file));
+    config
+}
+
+/// Lints `text` as `fixture.brief.md` with the configuration and machine of `setup`, and
+/// renders the diagnostics of the given codes (all when `codes` is empty).
+pub fn render_with(text: &str, setup: &Setup, codes: &[&str]) -> String {
+    let config = config(setup);
     let kinds = Kinds::from_config(&config.file.kinds);
     let files = Files([("other.brief.md", vec!["Plan".to_owned()])].into());
     let context = Context {
@@ -40,6 +81,7 @@ pub fn render(text: &str, extra_config: &str, codes: &[&str]) -> String {
         kinds: &kinds,
         path: Some(Path::new("fixture.brief.md")),
         others: &files,
+        machine: &setup.machine,
     };
     let document = Document::new(text);
     let analysis = lint(&document, &context);

@@ -1,0 +1,92 @@
+//! `missing-key`: a brief's target agent reads its API key from an environment variable
+//! (`api_key_env`) that is not set where baton runs, so sending the brief would fail.
+
+use super::{agent_sites, AgentSite};
+use crate::brief::diagnostic::{Code, Diagnostic};
+use crate::brief::lint::RuleContext;
+
+/// Agents named by a brief's own `@mention`.
+pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    report(context, agent_sites(context, true), diagnostics);
+}
+
+/// Agents briefs inherit from the front matter or `defaults.agent`.
+pub fn check_inherited(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    report(context, agent_sites(context, false), diagnostics);
+}
+
+fn report(context: &RuleContext<'_>, sites: Vec<AgentSite<'_>>, diagnostics: &mut Vec<Diagnostic>) {
+    for site in sites {
+        let Some(variable) = site.spec.api_key_env.as_deref() else {
+            continue;
+        };
+        if context.machine.is_set(variable) {
+            continue;
+        }
+        let message = format!(
+            "agent `{}` reads its API key from `{variable}`, which is not set in the environment baton runs in; the language server (or `baton send`) must start with it set",
+            site.name
+        );
+        diagnostics.push(Diagnostic::new(Code::MissingKey, site.range, message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::brief::lint::Machine;
+    use crate::brief::rules::fixture::{render_with, Setup};
+
+    const KEYED: &str = r#"
+[defaults]
+agent = "keyed"
+
+[agents.keyed]
+provider = "openai"
+model = "gpt-4o-mini"
+api_key_env = "BATON_TEST_KEY"
+"#;
+
+    #[test]
+    fn on_the_mention_the_front_matter_value_or_the_heading() {
+        let setup = Setup {
+            user: KEYED,
+            ..Setup::default()
+        };
+        let text = "# Mentioned @keyed\n# Named elsewhere @researcher\n# Defaulted\n";
+        expect![[r#"
+            1: warning[missing-key]: agent `keyed` reads its API key from `BATON_TEST_KEY`, which is not set in the environment baton runs in; the language server (or `baton send`) must start with it set
+              | # Mentioned @keyed
+              |             ^^^^^^
+            3: warning[missing-key]: agent `keyed` reads its API key from `BATON_TEST_KEY`, which is not set in the environment baton runs in; the language server (or `baton send`) must start with it set
+              | # Defaulted
+              | ^^^^^^^^^^^
+        "#]]
+        .assert_eq(&render_with(text, &setup, &["missing-key"]));
+        let text = "---\nagent: keyed\n---\n# A\n# B\n# C @unknown\n";
+        expect![[r#"
+            2: warning[missing-key]: agent `keyed` reads its API key from `BATON_TEST_KEY`, which is not set in the environment baton runs in; the language server (or `baton send`) must start with it set
+              | agent: keyed
+              |        ^^^^^
+        "#]]
+        .assert_eq(&render_with(text, &setup, &["missing-key"]));
+    }
+
+    #[test]
+    fn a_set_variable_or_an_agent_without_key_is_fine() {
+        let machine = Machine {
+            set_variables: ["BATON_TEST_KEY".to_owned()].into(),
+            ..Machine::default()
+        };
+        let setup = Setup {
+            user: KEYED,
+            machine,
+            ..Setup::default()
+        };
+        let text = "# Mentioned @keyed\n# Defaulted\n## Output @keyed\n";
+        expect![""].assert_eq(&render_with(text, &setup, &["missing-key"]));
+        let setup = Setup::default();
+        expect![""].assert_eq(&render_with("# A @writer\n", &setup, &["missing-key"]));
+    }
+}
