@@ -22,6 +22,9 @@ fn initialize_announces_every_capability_and_registers_the_config_watcher() {
                 "quickfix"
               ]
             },
+            "codeLensProvider": {
+              "resolveProvider": false
+            },
             "completionProvider": {
               "triggerCharacters": [
                 "@",
@@ -32,6 +35,17 @@ fn initialize_announces_every_capability_and_registers_the_config_watcher() {
             },
             "definitionProvider": true,
             "documentSymbolProvider": true,
+            "executeCommandProvider": {
+              "commands": [
+                "baton.send",
+                "baton.preview",
+                "baton.cancel",
+                "baton.recover",
+                "baton.agents",
+                "baton.journal",
+                "baton.runs"
+              ]
+            },
             "hoverProvider": true,
             "positionEncoding": "utf-16",
             "referencesProvider": true,
@@ -168,7 +182,12 @@ fn quick_fixes(server: &mut Server, doc: &support::Doc, diagnostics: &[Value]) -
         "context": { "diagnostics": diagnostics },
     });
     let actions = server.request("textDocument/codeAction", params);
-    actions.as_array().unwrap().clone()
+    // The dispatch actions ("Send … to @agent") come after the fixes; tests/dispatch.rs has them.
+    let actions = actions.as_array().unwrap().iter();
+    actions
+        .filter(|action| action["kind"] == "quickfix")
+        .cloned()
+        .collect()
 }
 
 fn edits_of(action: &Value) -> Vec<Value> {

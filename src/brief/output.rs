@@ -235,6 +235,54 @@ pub fn find_block(text: &str, run: &str) -> Option<Range<usize>> {
     find(text, run).map(|block| block.range)
 }
 
+/// Where a new output block goes in the brief spanning `brief` of `text`, as an edit (the range
+/// to replace and its new text): in place of `agent`'s existing block in that brief (a re-run
+/// replaces its block), else at the brief's end, set off by blank lines.
+pub fn placement(
+    text: &str,
+    brief: Range<usize>,
+    agent: &str,
+    block: &str,
+) -> (Range<usize>, String) {
+    let section = &text[brief.clone()];
+    let existing = markers(section)
+        .into_iter()
+        .filter(|marker| marker.agent == agent)
+        .find_map(|marker| find(section, &marker.run));
+    if let Some(existing) = existing {
+        let range = brief.start + existing.range.start..brief.start + existing.range.end;
+        return (range, block.to_owned());
+    }
+    let before = &text[..brief.end];
+    let after = &text[brief.end..];
+    let mut insert = String::new();
+    if !before.is_empty() && !before.ends_with('\n') {
+        insert.push_str("\n\n");
+    } else if !before.is_empty() && !before.ends_with("\n\n") {
+        insert.push('\n');
+    }
+    insert.push_str(block);
+    if !after.is_empty() && !after.starts_with('\n') {
+        insert.push('\n');
+    }
+    (brief.end..brief.end, insert)
+}
+
+/// The status of a run's marker changed in place: the edit that rewrites the marker line.
+pub fn restatus(text: &str, run: &str, status: Status) -> Option<(Range<usize>, String)> {
+    let block = find(text, run)?;
+    let line_start = text[..block.body.start].trim_end_matches(['\n', '\r']);
+    let line_start = line_start.rfind('\n').map_or(0, |n| n + 1);
+    let line_end = text[line_start..]
+        .find(['\r', '\n'])
+        .map_or(text.len(), |n| line_start + n);
+    let marker = Marker {
+        status,
+        ..block.marker
+    };
+    Some((line_start..line_end, marker.format()))
+}
+
 /// The start of the `## Output` heading above a marker, over blank lines; else the marker's.
 fn heading_start(text: &str, marker: usize) -> usize {
     let mut end = marker;
@@ -336,5 +384,58 @@ mod tests {
         let unclosed = "## Output @a\n<!-- baton:output run=R status=running -->\ntext\n";
         assert_eq!(find(unclosed, "R"), None);
         assert_eq!(markers(unclosed).len(), 1);
+    }
+
+    fn apply(text: &str, (range, new_text): (Range<usize>, String)) -> String {
+        format!("{}{new_text}{}", &text[..range.start], &text[range.end..])
+    }
+
+    #[test]
+    fn a_block_goes_at_the_brief_end_or_replaces_the_agents_block() {
+        let text = "# One @a\n\nGo.\n# Two\n\nStay.\n";
+        let mut first = marker("r1");
+        first.agent = "a".into();
+        let block = block_text("a", &first, "Hi");
+        let placed = apply(text, placement(text, 0..14, "a", &block));
+        assert_eq!(
+            placed,
+            format!("# One @a\n\nGo.\n\n{block}\n# Two\n\nStay.\n")
+        );
+        let mut second = marker("r2");
+        second.agent = "a".into();
+        let again = block_text("a", &second, "Again");
+        let end = placed.find("# Two").unwrap();
+        let replaced = apply(&placed, placement(&placed, 0..end, "a", &again));
+        assert_eq!(
+            replaced,
+            format!("# One @a\n\nGo.\n\n{again}\n# Two\n\nStay.\n")
+        );
+        // At the end of a document without a final line break.
+        let bare = "# One @a\n\nGo.";
+        let placed = apply(bare, placement(bare, 0..bare.len(), "a", &block));
+        assert_eq!(placed, format!("# One @a\n\nGo.\n\n{block}"));
+    }
+
+    #[test]
+    fn a_marker_changes_status_in_place() {
+        let text = format!(
+            "# One\n\n{}",
+            block_text(
+                "researcher",
+                &Marker {
+                    status: Status::Running,
+                    ..marker("r1")
+                },
+                "Half"
+            )
+        );
+        let edit = restatus(&text, "r1", Status::Cancelled).unwrap();
+        let changed = apply(&text, edit);
+        assert_eq!(
+            find(&changed, "r1").unwrap().marker.status,
+            Status::Cancelled
+        );
+        assert!(changed.contains("\nHalf\n<!-- /baton:output -->"));
+        assert_eq!(restatus(&text, "nope", Status::Done), None);
     }
 }

@@ -1,35 +1,30 @@
 //! `baton send FILE [--brief TITLE] [--agent NAME]`: the dispatch flow of DESIGN §4 from a
-//! terminal. One brief goes to one agent; the run is journalled before anything is sent, every
-//! chunk is journalled as it arrives, and the answer is written into the file atomically
-//! (temp file and rename) as an output block under its brief, replacing that agent's earlier
-//! block. Progress goes to stderr.
+//! terminal. One brief goes to one agent (then its fallbacks); the run is journalled before
+//! anything is sent, every chunk is journalled as it arrives (`dispatch::run`), and the answer
+//! is written into the file atomically (temp file and rename) as an output block under its
+//! brief, replacing that agent's earlier block. Progress goes to stderr.
 //!
 //! Trust (DESIGN §7): an agent that needs trust (`command` agents, keyed agents with a foreign
-//! `base_url`) defined by the workspace's `baton.toml` is refused unless the environment says
-//! `BATON_TRUST_WORKSPACE=1` for this command. `baton trust` comes later.
+//! `base_url`) defined by the workspace's `baton.toml` is refused unless the workspace was
+//! trusted with `baton trust`, or the environment says `BATON_TRUST_WORKSPACE=1`.
 
 use std::fs;
 use std::io::{self, IsTerminal, Write};
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{self, AgentError, Event, Message, Request};
 use crate::brief::lint::{lint, Analysis, Context};
-use crate::brief::model::Brief;
 use crate::brief::output::{self, Marker, Status};
-use crate::brief::payload::{self, Payload};
-use crate::config::{AgentSpec, Config, Provider};
-use crate::dispatch::journal::{Final, Journal, RunRecord};
+use crate::config::trust_store;
+use crate::dispatch::inputs;
+use crate::dispatch::plan::{self, Ask, Plan, Refusal};
+use crate::dispatch::queue::Queues;
+use crate::dispatch::run::{self, Outcome, Update};
 use crate::dispatch::run_id;
 use crate::document::Document;
-use crate::workspace::{no_open_documents, LinkedDocuments, Settings};
-
-/// The environment variable that trusts the workspace's agents for one command.
-pub const TRUST_VARIABLE: &str = "BATON_TRUST_WORKSPACE";
+use crate::workspace::{no_open_documents, LinkedDocuments, Machine, Settings};
 
 /// What `baton send` was asked to do.
 #[derive(Clone, Debug)]
@@ -63,28 +58,23 @@ pub fn run(options: &Options) -> ExitCode {
     }
 }
 
-/// Everything decided before the run: the file, the brief, the agent and the request.
-struct Plan {
+/// Everything decided before the run: the file as read, and the plan.
+struct Prepared {
     file: PathBuf,
     original: String,
-    title: String,
-    agent: String,
-    spec: AgentSpec,
-    payload: Payload,
-    request: Request,
-    journal_root: PathBuf,
+    plan: Plan,
 }
 
 fn send(options: &Options) -> Result<ExitCode, Stop> {
-    let plan = prepare(options)?;
+    let prepared = prepare(options)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|error| Stop::Failed(format!("cannot start the runtime: {error}")))?;
-    runtime.block_on(dispatch(plan))
+    runtime.block_on(dispatch(prepared))
 }
 
-fn prepare(options: &Options) -> Result<Plan, Stop> {
+fn prepare(options: &Options) -> Result<Prepared, Stop> {
     let shown = options.file.display().to_string();
     let file = std::path::absolute(&options.file)
         .map_err(|error| Stop::Usage(format!("{shown}: {error}")))?;
@@ -98,53 +88,40 @@ fn prepare(options: &Options) -> Result<Plan, Stop> {
             problem.error.message
         );
     }
-    let config = &settings.config;
     let document = Document::new(&original);
     let analysis = analyse(&document, &file, &settings);
-    let Some(kind_name) = &analysis.kind else {
-        return Err(Stop::Usage(format!(
-            "{shown} is not a baton document (name it *.brief.md or give it `kind:` in its front matter)"
-        )));
-    };
-    let Some(kind) = settings.kinds.get(kind_name) else {
-        return Err(Stop::Usage(format!("{shown}: unknown kind `{kind_name}`")));
-    };
-    let index = pick_brief(&analysis.briefs, options.brief.as_deref(), &shown)?;
-    let brief = &analysis.briefs[index];
-    let agent = pick_agent(options, brief, &analysis, config)?;
-    let spec = config.agent(&agent).cloned().ok_or_else(|| {
-        Stop::Usage(format!(
-            "unknown agent `{agent}`; {}",
-            configured_agents(config)
-        ))
+    let usage = |refusal: Refusal| Stop::Usage(format!("{shown}: {refusal}"));
+    if analysis.kind.is_none() {
+        return Err(usage(Refusal::NotBaton));
+    }
+    let index = plan::pick_brief(&analysis.briefs, options.brief.as_deref()).map_err(usage)?;
+    let inputs = inputs::gather(
+        &document,
+        &analysis.briefs,
+        &analysis.briefs[index],
+        Some(&file),
+        &no_open_documents,
+    );
+    let trusted = trust_store::workspace_trusted(settings.config.root.as_deref());
+    let plan = plan::plan(&Ask {
+        path: &file,
+        document: &document,
+        analysis: &analysis,
+        settings: &settings,
+        brief: index,
+        agent: options.agent.as_deref(),
+        selection: None,
+        trusted,
+        inputs: &inputs,
+    })
+    .map_err(|refusal| match refusal {
+        Refusal::Untrusted { message } => Stop::Failed(message),
+        other => usage(other),
     })?;
-    check_trust(&agent, &spec, config)?;
-    let model = match (&spec.model, spec.provider) {
-        (Some(model), _) => model.clone(),
-        (None, Provider::Command) => String::new(),
-        (None, _) => {
-            return Err(Stop::Usage(format!(
-                "agent `{agent}` has no `model`; set `model = \"...\"` under [agents.{agent}]"
-            )))
-        }
-    };
-    // Inputs (outputs of linked briefs) are not gathered yet: the brief is sent alone.
-    let payload = payload::render(&document, &analysis, kind, index, &[]);
-    let request = Request {
-        model,
-        system: spec.role.clone(),
-        messages: vec![Message::user(payload.text.clone())],
-    };
-    let journal_root = config.root.clone().unwrap_or(folder);
-    Ok(Plan {
+    Ok(Prepared {
         file,
         original,
-        title: brief.title.clone(),
-        agent,
-        spec,
-        payload,
-        request,
-        journal_root,
+        plan,
     })
 }
 
@@ -156,148 +133,23 @@ fn read_text(file: &Path, shown: &str) -> Result<String, String> {
 
 fn analyse(document: &Document, file: &Path, settings: &Settings) -> Analysis {
     let others = LinkedDocuments::new(file, &no_open_documents);
+    let machine = Machine::detect(
+        &settings.config,
+        trust_store::workspace_trusted(settings.config.root.as_deref()),
+    );
     let context = Context {
         config: &settings.config,
         kinds: &settings.kinds,
         path: Some(file),
         others: &others,
-        machine: &crate::workspace::Machine::default(),
+        machine: &machine,
     };
     lint(document, &context)
 }
 
-fn titles(briefs: &[Brief]) -> String {
-    briefs
-        .iter()
-        .map(|brief| format!("\"{}\"", brief.title))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn pick_brief(briefs: &[Brief], wanted: Option<&str>, shown: &str) -> Result<usize, Stop> {
-    match wanted {
-        Some(wanted) => {
-            let wanted = wanted.trim().to_lowercase();
-            briefs
-                .iter()
-                .position(|brief| brief.title.trim().to_lowercase() == wanted)
-                .ok_or_else(|| {
-                    Stop::Usage(format!(
-                        "{shown} has no brief titled \"{wanted}\"; its briefs: {}",
-                        titles(briefs)
-                    ))
-                })
-        }
-        None => match briefs.len() {
-            0 => Err(Stop::Usage(format!("{shown} holds no brief"))),
-            1 => Ok(0),
-            _ => Err(Stop::Usage(format!(
-                "{shown} holds several briefs; pick one with --brief TITLE: {}",
-                titles(briefs)
-            ))),
-        },
-    }
-}
-
-fn configured_agents(config: &Config) -> String {
-    let names: Vec<&str> = config.agent_names().collect();
-    if names.is_empty() {
-        "no agents are configured (add [agents.NAME] to baton.toml)".to_owned()
-    } else {
-        format!("configured agents: {}", names.join(", "))
-    }
-}
-
-/// `--agent`, else the brief's `@mention`, else the front matter's `agent:`, else
-/// `defaults.agent`.
-fn pick_agent(
-    options: &Options,
-    brief: &Brief,
-    analysis: &Analysis,
-    config: &Config,
-) -> Result<String, Stop> {
-    options
-        .agent
-        .clone()
-        .or_else(|| brief.mention.as_ref().map(|mention| mention.name.clone()))
-        .or_else(|| {
-            let agent = analysis.front_matter.agent.as_ref();
-            agent.map(|agent| agent.value.clone())
-        })
-        .or_else(|| config.file.defaults.agent.clone())
-        .ok_or_else(|| {
-            Stop::Usage(format!(
-                "no agent for this brief: pass --agent NAME, mention @NAME in its title, or set `agent:` or defaults.agent; {}",
-                configured_agents(config)
-            ))
-        })
-}
-
-/// Refuses an agent that needs trust when the workspace's `baton.toml` defines it.
-fn check_trust(agent: &str, spec: &AgentSpec, config: &Config) -> Result<(), Stop> {
-    if !spec.needs_trust() {
-        return Ok(());
-    }
-    let defined_in = config.agent_locations.get(agent).map(|(path, _)| path);
-    let from_workspace = defined_in.is_some() && defined_in == config.workspace_path.as_ref();
-    let trusted = std::env::var(TRUST_VARIABLE).is_ok_and(|value| value == "1");
-    if !from_workspace || trusted {
-        return Ok(());
-    }
-    let why = if spec.provider == Provider::Command {
-        "it runs a program"
-    } else {
-        "it sends an API key to a base_url other than its provider's"
-    };
-    let file = config.workspace_path.as_ref().map_or_else(
-        || "baton.toml".to_owned(),
-        |path| path.display().to_string(),
-    );
-    Err(Stop::Failed(format!(
-        "refusing agent `{agent}` from the untrusted workspace file {file}: {why}. \
-         If you trust this workspace, run the command again with {TRUST_VARIABLE}=1 in the \
-         environment (`baton trust` comes later), or define the agent in your user config"
-    )))
-}
-
-/// How the run ended, for the journal, the marker and the exit status.
-enum Outcome {
-    Done,
-    Partial(String),
-    Failed(String),
-    Cancelled,
-}
-
-async fn dispatch(plan: Plan) -> Result<ExitCode, Stop> {
-    let run = run_id::new();
-    let journal = Journal::new(&plan.journal_root);
-    let sent = serde_json::json!({
-        "system": plan.request.system,
-        "messages": plan.request.messages.iter().map(|message| serde_json::json!({
-            "role": message.role.as_str(),
-            "content": message.content,
-        })).collect::<Vec<_>>(),
-    });
-    let record = RunRecord {
-        run_id: run.clone(),
-        document: plan.file.clone(),
-        brief_title: plan.title.clone(),
-        agent: plan.agent.clone(),
-        model: plan.request.model.clone(),
-        provider: format!("{:?}", plan.spec.provider).to_lowercase(),
-        input_hash: plan.payload.input_hash.clone(),
-        payload: sent.to_string(),
-        started_at: SystemTime::now(),
-    };
-    let mut writer = journal
-        .start(record)
-        .map_err(|error| Stop::Failed(format!("cannot write the run journal: {error}")))?;
-    let journal_file = journal.dir().join(format!("{run}.jsonl"));
-
-    let mut progress = Progress::new(&plan.agent);
-    progress.start(&plan.request.model, &run);
-    let mut text = String::new();
-    let mut journal_error: Option<io::Error> = None;
+async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
+    let plan = &prepared.plan;
+    let mut progress = Progress::new(plan.agent());
     let cancel = CancellationToken::new();
     // Ctrl-C cancels the request; what arrived stays in the journal, closed as cancelled.
     let interrupt = {
@@ -308,155 +160,108 @@ async fn dispatch(plan: Plan) -> Result<ExitCode, Stop> {
             }
         })
     };
+    let queues = Queues::default();
     let mut received_chars = 0;
-    let result = {
-        let mut on_event = |event: Event<'_>| match event {
-            Event::Text(chunk) => {
-                if let Err(error) = writer.append(chunk) {
-                    journal_error.get_or_insert(error);
-                }
-                text.push_str(chunk);
+    let finished = {
+        let mut on_update = |update: Update<'_>| match update {
+            Update::Queued { agent } => progress.line(&format!("waiting for a turn of {agent}")),
+            Update::Started { run, agent, model } => progress.start(agent, model, run),
+            Update::Text(chunk) => {
                 received_chars += chunk.chars().count();
                 progress.chars(received_chars);
             }
-            Event::Retrying(retry) => progress.line(&retry.to_string()),
+            Update::Retrying(retry) => progress.line(&retry.to_string()),
+            Update::FallingBack { from, to, reason } => {
+                progress.line(&format!("{from} failed ({reason}); trying {to}"))
+            }
         };
-        agent::send(
-            &plan.agent,
-            &plan.spec,
-            &plan.request,
-            &mut on_event,
-            &cancel,
-        )
-        .await
+        run::execute(plan, run_id::new(), &queues, &mut on_update, &cancel).await
     };
     interrupt.abort();
     progress.end();
-
-    let outcome = match result {
-        Ok(_) => Outcome::Done,
-        Err(AgentError::Cancelled) => Outcome::Cancelled,
-        Err(
-            error @ (AgentError::Timeout { .. }
-            | AgentError::BrokenStream { .. }
-            | AgentError::TooLarge { .. }),
-        ) if !text.is_empty() => Outcome::Partial(error.to_string()),
-        Err(error) => Outcome::Failed(error.to_string()),
-    };
-    let state = match &outcome {
-        Outcome::Done => Final::Done,
-        Outcome::Partial(reason) => Final::Partial {
-            reason: reason.clone(),
-        },
-        Outcome::Failed(reason) => Final::Failed {
-            reason: reason.clone(),
-        },
-        Outcome::Cancelled => Final::Cancelled,
-    };
-    if let Err(error) = writer.finish(state) {
-        journal_error.get_or_insert(error);
+    if let Some(problem) = &finished.journal_error {
+        eprintln!("baton send: warning: {problem}");
     }
-    if let Some(error) = journal_error {
-        eprintln!("baton send: warning: could not journal the whole run: {error}");
-    }
-
-    let status = match outcome {
+    let journal_file = plan
+        .journal_root
+        .join(".baton/runs")
+        .join(format!("{}.jsonl", finished.run));
+    let status = match &finished.outcome {
         Outcome::Done => Status::Done,
         Outcome::Partial(_) => Status::Partial,
         Outcome::Failed(reason) => {
             return Err(Stop::Failed(format!(
-                "agent `{}` failed: {reason}; the file is unchanged (run {run} in {})",
-                plan.agent,
+                "agent `{}` failed: {reason}; the file is unchanged (run {} in {})",
+                finished.agent,
+                finished.run,
                 journal_file.display()
             )))
         }
         Outcome::Cancelled => {
             return Err(Stop::Failed(format!(
-                "cancelled; the file is unchanged (run {run} in {})",
+                "cancelled; the file is unchanged (run {} in {})",
+                finished.run,
                 journal_file.display()
             )))
         }
     };
     let marker = Marker {
-        run: run.clone(),
-        agent: plan.agent.clone(),
-        model: plan.request.model.clone(),
+        run: finished.run.clone(),
+        agent: finished.agent.clone(),
+        model: finished.model.clone(),
         input: plan.payload.input_hash.clone(),
         status,
     };
-    let body = text.trim_end_matches(['\n', '\r']);
-    let block = output::block_text(&plan.agent, &marker, body);
-    write_block(&plan, &block, &journal_file)?;
+    let body = finished.text.trim_end_matches(['\n', '\r']);
+    let block = output::block_text(&finished.agent, &marker, body);
+    write_block(&prepared, &finished.agent, &block, &journal_file)?;
     match status {
         Status::Partial => Err(Stop::Failed(format!(
             "the answer of `{}` broke off; the partial output is in the file, marked status=partial",
-            plan.agent
+            finished.agent
         ))),
         _ => Ok(ExitCode::SUCCESS),
     }
 }
 
 /// Places the block under its brief in the file as it is now and writes the file atomically.
-fn write_block(plan: &Plan, block: &str, journal_file: &Path) -> Result<(), Stop> {
-    let shown = plan.file.display().to_string();
+fn write_block(
+    prepared: &Prepared,
+    agent: &str,
+    block: &str,
+    journal_file: &Path,
+) -> Result<(), Stop> {
+    let shown = prepared.file.display().to_string();
     let kept = || {
         format!(
             "the output is kept in the journal: {}",
             journal_file.display()
         )
     };
-    let current = read_text(&plan.file, &shown)
+    let current = read_text(&prepared.file, &shown)
         .map_err(|message| Stop::Failed(format!("{message}; {}", kept())))?;
-    if current != plan.original {
+    if current != prepared.original {
         eprintln!("baton send: {shown} changed during the run; placing the output in the new text");
     }
-    let folder = plan.file.parent().unwrap_or(Path::new("/"));
-    let (settings, _) = Settings::discover(folder);
     let document = Document::new(&current);
-    let analysis = analyse(&document, &plan.file, &settings);
-    let Some(brief) = analysis
-        .briefs
-        .iter()
-        .find(|brief| brief.title == plan.title)
+    let title = &prepared.plan.brief_title;
+    let Some(brief) = crate::brief::model::briefs(&document)
+        .into_iter()
+        .find(|brief| brief.title == *title)
     else {
         return Err(Stop::Failed(format!(
-            "the brief \"{}\" is no longer in {shown}; {}",
-            plan.title,
+            "the brief \"{title}\" is no longer in {shown}; {}",
             kept()
         )));
     };
-    let updated = place(&current, brief.range.clone(), &plan.agent, block);
-    write_atomically(&plan.file, &updated)
+    let (range, new_text) = output::placement(&current, brief.range.clone(), agent, block);
+    let updated = format!(
+        "{}{new_text}{}",
+        &current[..range.start],
+        &current[range.end..]
+    );
+    write_atomically(&prepared.file, &updated)
         .map_err(|error| Stop::Failed(format!("cannot write {shown}: {error}; {}", kept())))
-}
-
-/// `text` with `block` in the brief spanning `brief`: in place of the agent's existing block
-/// there, else at the brief's end, set off by blank lines.
-fn place(text: &str, brief: Range<usize>, agent: &str, block: &str) -> String {
-    let section = &text[brief.clone()];
-    let existing = output::markers(section)
-        .into_iter()
-        .filter(|marker| marker.agent == agent)
-        .find_map(|marker| output::find(section, &marker.run));
-    if let Some(existing) = existing {
-        let range = brief.start + existing.range.start..brief.start + existing.range.end;
-        return format!("{}{block}{}", &text[..range.start], &text[range.end..]);
-    }
-    let before = &text[..brief.end];
-    let after = &text[brief.end..];
-    let mut out = before.to_owned();
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    if !out.is_empty() && !out.ends_with("\n\n") {
-        out.push('\n');
-    }
-    out.push_str(block);
-    if !after.is_empty() && !after.starts_with('\n') {
-        out.push('\n');
-    }
-    out.push_str(after);
-    out
 }
 
 /// Writes `text` to a temp file beside `file`, with its permissions, and renames it over.
@@ -501,13 +306,14 @@ impl Progress {
         }
     }
 
-    fn start(&mut self, model: &str, run: &str) {
+    fn start(&mut self, agent: &str, model: &str, run: &str) {
+        self.agent = agent.to_owned();
         let model = if model.is_empty() {
             String::new()
         } else {
             format!(" ({model})")
         };
-        self.line(&format!("sending to {}{model}, run {run}", self.agent));
+        self.line(&format!("sending to {agent}{model}, run {run}"));
     }
 
     fn chars(&mut self, chars: usize) {
@@ -559,30 +365,5 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1234), "1,234");
         assert_eq!(thousands(1_234_567), "1,234,567");
-    }
-
-    #[test]
-    fn a_block_goes_at_the_brief_end_or_replaces_the_agents_block() {
-        let marker = |run: &str| Marker {
-            run: run.into(),
-            agent: "a".into(),
-            model: "m".into(),
-            input: "00000000".into(),
-            status: Status::Done,
-        };
-        let text = "# One @a\n\nGo.\n# Two\n\nStay.\n";
-        let first = output::block_text("a", &marker("r1"), "Hi");
-        let placed = place(text, 0..14, "a", &first);
-        assert_eq!(
-            placed,
-            format!("# One @a\n\nGo.\n\n{first}\n# Two\n\nStay.\n")
-        );
-        let second = output::block_text("a", &marker("r2"), "Again");
-        let end = placed.find("# Two").unwrap();
-        let replaced = place(&placed, 0..end, "a", &second);
-        assert_eq!(
-            replaced,
-            format!("# One @a\n\nGo.\n\n{second}\n# Two\n\nStay.\n")
-        );
     }
 }

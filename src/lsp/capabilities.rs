@@ -6,7 +6,7 @@ use tower_lsp_server::ls_types as lsp;
 use super::from_proto;
 use super::options::InitializationOptions;
 use super::state::Session;
-use super::to_proto;
+use super::{dispatch, to_proto};
 use crate::document::Encoding;
 
 /// Characters after which the editor asks for completions: `@agent`, `## Field`, a
@@ -28,6 +28,7 @@ pub fn negotiate_encoding(capabilities: &lsp::ClientCapabilities) -> Encoding {
 /// The session `initialize` settles.
 pub fn session(params: &lsp::InitializeParams) -> Session {
     let workspace = params.capabilities.workspace.as_ref();
+    let window = params.capabilities.window.as_ref();
     #[allow(deprecated)] // `rootUri` still comes from clients that send no workspace folders.
     let root_uri = params.root_uri.as_ref();
     let root = params
@@ -49,6 +50,14 @@ pub fn session(params: &lsp::InitializeParams) -> Session {
             .and_then(|w| w.did_change_watched_files.as_ref())
             .and_then(|watch| watch.dynamic_registration)
             .unwrap_or(false),
+        work_done_progress: window.and_then(|w| w.work_done_progress).unwrap_or(false),
+        code_lens_refresh: workspace
+            .and_then(|w| w.code_lens.as_ref())
+            .and_then(|lens| lens.refresh_support)
+            .unwrap_or(false),
+        show_document: window
+            .and_then(|w| w.show_document.as_ref())
+            .is_some_and(|show| show.support),
     }
 }
 
@@ -91,6 +100,13 @@ fn server_capabilities(encoding: Encoding) -> lsp::ServerCapabilities {
         definition_provider: Some(lsp::OneOf::Left(true)),
         references_provider: Some(lsp::OneOf::Left(true)),
         rename_provider: Some(lsp::OneOf::Right(rename)),
+        code_lens_provider: Some(lsp::CodeLensOptions {
+            resolve_provider: Some(false),
+        }),
+        execute_command_provider: Some(lsp::ExecuteCommandOptions {
+            commands: dispatch::COMMANDS.map(str::to_owned).to_vec(),
+            work_done_progress_options: lsp::WorkDoneProgressOptions::default(),
+        }),
         ..lsp::ServerCapabilities::default()
     }
 }

@@ -13,9 +13,10 @@ use super::config_watch::Report;
 use super::guard::{contain, Panicked};
 use super::state::{Analyzed, State};
 use super::to_proto;
-use crate::brief::Analysis;
+use crate::brief::model;
+use crate::brief::{Analysis, Code, Diagnostic};
 use crate::document::store::OpenDocument;
-use crate::document::Encoding;
+use crate::document::{Document, Encoding};
 use crate::workspace::resolve_link;
 
 /// Diagnostics ready to send for one document.
@@ -41,11 +42,14 @@ pub fn diagnose(state: &State, uri: &lsp::Uri, open: &OpenDocument) -> Option<Li
     };
     let linted = started.elapsed();
     let encoding = state.encoding();
+    let failures = state.runs.failures(uri.as_str());
     let diagnostics = contain("placing diagnostics", || {
+        let failed = dispatch_failed(&open.document, &failures);
         analyzed
             .findings
             .diagnostics
             .iter()
+            .chain(&failed)
             .map(|diagnostic| to_proto::diagnostic(&open.document, diagnostic, encoding))
             .collect()
     });
@@ -60,6 +64,24 @@ pub fn diagnose(state: &State, uri: &lsp::Uri, open: &OpenDocument) -> Option<Li
         version: Some(open.version),
         diagnostics,
     }))
+}
+
+/// `dispatch-failed` on the heading of each brief whose last run failed (DESIGN §3), until
+/// it is sent again. Empty, and free, when no run failed.
+fn dispatch_failed(document: &Document, failures: &[(String, String)]) -> Vec<Diagnostic> {
+    if failures.is_empty() {
+        return Vec::new();
+    }
+    model::briefs(document)
+        .iter()
+        .filter_map(|brief| {
+            let (_, reason) = failures.iter().find(|(title, _)| *title == brief.title)?;
+            let range = brief.heading.clone().unwrap_or(brief.title_range.clone());
+            let message =
+                format!("the last run of this brief failed: {reason}; send it again to retry");
+            Some(Diagnostic::new(Code::DispatchFailed, range, message))
+        })
+        .collect()
 }
 
 /// Lints an open document; and when the titles of its briefs changed since its last lint,

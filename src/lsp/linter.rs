@@ -17,6 +17,7 @@ use super::diagnostics;
 use super::state::State;
 
 /// Where handlers ask for lints.
+#[derive(Clone)]
 pub struct Linter {
     jobs: mpsc::UnboundedSender<lsp::Uri>,
 }

@@ -8,12 +8,18 @@ mod actions;
 mod capabilities;
 mod config_watch;
 mod diagnostics;
+mod dispatch;
 mod features;
 mod from_proto;
 mod guard;
+mod inject;
+mod lens;
 mod linter;
 mod logging;
 pub mod options;
+mod progress;
+mod runs;
+mod send_actions;
 mod server;
 mod state;
 mod stdio;
@@ -55,6 +61,7 @@ pub fn serve() -> ExitCode {
 async fn run(state: Arc<State>) {
     let (service, socket) = LspService::build(|client| Backend::new(client, state))
         .custom_method(stdio::MALFORMED_METHOD, Backend::malformed)
+        .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
         .finish();
     let stdin = stdio::checked_frames(std::io::stdin());
     Server::new(stdin, stdio::DirectStdout, socket)

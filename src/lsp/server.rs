@@ -13,27 +13,42 @@ use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer};
 
 use super::diagnostics::{self, Publication};
+use super::dispatch::{Args, Dispatcher};
 use super::guard::{contain, Panicked};
 use super::linter::Linter;
 use super::state::{Snapshot, State};
 use super::stdio::Malformed;
-use super::{actions, capabilities, config_watch, features, from_proto, logging};
+use super::{
+    actions, capabilities, config_watch, features, from_proto, lens, logging, send_actions,
+};
 
 pub struct Backend {
     client: Client,
     state: Arc<State>,
     linter: Linter,
+    dispatcher: Dispatcher,
 }
 
 impl Backend {
     /// The backend and its linter task; call within the runtime.
     pub fn new(client: Client, state: Arc<State>) -> Self {
         let linter = Linter::spawn(client.clone(), state.clone());
+        let dispatcher = Dispatcher {
+            client: client.clone(),
+            state: state.clone(),
+            linter: linter.clone(),
+        };
         Backend {
             client,
             state,
             linter,
+            dispatcher,
         }
+    }
+
+    /// `window/workDoneProgress/cancel`: the user cancelled a run from its progress.
+    pub async fn cancel_progress(&self, params: lsp::WorkDoneProgressCancelParams) {
+        self.dispatcher.cancel_progress(&params.token);
     }
 
     /// Answers a frame the transport could not decode (see `stdio`).
@@ -134,6 +149,7 @@ impl LanguageServer for Backend {
         for linted in linted {
             diagnostics::publish_linted(&self.client, &self.state, linted).await;
         }
+        self.dispatcher.scan_journal(&document.uri);
     }
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
@@ -173,6 +189,7 @@ impl LanguageServer for Backend {
             return;
         }
         self.state.close(uri.as_str());
+        self.state.runs.forget(uri.as_str());
         self.publish(vec![diagnostics::cleared(uri)]).await;
     }
 
@@ -193,9 +210,28 @@ impl LanguageServer for Backend {
         let session = self.state.session();
         self.feature(
             &params.text_document.uri,
-            "computing quick fixes",
-            |snapshot| Some(actions::quick_fixes(snapshot, &params, session)),
+            "computing code actions",
+            |snapshot| {
+                let mut actions = actions::quick_fixes(snapshot, &params, session);
+                actions.extend(send_actions::send_actions(&self.state, snapshot, &params));
+                Some(actions)
+            },
         )
+    }
+
+    async fn code_lens(&self, params: lsp::CodeLensParams) -> Result<Option<Vec<lsp::CodeLens>>> {
+        let uri = &params.text_document.uri;
+        self.feature(uri, "computing code lenses", |snapshot| {
+            Some(lens::code_lenses(&self.state, snapshot, uri))
+        })
+    }
+
+    async fn execute_command(
+        &self,
+        params: lsp::ExecuteCommandParams,
+    ) -> Result<Option<serde_json::Value>> {
+        let args = Args::from_params(&params.arguments)?;
+        self.dispatcher.execute(&params.command, args).await
     }
 
     async fn document_symbol(

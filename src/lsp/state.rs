@@ -13,11 +13,13 @@ use dashmap::DashMap;
 use super::config_watch::{Configs, Report};
 use super::guard::{contain, Panicked};
 use super::options::InitializationOptions;
+use super::runs::Runs;
 use crate::brief::cache::{Findings, LintCache};
 use crate::brief::{self, Analysis, Context, NoOtherDocuments};
+use crate::config::trust_store;
 use crate::document::store::{ChangeError, OpenDocument, Store};
 use crate::document::{Change, Document, Encoding};
-use crate::workspace::{LinkedDocuments, Settings};
+use crate::workspace::{LinkedDocuments, Machine, Settings};
 
 /// What `initialize` settled, fixed for the session.
 #[derive(Clone, Debug, Default)]
@@ -30,6 +32,12 @@ pub struct Session {
     pub document_changes: bool,
     /// Whether the client lets the server register a file watcher.
     pub watch_files: bool,
+    /// Whether the client shows server-created work-done progress.
+    pub work_done_progress: bool,
+    /// Whether the client takes `workspace/codeLens/refresh`.
+    pub code_lens_refresh: bool,
+    /// Whether the client takes `window/showDocument`.
+    pub show_document: bool,
 }
 
 /// Where an open document lives and the configuration it is linted with; set when it opens
@@ -38,16 +46,22 @@ pub struct DocumentContext {
     /// `None` for a document that is not a file (an untitled buffer).
     pub path: Option<PathBuf>,
     pub settings: Settings,
+    /// Trust and the agents' key variables, read when the context is made.
+    pub machine: Machine,
     /// What the lints while typing kept; new with every context, so a configuration
     /// change never reuses findings made under the old one.
     pub cache: Mutex<LintCache>,
 }
 
 impl DocumentContext {
-    pub fn new(path: Option<PathBuf>, settings: Settings) -> Self {
+    /// `trusted`: whether the editor said the workspace is trusted; `baton trust` may say so too.
+    pub fn new(path: Option<PathBuf>, settings: Settings, trusted: bool) -> Self {
+        let trusted = trusted || trust_store::workspace_trusted(settings.config.root.as_deref());
+        let machine = Machine::detect(&settings.config, trusted);
         DocumentContext {
             path,
             settings,
+            machine,
             cache: Mutex::default(),
         }
     }
@@ -87,6 +101,7 @@ impl Snapshot {
 pub struct State {
     pub store: Store,
     pub configs: Configs,
+    pub runs: Runs,
     session: OnceLock<Session>,
     contexts: DashMap<String, Arc<DocumentContext>>,
     analyses: DashMap<String, Arc<Analyzed>>,
@@ -138,7 +153,8 @@ impl State {
         if let Some(path) = &path {
             self.uris_by_path.insert(path.clone(), uri.to_owned());
         }
-        let context = Arc::new(DocumentContext::new(path, settings));
+        let trusted = self.session().options.is_trusted();
+        let context = Arc::new(DocumentContext::new(path, settings, trusted));
         self.contexts.insert(uri.to_owned(), context);
         (open, reports)
     }
@@ -183,8 +199,11 @@ impl State {
             let (settings, more) = self.settings_for(context.path.as_deref());
             reports.extend(more);
             let path = context.path.clone();
-            self.contexts
-                .insert(uri.clone(), Arc::new(DocumentContext::new(path, settings)));
+            let trusted = self.session().options.is_trusted();
+            self.contexts.insert(
+                uri.clone(),
+                Arc::new(DocumentContext::new(path, settings, trusted)),
+            );
             self.analyses.remove(&uri);
         }
         reports
@@ -254,10 +273,7 @@ impl State {
             kinds: &settings.kinds,
             path: context.path.as_deref(),
             others,
-            machine: &crate::workspace::Machine::detect(
-                &settings.config,
-                self.session().options.is_trusted(),
-            ),
+            machine: &context.machine,
         })
     }
 

@@ -208,23 +208,43 @@ pub struct Server {
     pub utf8: bool,
 }
 
+/// How to start the server, beyond the defaults.
+#[derive(Default)]
+pub struct Spawn {
+    /// Hand `workspace/applyEdit` requests to the test (see [`Server::next_edit`]) instead of
+    /// answering them at once, so the test can act as an editor that applies them.
+    pub manual_edits: bool,
+    pub env: Vec<(String, String)>,
+    /// Where the server's stderr goes (its log), instead of nowhere.
+    pub stderr: Option<PathBuf>,
+}
+
 impl Server {
     /// Starts `baton lsp` with the user's configuration out of reach.
     pub fn spawn(cwd: &Path) -> Server {
+        Server::spawn_with(cwd, Spawn::default())
+    }
+
+    pub fn spawn_with(cwd: &Path, spawn: Spawn) -> Server {
+        let stderr = match &spawn.stderr {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None if std::env::var_os("BATON_TEST_STDERR").is_some() => Stdio::inherit(),
+            None => Stdio::null(),
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
             .arg("lsp")
             .current_dir(cwd)
             .env("BATON_CONFIG", cwd.join("no-such-user-config.toml"))
+            .env("BATON_TRUST_FILE", cwd.join("no-such-trust-file.toml"))
             .env_remove("XDG_CONFIG_HOME")
+            .env_remove("BATON_TRUST_WORKSPACE")
+            .envs(spawn.env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("BATON_TEST_STDERR").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stderr(stderr)
             .spawn()
             .expect("spawn baton");
+        let manual_edits = spawn.manual_edits;
         let stdin = Arc::new(Mutex::new(child.stdin.take().unwrap()));
         let stdout = child.stdout.take().unwrap();
         let (sender, incoming) = mpsc::channel();
@@ -233,7 +253,13 @@ impl Server {
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             while let Some(message) = read_message(&mut reader) {
-                if message.get("method").is_some() && message.get("id").is_some() {
+                let edit = message["method"] == "workspace/applyEdit";
+                if manual_edits && edit {
+                    requests.lock().unwrap().push(message.clone());
+                    if sender.send(message).is_err() {
+                        return;
+                    }
+                } else if message.get("method").is_some() && message.get("id").is_some() {
                     let result = answer(&message);
                     let reply = json!({ "jsonrpc": "2.0", "id": message["id"], "result": result });
                     write_message(&mut writer.lock().unwrap(), &reply.to_string());
@@ -257,7 +283,23 @@ impl Server {
     /// Spawns and initializes a server for `workspace`, offering these position encodings.
     /// Returns the server and the `initialize` result.
     pub fn start(workspace: &Workspace, encodings: &[&str]) -> (Server, Value) {
-        let mut server = Server::spawn(&workspace.root);
+        let server = Server::spawn(&workspace.root);
+        server.initialize(
+            workspace,
+            encodings,
+            json!({ "trustedWorkspace": false, "logLevel": "warn" }),
+        )
+    }
+
+    /// Initializes a spawned server as an editor that shows progress, refreshes code lenses
+    /// and shows documents, with these `initializationOptions`.
+    pub fn initialize(
+        self,
+        workspace: &Workspace,
+        encodings: &[&str],
+        options: Value,
+    ) -> (Server, Value) {
+        let mut server = self;
         let root = file_uri(&workspace.root);
         let result = server.request(
             "initialize",
@@ -272,14 +314,21 @@ impl Server {
                         "workspaceEdit": { "documentChanges": true },
                         "didChangeWatchedFiles": { "dynamicRegistration": true }
                     },
-                    "textDocument": { "publishDiagnostics": { "versionSupport": true } }
+                    "textDocument": { "publishDiagnostics": { "versionSupport": true } },
+                    "window": { "workDoneProgress": true, "showDocument": { "support": true } }
                 },
-                "initializationOptions": { "trustedWorkspace": false, "logLevel": "warn" }
+                "initializationOptions": options
             }),
         );
         server.utf8 = result["capabilities"]["positionEncoding"] == "utf-8";
         server.notify("initialized", json!({}));
         (server, result)
+    }
+
+    /// Answers a request the server sent (with `manual_edits`).
+    pub fn reply(&mut self, id: &Value, result: Value) {
+        let reply = json!({ "jsonrpc": "2.0", "id": id, "result": result });
+        self.send(&reply.to_string());
     }
 
     /// Sends a request and waits for its response; panics on an error response.
@@ -384,6 +433,16 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server process, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Shuts the server down as an editor does and checks that it exits cleanly, having sent

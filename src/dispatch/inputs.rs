@@ -1,0 +1,193 @@
+//! The inputs of a run (DESIGN §1, §4 step 2): a link from one brief to another means "this
+//! brief uses that brief's latest output". For each brief the sent brief links to, in this
+//! document or in another file, the newest output block that holds an answer.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use crate::brief::graph::local_target;
+use crate::brief::link::Target;
+use crate::brief::model::{self, Brief};
+use crate::brief::output::{self, Status};
+use crate::brief::payload::Input;
+use crate::document::Document;
+use crate::document::MAX_LINTED_BYTES;
+use crate::workspace::resolve_link;
+
+/// The latest outputs of the briefs `brief` links to, in the order its links first name them.
+/// `briefs` are the briefs of `document`, at `path`; other files are read through `open` (the
+/// editor's buffers), else from disk. Links that lead nowhere, and briefs with no output yet,
+/// contribute nothing.
+pub fn gather(
+    document: &Document,
+    briefs: &[Brief],
+    brief: &Brief,
+    path: Option<&Path>,
+    open: &dyn Fn(&Path) -> Option<Document>,
+) -> Vec<Input> {
+    let mut seen = HashSet::new();
+    let mut inputs = Vec::new();
+    for link in &brief.links {
+        if !seen.insert(&link.target) {
+            continue;
+        }
+        let input = match link.target.file() {
+            None => local_target(&link.target, briefs)
+                .filter(|&index| briefs[index].title != brief.title)
+                .and_then(|index| latest_output(document, &briefs[index])),
+            Some(file) => path.and_then(|path| {
+                let other = read(&resolve_link(path.parent()?, file), open)?;
+                let found = model::briefs(&other)
+                    .into_iter()
+                    .find(|candidate| matches(&link.target, candidate))?;
+                latest_output(&other, &found)
+            }),
+        };
+        inputs.extend(input);
+    }
+    inputs
+}
+
+fn matches(target: &Target, brief: &Brief) -> bool {
+    !brief.title.is_empty() && target.matches_title(&brief.title)
+}
+
+fn read(path: &Path, open: &dyn Fn(&Path) -> Option<Document>) -> Option<Document> {
+    if let Some(document) = open(path) {
+        return Some(document);
+    }
+    let metadata = std::fs::metadata(path).ok()?;
+    if !metadata.is_file() || metadata.len() > MAX_LINTED_BYTES as u64 {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    Some(Document::new(&String::from_utf8_lossy(&bytes)))
+}
+
+/// The newest answer among the brief's output blocks: the one whose run id sorts last (run
+/// ids sort by time) among those that finished or broke off with text, else the last block
+/// written by hand (no marker).
+pub fn latest_output(document: &Document, brief: &Brief) -> Option<Input> {
+    let text = document.slice(brief.range.clone());
+    let mut best: Option<(String, Input)> = None;
+    let mut unmarked: Option<Input> = None;
+    for block in &brief.outputs {
+        let start = block.heading.start - brief.range.start;
+        let end = block.body.end - brief.range.start;
+        let section = &text[start..end];
+        let agent = block.mention.as_ref().map(|mention| mention.name.clone());
+        let marked = output::markers(section)
+            .into_iter()
+            .filter(|marker| matches!(marker.status, Status::Done | Status::Partial))
+            .find_map(|marker| output::find(section, &marker.run));
+        match marked {
+            Some(found) => {
+                let body = section[found.body.clone()].trim().to_owned();
+                let newer = best.as_ref().is_none_or(|(run, _)| found.marker.run > *run);
+                if !body.is_empty() && newer {
+                    let input = Input {
+                        title: brief.title.clone(),
+                        agent: Some(found.marker.agent.clone()),
+                        text: body,
+                    };
+                    best = Some((found.marker.run.clone(), input));
+                }
+            }
+            None if output::markers(section).is_empty() => {
+                let body = document.slice(block.body.clone()).trim().to_owned();
+                if !body.is_empty() {
+                    unmarked = Some(Input {
+                        title: brief.title.clone(),
+                        agent,
+                        text: body,
+                    });
+                }
+            }
+            None => {}
+        }
+    }
+    best.map(|(_, input)| input).or(unmarked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::brief::output::{block_text, Marker};
+    use crate::workspace::no_open_documents;
+
+    fn marker(run: &str, agent: &str, status: Status) -> Marker {
+        Marker {
+            run: run.into(),
+            agent: agent.into(),
+            model: "m".into(),
+            input: "00000000".into(),
+            status,
+        }
+    }
+
+    fn inputs_of(text: &str, title: &str) -> Vec<Input> {
+        let document = Document::new(text);
+        let briefs = model::briefs(&document);
+        let brief = briefs.iter().find(|brief| brief.title == title).unwrap();
+        gather(&document, &briefs, brief, None, &no_open_documents)
+    }
+
+    #[test]
+    fn a_linked_brief_contributes_its_newest_finished_output() {
+        let old = block_text("a", &marker("01A", "a", Status::Done), "Old answer.");
+        let new = block_text("b", &marker("01B", "b", Status::Done), "New answer.");
+        let running = block_text("c", &marker("01C", "c", Status::Running), "Half");
+        let text = format!(
+            "# Scan\n\n## Objective\n\nLook.\n\n{old}\n{new}\n{running}\n# Report\n\nUse [[Scan]] and [[Scan]].\n"
+        );
+        let inputs = inputs_of(&text, "Report");
+        assert_eq!(
+            inputs,
+            vec![Input {
+                title: "Scan".into(),
+                agent: Some("b".into()),
+                text: "New answer.".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn links_to_briefs_without_output_or_to_nothing_contribute_nothing() {
+        let text = "# Scan\n\n## Objective\n\nLook.\n\n# Report\n\nUse [[Scan]], [[Nowhere]] and [[Report]].\n";
+        assert!(inputs_of(text, "Report").is_empty());
+    }
+
+    #[test]
+    fn an_output_written_by_hand_counts() {
+        let text = "# Scan\n\n## Output @a\n\nBy hand.\n\n# Report\n\nUse [[Scan]].\n";
+        let inputs = inputs_of(text, "Report");
+        assert_eq!(inputs.len(), 1);
+        assert_eq!(inputs[0].text, "By hand.");
+    }
+
+    #[test]
+    fn links_into_other_files_are_read_from_disk() {
+        let dir = std::env::temp_dir().join(format!("baton-inputs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let done = block_text("a", &marker("01A", "a", Status::Done), "From afar.");
+        std::fs::write(
+            dir.join("scan.brief.md"),
+            format!("# Scan\n\n## Objective\n\nLook.\n\n{done}"),
+        )
+        .unwrap();
+        let text = "# Report\n\nUse [[scan.brief.md#Scan]].\n";
+        let document = Document::new(text);
+        let briefs = model::briefs(&document);
+        let path = dir.join("report.brief.md");
+        let inputs = gather(
+            &document,
+            &briefs,
+            &briefs[0],
+            Some(&path),
+            &no_open_documents,
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(inputs.len(), 1);
+        assert_eq!(inputs[0].text, "From afar.");
+    }
+}

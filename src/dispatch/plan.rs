@@ -1,0 +1,299 @@
+//! Everything decided before a run (DESIGN §4 steps 1–2): which brief, which agent and its
+//! fallbacks, whether policy lets them be used (§7), and the exact request each would get.
+//! Pure: the caller has read the document, its configuration and the inputs.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::agent::{Message, Request};
+use crate::brief::lint::Analysis;
+use crate::brief::model::Brief;
+use crate::brief::payload::{self, Input, Payload};
+use crate::brief::target::target_agent;
+use crate::config::{policy, AgentSpec, Config, Provider};
+use crate::document::Document;
+use crate::workspace::Settings;
+
+/// Why a brief cannot be sent; each message says what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    NotBaton,
+    NoBrief,
+    SeveralBriefs {
+        titles: Vec<String>,
+    },
+    NoSuchBrief {
+        wanted: String,
+        titles: Vec<String>,
+    },
+    NoAgent {
+        known: Vec<String>,
+    },
+    UnknownAgent {
+        name: String,
+        known: Vec<String>,
+    },
+    /// Policy (DESIGN §7) refuses the agent; the message says why and how to allow it.
+    Untrusted {
+        message: String,
+    },
+    NoModel {
+        agent: String,
+    },
+    Empty,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quoted = |titles: &[String]| {
+            titles
+                .iter()
+                .map(|title| format!("\"{title}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let agents = |known: &[String]| {
+            if known.is_empty() {
+                "no agents are configured (add [agents.NAME] to baton.toml)".to_owned()
+            } else {
+                format!("configured agents: {}", known.join(", "))
+            }
+        };
+        match self {
+            Refusal::NotBaton => f.write_str(
+                "not a baton document (name it *.brief.md or give it `kind:` in its front matter)",
+            ),
+            Refusal::NoBrief => f.write_str("the document holds no brief"),
+            Refusal::SeveralBriefs { titles } => write!(
+                f,
+                "the document holds several briefs; name one: {}",
+                quoted(titles)
+            ),
+            Refusal::NoSuchBrief { wanted, titles } => write!(
+                f,
+                "no brief titled \"{wanted}\"; the document's briefs: {}",
+                quoted(titles)
+            ),
+            Refusal::NoAgent { known } => write!(
+                f,
+                "no agent for this brief: mention @NAME in its title, or set `agent:` in the front matter or defaults.agent in baton.toml; {}",
+                agents(known)
+            ),
+            Refusal::UnknownAgent { name, known } => {
+                write!(f, "unknown agent `{name}`; {}", agents(known))
+            }
+            Refusal::Untrusted { message } => f.write_str(message),
+            Refusal::NoModel { agent } => write!(
+                f,
+                "agent `{agent}` has no `model`; set `model = \"...\"` under [agents.{agent}]"
+            ),
+            Refusal::Empty => f.write_str("nothing to send: the brief (or selection) is empty"),
+        }
+    }
+}
+
+/// One agent the run may go to, with the request it gets.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    pub agent: String,
+    pub spec: AgentSpec,
+    pub request: Request,
+}
+
+/// A run ready to go: the brief, the message, and the agents to try in order (the chosen one,
+/// then its `fallback` agents that policy allows).
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub document: PathBuf,
+    pub brief_title: String,
+    pub payload: Payload,
+    pub attempts: Vec<Attempt>,
+    /// Where `.baton/runs/` goes: the folder of the workspace `baton.toml`, else the document's.
+    pub journal_root: PathBuf,
+}
+
+impl Plan {
+    pub fn agent(&self) -> &str {
+        &self.attempts[0].agent
+    }
+}
+
+/// What to plan.
+pub struct Ask<'a> {
+    pub path: &'a Path,
+    pub document: &'a Document,
+    pub analysis: &'a Analysis,
+    pub settings: &'a Settings,
+    pub brief: usize,
+    /// The agent asked for; `None` for the brief's own.
+    pub agent: Option<&'a str>,
+    /// Send this part of the document as is, instead of the rendered brief.
+    pub selection: Option<Range<usize>>,
+    /// Whether the user trusts the workspace (DESIGN §7).
+    pub trusted: bool,
+    pub inputs: &'a [Input],
+}
+
+/// Picks a brief by title (case and spacing folded), or the only one.
+pub fn pick_brief(briefs: &[Brief], wanted: Option<&str>) -> Result<usize, Refusal> {
+    let titles = || briefs.iter().map(|brief| brief.title.clone()).collect();
+    match wanted {
+        Some(wanted) => {
+            let folded = fold(wanted);
+            briefs
+                .iter()
+                .position(|brief| fold(&brief.title) == folded)
+                .ok_or_else(|| Refusal::NoSuchBrief {
+                    wanted: wanted.trim().to_owned(),
+                    titles: titles(),
+                })
+        }
+        None => match briefs.len() {
+            0 => Err(Refusal::NoBrief),
+            1 => Ok(0),
+            _ => Err(Refusal::SeveralBriefs { titles: titles() }),
+        },
+    }
+}
+
+fn fold(title: &str) -> String {
+    title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The brief's own agent: its `@mention`, else the front matter's `agent:`, else
+/// `defaults.agent`.
+pub fn own_agent(brief: &Brief, analysis: &Analysis, config: &Config) -> Option<String> {
+    target_agent(brief, &analysis.front_matter, config).map(|target| target.name)
+}
+
+/// Plans the run: the agent asked for (else the brief's own), checked against the
+/// configuration and policy, and the request rendered for it and each usable fallback.
+pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
+    let config = &ask.settings.config;
+    let Some(kind) = ask.analysis.kind.as_deref() else {
+        return Err(Refusal::NotBaton);
+    };
+    let kind = ask.settings.kinds.get(kind).ok_or(Refusal::NotBaton)?;
+    let brief = ask.analysis.briefs.get(ask.brief).ok_or(Refusal::NoBrief)?;
+    let known = || config.agent_names().map(str::to_owned).collect::<Vec<_>>();
+    let agent = match ask.agent {
+        Some(agent) => agent.to_owned(),
+        None => own_agent(brief, ask.analysis, config)
+            .ok_or_else(|| Refusal::NoAgent { known: known() })?,
+    };
+    let mut payload = payload::render(ask.document, ask.analysis, kind, ask.brief, ask.inputs);
+    if let Some(selection) = &ask.selection {
+        payload.text = payload::render_selection(&ask.document.slice(selection.clone()));
+    }
+    if payload.text.trim().is_empty() {
+        return Err(Refusal::Empty);
+    }
+    let first =
+        attempt(config, &agent, &payload.text, ask.trusted).map_err(|refusal| match refusal {
+            None => Refusal::UnknownAgent {
+                name: agent.clone(),
+                known: known(),
+            },
+            Some(refusal) => refusal,
+        })?;
+    let mut attempts = vec![first];
+    for fallback in &attempts[0].spec.fallback.clone() {
+        let already = attempts.iter().any(|attempt| attempt.agent == *fallback);
+        if already {
+            continue;
+        }
+        match attempt(config, fallback, &payload.text, ask.trusted) {
+            Ok(attempt) => attempts.push(attempt),
+            Err(why) => tracing::warn!(
+                "fallback agent `{fallback}` of `{agent}` left out: {}",
+                why.map_or_else(|| "not configured".to_owned(), |why| why.to_string())
+            ),
+        }
+    }
+    let folder = ask.path.parent().unwrap_or(Path::new("/"));
+    Ok(Plan {
+        document: ask.path.to_path_buf(),
+        brief_title: brief.title.clone(),
+        payload,
+        attempts,
+        journal_root: config.root.clone().unwrap_or_else(|| folder.to_path_buf()),
+    })
+}
+
+/// The attempt for `agent`, or why it cannot be made (`None`: no such agent).
+fn attempt(
+    config: &Config,
+    agent: &str,
+    text: &str,
+    trusted: bool,
+) -> Result<Attempt, Option<Refusal>> {
+    let spec = config.agent(agent).ok_or(None)?;
+    if let Some(refusal) = policy::refusal(config, agent, trusted) {
+        return Err(Some(Refusal::Untrusted {
+            message: refusal.to_string(),
+        }));
+    }
+    let model = match (&spec.model, spec.provider) {
+        (Some(model), _) => model.clone(),
+        (None, Provider::Command) => String::new(),
+        (None, _) => {
+            return Err(Some(Refusal::NoModel {
+                agent: agent.to_owned(),
+            }))
+        }
+    };
+    Ok(Attempt {
+        agent: agent.to_owned(),
+        spec: spec.clone(),
+        request: Request {
+            model,
+            system: spec.role.clone(),
+            messages: vec![Message::user(text.to_owned())],
+        },
+    })
+}
+
+/// The payload exactly as a request carries it, for the journal and "Preview payload": the
+/// system prompt and the messages, without headers (so never a key).
+pub fn payload_json(request: &Request) -> serde_json::Value {
+    serde_json::json!({
+        "system": request.system,
+        "messages": request.messages.iter().map(|message| serde_json::json!({
+            "role": message.role.as_str(),
+            "content": message.content,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// "Preview payload": what the agent would receive, as Markdown.
+pub fn preview(plan: &Plan) -> String {
+    let first = &plan.attempts[0];
+    let mut out = format!(
+        "<!-- baton: the payload for @{} ({}), exactly as it would be sent. Nothing was sent. -->\n\n",
+        first.agent,
+        if first.request.model.is_empty() {
+            "a program"
+        } else {
+            &first.request.model
+        }
+    );
+    if let Some(system) = &first.request.system {
+        out.push_str("## System\n\n");
+        out.push_str(system.trim_end());
+        out.push_str("\n\n");
+    }
+    for message in &first.request.messages {
+        out.push_str(&format!("## Message ({})\n\n", message.role.as_str()));
+        out.push_str(message.content.trim_end());
+        out.push('\n');
+    }
+    if first.request.messages.is_empty() {
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,235 @@
+//! The life of a run (DESIGN §4 steps 3–5), from its turn in the agent's queue to the last
+//! byte: journalled before anything leaves, every chunk journalled as it arrives, retried by
+//! the agent client, handed to the `fallback` agents when the chosen one cannot answer, and
+//! closed as done, partial, failed or cancelled. Knows no LSP and no terminal: it reports
+//! [`Update`]s to its caller, which shows them.
+//!
+//! Each agent tried is a run of its own in the journal (its own id, payload and model), so the
+//! journal always says exactly what went where.
+
+use std::io;
+use std::time::SystemTime;
+
+use tokio_util::sync::CancellationToken;
+
+use super::journal::{Final, Journal, RunRecord};
+use super::plan::{payload_json, Attempt, Plan};
+use super::queue::Queues;
+use super::run_id;
+use crate::agent::{self, AgentError, Event, Retry};
+use crate::brief::output::Status;
+
+/// What a run reports while it goes, in order.
+#[derive(Debug)]
+pub enum Update<'a> {
+    /// The agent's queue is full: the run waits for a turn.
+    Queued { agent: &'a str },
+    /// A request is about to leave for `agent`; `run` names it in the journal.
+    Started {
+        run: &'a str,
+        agent: &'a str,
+        model: &'a str,
+    },
+    /// A piece of the answer, as received.
+    Text(&'a str),
+    /// The agent client retries after a pause.
+    Retrying(&'a Retry<'a>),
+    /// `from` could not answer; `to` is tried next.
+    FallingBack {
+        from: &'a str,
+        to: &'a str,
+        reason: &'a str,
+    },
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// The answer broke off (timeout, broken stream, size bound); what arrived is kept.
+    Partial(String),
+    Failed(String),
+    Cancelled,
+}
+
+impl Outcome {
+    /// The output marker's status for this outcome.
+    pub fn status(&self) -> Status {
+        match self {
+            Outcome::Done => Status::Done,
+            Outcome::Partial(_) => Status::Partial,
+            Outcome::Failed(_) => Status::Failed,
+            Outcome::Cancelled => Status::Cancelled,
+        }
+    }
+
+    fn journal_state(&self) -> Final {
+        match self {
+            Outcome::Done => Final::Done,
+            Outcome::Partial(reason) => Final::Partial {
+                reason: reason.clone(),
+            },
+            Outcome::Failed(reason) => Final::Failed {
+                reason: reason.clone(),
+            },
+            Outcome::Cancelled => Final::Cancelled,
+        }
+    }
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct Finished {
+    /// The run of the last agent tried: the one whose answer (if any) is the output.
+    pub run: String,
+    pub agent: String,
+    pub model: String,
+    pub outcome: Outcome,
+    /// The answer, as received.
+    pub text: String,
+    /// When the journal could not be written to after the run started (disk full…): the run
+    /// went on, and this says what could not be kept.
+    pub journal_error: Option<String>,
+}
+
+/// Runs `plan`: each attempt in turn until one answers. `first_run` is the id of the first
+/// attempt's run (the caller may have shown it already). `on_update` is called in order, from
+/// this task; it must not block.
+pub async fn execute(
+    plan: &Plan,
+    first_run: String,
+    queues: &Queues,
+    on_update: &mut (dyn FnMut(Update<'_>) + Send),
+    cancel: &CancellationToken,
+) -> Finished {
+    let journal = Journal::new(&plan.journal_root);
+    let mut run = first_run;
+    let mut index = 0;
+    loop {
+        let attempt = &plan.attempts[index];
+        let (finished, fall_back) =
+            execute_attempt(plan, attempt, &run, &journal, queues, on_update, cancel).await;
+        let next = plan.attempts.get(index + 1);
+        match (fall_back, next) {
+            (true, Some(next)) => {
+                let reason = match &finished.outcome {
+                    Outcome::Failed(reason) => reason.clone(),
+                    other => format!("{other:?}"),
+                };
+                on_update(Update::FallingBack {
+                    from: &attempt.agent,
+                    to: &next.agent,
+                    reason: &reason,
+                });
+                index += 1;
+                run = run_id::new();
+            }
+            _ => return finished,
+        }
+    }
+}
+
+/// One agent's run; and whether its failure calls for the next agent.
+async fn execute_attempt(
+    plan: &Plan,
+    attempt: &Attempt,
+    run: &str,
+    journal: &Journal,
+    queues: &Queues,
+    on_update: &mut (dyn FnMut(Update<'_>) + Send),
+    cancel: &CancellationToken,
+) -> (Finished, bool) {
+    let model = attempt.request.model.clone();
+    let ended = |outcome: Outcome, text: String, journal_error: Option<String>| Finished {
+        run: run.to_owned(),
+        agent: attempt.agent.clone(),
+        model: model.clone(),
+        outcome,
+        text,
+        journal_error,
+    };
+    let max_concurrent = attempt.spec.max_concurrent();
+    let turn = match queues.try_turn(&attempt.agent, max_concurrent) {
+        Some(turn) => turn,
+        None => {
+            on_update(Update::Queued {
+                agent: &attempt.agent,
+            });
+            tokio::select! {
+                turn = queues.turn(&attempt.agent, max_concurrent) => turn,
+                () = cancel.cancelled() => return (ended(Outcome::Cancelled, String::new(), None), false),
+            }
+        }
+    };
+    let record = RunRecord {
+        run_id: run.to_owned(),
+        document: plan.document.clone(),
+        brief_title: plan.brief_title.clone(),
+        agent: attempt.agent.clone(),
+        model: model.clone(),
+        provider: format!("{:?}", attempt.spec.provider).to_lowercase(),
+        input_hash: plan.payload.input_hash.clone(),
+        payload: payload_json(&attempt.request).to_string(),
+        started_at: SystemTime::now(),
+    };
+    // Nothing leaves before the run is on disk.
+    let mut writer = match journal.start(record) {
+        Ok(writer) => writer,
+        Err(error) => {
+            let reason = format!(
+                "cannot write the run journal in {}: {error}; nothing was sent",
+                journal.dir().display()
+            );
+            return (ended(Outcome::Failed(reason), String::new(), None), false);
+        }
+    };
+    on_update(Update::Started {
+        run,
+        agent: &attempt.agent,
+        model: &model,
+    });
+    let mut text = String::new();
+    let mut journal_error: Option<io::Error> = None;
+    let result = {
+        let mut on_event = |event: Event<'_>| match event {
+            Event::Text(chunk) => {
+                if let Err(error) = writer.append(chunk) {
+                    journal_error.get_or_insert(error);
+                }
+                text.push_str(chunk);
+                on_update(Update::Text(chunk));
+            }
+            Event::Retrying(retry) => on_update(Update::Retrying(&retry)),
+        };
+        agent::send(
+            &attempt.agent,
+            &attempt.spec,
+            &attempt.request,
+            &mut on_event,
+            cancel,
+        )
+        .await
+    };
+    drop(turn);
+    let fall_back = matches!(&result, Err(error) if error.calls_for_fallback()) && text.is_empty();
+    let outcome = match result {
+        Ok(_) => Outcome::Done,
+        Err(AgentError::Cancelled) => Outcome::Cancelled,
+        Err(
+            error @ (AgentError::Timeout { .. }
+            | AgentError::BrokenStream { .. }
+            | AgentError::TooLarge { .. }),
+        ) if !text.is_empty() => Outcome::Partial(error.to_string()),
+        Err(error) => Outcome::Failed(error.to_string()),
+    };
+    if let Err(error) = writer.finish(outcome.journal_state()) {
+        journal_error.get_or_insert(error);
+    }
+    let journal_error = journal_error.map(|error| {
+        format!(
+            "could not journal the whole run {run} in {}: {error}",
+            journal.dir().display()
+        )
+    });
+    (ended(outcome, text, journal_error), fall_back)
+}

@@ -1,0 +1,738 @@
+//! Sending briefs from the editor (DESIGN §4): the `baton.*` commands of
+//! `docs/editor-protocol.md`, and the task that carries one run from its queue to the last
+//! edit: work-done progress, streamed output, the outcome shown.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types as lsp;
+use tower_lsp_server::Client;
+
+use super::from_proto;
+use super::inject::Injector;
+use super::linter::Linter;
+use super::progress::RunProgress;
+use super::runs::{Phase, RunInfo};
+use super::state::{Snapshot, State};
+use super::to_proto;
+use crate::brief::fix::TextEdit;
+use crate::brief::output::{self, Marker, Status};
+use crate::brief::Analysis;
+use crate::config::trust_store;
+use crate::dispatch::inputs;
+use crate::dispatch::journal::{Final, Journal};
+use crate::dispatch::plan::{self, Ask, Plan, Refusal};
+use crate::dispatch::run::{self, Outcome, Update};
+use crate::dispatch::run_id;
+
+/// The commands the server executes.
+pub const COMMANDS: [&str; 7] = [SEND, PREVIEW, CANCEL, RECOVER, AGENTS, JOURNAL, RUNS];
+pub const SEND: &str = "baton.send";
+pub const PREVIEW: &str = "baton.preview";
+pub const CANCEL: &str = "baton.cancel";
+pub const RECOVER: &str = "baton.recover";
+pub const AGENTS: &str = "baton.agents";
+pub const JOURNAL: &str = "baton.journal";
+pub const RUNS: &str = "baton.runs";
+
+/// How often a streaming run's new text is written into the document, at most.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+/// How often a streaming run's progress (its token count) is reported, at most.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// How long the last edits of a finished run may keep being retried (the user typing).
+const FINAL_FLUSH_ATTEMPTS: usize = 100;
+
+/// The arguments of every command: one object, each command reading what it needs.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Args {
+    pub uri: Option<String>,
+    pub brief: Option<String>,
+    pub position: Option<lsp::Position>,
+    pub agent: Option<String>,
+    pub selection: Option<lsp::Range>,
+    pub run: Option<String>,
+}
+
+impl Args {
+    pub fn from_params(arguments: &[Value]) -> Result<Args> {
+        match arguments.first() {
+            None => Ok(Args::default()),
+            Some(value) => serde_json::from_value(value.clone())
+                .map_err(|error| invalid(format!("bad command arguments: {error}"))),
+        }
+    }
+
+    fn uri(&self) -> Result<&str> {
+        self.uri
+            .as_deref()
+            .ok_or_else(|| invalid("this command needs `uri`".to_owned()))
+    }
+}
+
+fn invalid(message: String) -> Error {
+    Error::invalid_params(message)
+}
+
+fn refused(message: impl Into<String>) -> Error {
+    Error {
+        code: tower_lsp_server::jsonrpc::ErrorCode::InvalidRequest,
+        message: message.into().into(),
+        data: None,
+    }
+}
+
+/// What the commands share: the client to talk to, the state, the linter to re-run.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub client: Client,
+    pub state: Arc<State>,
+    pub linter: Linter,
+}
+
+impl Dispatcher {
+    pub async fn execute(&self, command: &str, args: Args) -> Result<Option<Value>> {
+        let result = match command {
+            SEND => self.send(args).await?,
+            PREVIEW => self.preview(args).await?,
+            CANCEL => self.cancel(&args),
+            RECOVER => self.recover(args).await?,
+            AGENTS => self.agents(&args)?,
+            JOURNAL => self.journal(&args)?,
+            RUNS => json!({ "runs": self.state.runs.active() }),
+            other => return Err(invalid(format!("unknown command `{other}`"))),
+        };
+        Ok(Some(result))
+    }
+
+    fn snapshot(&self, uri: &str) -> Result<Snapshot> {
+        match self.state.snapshot(uri) {
+            Some(Ok(snapshot)) => Ok(snapshot),
+            Some(Err(panicked)) => Err(panicked.to_jsonrpc()),
+            None => Err(invalid(format!("{uri} is not open"))),
+        }
+    }
+
+    /// Whether the user trusts the workspace of `snapshot`: the editor said so, or
+    /// `baton trust` recorded it.
+    fn trusted(&self, snapshot: &Snapshot) -> bool {
+        self.state.session().options.is_trusted()
+            || trust_store::workspace_trusted(snapshot.settings().config.root.as_deref())
+    }
+
+    /// The brief the arguments name: by title, by position, or the only one.
+    fn brief_index(&self, snapshot: &Snapshot, args: &Args) -> Result<usize> {
+        let analysis = snapshot.analysis();
+        if args.brief.is_none() {
+            if let Some(position) = args.position {
+                let encoding = self.state.encoding();
+                let at = from_proto::offset(snapshot.document(), position, encoding);
+                if let Some(index) = brief_at(analysis, at) {
+                    return Ok(index);
+                }
+            }
+        }
+        plan::pick_brief(&analysis.briefs, args.brief.as_deref())
+            .map_err(|refusal| refused(refusal.to_string()))
+    }
+
+    fn plan(&self, snapshot: &Snapshot, args: &Args) -> Result<Plan> {
+        let Some(path) = snapshot.context.path.as_deref() else {
+            return Err(refused(
+                "save the document first: runs are journalled beside it",
+            ));
+        };
+        let index = self.brief_index(snapshot, args)?;
+        let analysis = snapshot.analysis();
+        let document = snapshot.document();
+        let selection = args.selection.map(|range| {
+            let encoding = self.state.encoding();
+            from_proto::offset(document, range.start, encoding)
+                ..from_proto::offset(document, range.end, encoding)
+        });
+        let open_at = |path: &Path| self.state.open_document_at(path);
+        let inputs = inputs::gather(
+            document,
+            &analysis.briefs,
+            &analysis.briefs[index],
+            Some(path),
+            &open_at,
+        );
+        plan::plan(&Ask {
+            path,
+            document,
+            analysis,
+            settings: snapshot.settings(),
+            brief: index,
+            agent: args.agent.as_deref(),
+            selection: selection.filter(|range| !range.is_empty()),
+            trusted: self.trusted(snapshot),
+            inputs: &inputs,
+        })
+        .map_err(|refusal: Refusal| refused(refusal.to_string()))
+    }
+
+    /// `baton.send`: plans the run, starts it, and answers at once with its id.
+    async fn send(&self, args: Args) -> Result<Value> {
+        let uri = args.uri()?.to_owned();
+        let snapshot = self.snapshot(&uri)?;
+        let plan = self.plan(&snapshot, &args)?;
+        let run = run_id::new();
+        let agent = plan.agent().to_owned();
+        let cancel = CancellationToken::new();
+        self.state.runs.start(
+            RunInfo {
+                run: run.clone(),
+                uri: uri.clone(),
+                brief: plan.brief_title.clone(),
+                agent: agent.clone(),
+                state: Phase::Queued,
+                tokens: 0,
+            },
+            cancel.clone(),
+        );
+        let lsp_uri = lsp::Uri::from_str(&uri).map_err(|error| invalid(error.to_string()))?;
+        // The brief is being sent again: its last failure no longer stands.
+        self.linter.lint(lsp_uri.clone());
+        let task = RunTask {
+            dispatcher: self.clone(),
+            uri: lsp_uri,
+            plan,
+            run: run.clone(),
+            cancel,
+        };
+        tokio::spawn(task.run());
+        self.changed().await;
+        Ok(json!({ "run": run, "agent": agent }))
+    }
+
+    /// `baton.preview`: the exact payload, written under `.baton/preview/` and shown.
+    async fn preview(&self, args: Args) -> Result<Value> {
+        let uri = args.uri()?.to_owned();
+        let snapshot = self.snapshot(&uri)?;
+        let plan = self.plan(&snapshot, &args)?;
+        let dir = plan.journal_root.join(".baton").join("preview");
+        let stem = snapshot
+            .context
+            .path
+            .as_deref()
+            .and_then(Path::file_stem)
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("brief");
+        let name = format!(
+            "{}-{}-{}.md",
+            slug(stem),
+            slug(&plan.brief_title),
+            slug(plan.agent())
+        );
+        let path = dir.join(name);
+        let text = plan::preview(&plan);
+        let written = write_preview(&dir, &path, &text);
+        written.map_err(|error| {
+            refused(format!(
+                "cannot write the preview {}: {error}",
+                path.display()
+            ))
+        })?;
+        let Some(file_uri) = to_proto::file_uri(&path) else {
+            return Err(refused(format!("no URI for {}", path.display())));
+        };
+        if self.state.session().show_document {
+            let show = lsp::ShowDocumentParams {
+                uri: file_uri.clone(),
+                external: Some(false),
+                take_focus: Some(true),
+                selection: None,
+            };
+            let client = self.client.clone();
+            // Not awaited here: the client may wait for this command's answer first.
+            tokio::spawn(async move {
+                if let Err(error) = client.show_document(show).await {
+                    tracing::warn!("window/showDocument failed: {error}");
+                }
+            });
+        }
+        Ok(json!({ "uri": file_uri.as_str() }))
+    }
+
+    /// `baton.cancel`: a run, a document's runs, or all of them.
+    fn cancel(&self, args: &Args) -> Value {
+        let cancelled = self.state.runs.cancel(|info| match (&args.run, &args.uri) {
+            (Some(run), _) => info.run == *run,
+            (None, Some(uri)) => info.uri == *uri,
+            (None, None) => true,
+        });
+        json!({ "cancelled": cancelled })
+    }
+
+    /// Cancels the run a work-done progress stands for.
+    pub fn cancel_progress(&self, token: &lsp::ProgressToken) {
+        if let Some(run) = super::progress::run_of(token) {
+            self.state.runs.cancel(|info| info.run == run);
+        }
+    }
+
+    /// `baton.recover`: a journalled run's output put back under its brief.
+    async fn recover(&self, args: Args) -> Result<Value> {
+        let uri = args.uri()?.to_owned();
+        let Some(run) = args.run.clone() else {
+            return Err(invalid("baton.recover needs `run`".to_owned()));
+        };
+        let snapshot = self.snapshot(&uri)?;
+        let root = journal_root(&snapshot);
+        let journal = Journal::new(&root);
+        let saved = journal
+            .read(&run)
+            .map_err(|error| refused(format!("cannot read run {run}: {error}")))?;
+        let status = match &saved.state {
+            Some(Final::Done) => Status::Done,
+            Some(Final::Cancelled) => Status::Cancelled,
+            Some(Final::Partial { .. } | Final::Failed { .. }) | None => Status::Partial,
+        };
+        let record = &saved.record;
+        let marker = Marker {
+            run: run.clone(),
+            agent: record.agent.clone(),
+            model: record.model.clone(),
+            input: record.input_hash.clone(),
+            status,
+        };
+        let body = saved.text.trim_end_matches(['\n', '\r']);
+        let block = output::block_text(&record.agent, &marker, body);
+        let document = snapshot.document();
+        let text = document.text();
+        let edit = match output::find(&text, &run) {
+            Some(existing) => TextEdit {
+                range: existing.range,
+                new_text: block,
+            },
+            None => {
+                let Some(brief) = snapshot
+                    .analysis()
+                    .briefs
+                    .iter()
+                    .find(|brief| brief.title == record.brief_title)
+                else {
+                    return Err(refused(format!(
+                        "the brief \"{}\" of run {run} is no longer in the document; its output is in {}",
+                        record.brief_title,
+                        journal.dir().join(format!("{run}.jsonl")).display()
+                    )));
+                };
+                let (range, new_text) =
+                    output::placement(&text, brief.range.clone(), &record.agent, &block);
+                TextEdit { range, new_text }
+            }
+        };
+        let session = self.state.session();
+        let lsp_uri = lsp::Uri::from_str(&uri).map_err(|error| invalid(error.to_string()))?;
+        let edits = to_proto::text_edits(document, &[edit], session.encoding);
+        let edit = to_proto::workspace_edit(
+            vec![(lsp_uri, Some(snapshot.open.version), edits)],
+            session.document_changes,
+        );
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            match client.apply_edit(edit).await {
+                Ok(response) if response.applied => {}
+                Ok(_) | Err(_) => {
+                    client
+                        .show_message(
+                            lsp::MessageType::WARNING,
+                            "baton: the saved output could not be inserted (the document changed); try again",
+                        )
+                        .await;
+                }
+            }
+        });
+        Ok(json!({ "run": run }))
+    }
+
+    /// `baton.agents`: the agents of the document's configuration, its brief's own first.
+    fn agents(&self, args: &Args) -> Result<Value> {
+        let uri = args.uri()?.to_owned();
+        let snapshot = self.snapshot(&uri)?;
+        let config = &snapshot.settings().config;
+        let own = self.brief_index(&snapshot, args).ok().and_then(|index| {
+            plan::own_agent(
+                &snapshot.analysis().briefs[index],
+                snapshot.analysis(),
+                config,
+            )
+        });
+        let trusted = self.trusted(&snapshot);
+        let mut agents: Vec<Value> = config
+            .agent_names()
+            .filter_map(|name| {
+                let spec = config.agent(name)?;
+                let problem = crate::config::policy::refusal(config, name, trusted)
+                    .map(|refusal| refusal.to_string())
+                    .or_else(|| {
+                        let variable = spec.api_key_env.as_deref()?;
+                        let set = std::env::var_os(variable).is_some_and(|value| !value.is_empty());
+                        (!set).then(|| format!("{variable} is not set in the server's environment"))
+                    });
+                Some(json!({
+                    "name": name,
+                    "provider": format!("{:?}", spec.provider).to_lowercase(),
+                    "model": spec.model,
+                    "locality": format!("{:?}", spec.locality()).to_lowercase(),
+                    "target": own.as_deref() == Some(name),
+                    "problem": problem,
+                }))
+            })
+            .collect();
+        agents.sort_by_key(|agent| !agent["target"].as_bool().unwrap_or(false));
+        Ok(json!({ "agents": agents }))
+    }
+
+    /// `baton.journal`: where the runs are, and the document's newest.
+    fn journal(&self, args: &Args) -> Result<Value> {
+        let (root, document) = match &args.uri {
+            Some(uri) => {
+                let snapshot = self.snapshot(uri)?;
+                (journal_root(&snapshot), snapshot.context.path.clone())
+            }
+            None => match &self.state.session().root {
+                Some(root) => (root.clone(), None),
+                None => return Err(invalid("baton.journal needs `uri`".to_owned())),
+            },
+        };
+        let journal = Journal::new(&root);
+        let latest = journal
+            .runs()
+            .into_iter()
+            .find(|run| document.as_ref().is_none_or(|path| run.document == *path))
+            .map(|run| journal.dir().join(format!("{}.jsonl", run.run_id)));
+        Ok(json!({ "dir": journal.dir(), "latest": latest }))
+    }
+
+    /// Tells the client the runs changed: the `baton/runs` notification and code lenses.
+    pub async fn changed(&self) {
+        let runs = self.state.runs.active();
+        self.client
+            .send_notification::<RunsNotification>(RunsParams { runs })
+            .await;
+        if self.state.session().code_lens_refresh {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                if let Err(error) = client.code_lens_refresh().await {
+                    tracing::debug!("workspace/codeLens/refresh failed: {error}");
+                }
+            });
+        }
+    }
+
+    /// Reads which journalled runs of a just-opened document are missing from it, off the
+    /// typing path; code actions then offer them back.
+    pub fn scan_journal(&self, uri: &lsp::Uri) {
+        let Some(snapshot) = self.state.snapshot(uri.as_str()).and_then(|s| s.ok()) else {
+            return;
+        };
+        if !snapshot.analysis().is_baton_document() {
+            return;
+        }
+        let Some(path) = snapshot.context.path.clone() else {
+            return;
+        };
+        let root = journal_root(&snapshot);
+        let present = complete_runs(&snapshot, &self.state);
+        let state = self.state.clone();
+        let uri = uri.as_str().to_owned();
+        tokio::task::spawn_blocking(move || {
+            let runs = Journal::new(&root).unrecovered(&path, &present);
+            state.runs.set_recoverable(&uri, runs);
+        });
+    }
+}
+
+/// The runs whose output is whole in the document: its markers, except those still marked
+/// running by a run that is not streaming here (a server killed mid-stream left them).
+pub fn complete_runs(snapshot: &Snapshot, state: &State) -> HashSet<String> {
+    output::markers(&snapshot.document().text())
+        .into_iter()
+        .filter(|marker| marker.status != Status::Running || state.runs.is_active(&marker.run))
+        .map(|marker| marker.run)
+        .collect()
+}
+
+pub fn journal_root(snapshot: &Snapshot) -> PathBuf {
+    let folder = snapshot
+        .context
+        .path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf);
+    snapshot
+        .settings()
+        .config
+        .root
+        .clone()
+        .or(folder)
+        .unwrap_or_default()
+}
+
+fn brief_at(analysis: &Analysis, at: usize) -> Option<usize> {
+    analysis
+        .briefs
+        .iter()
+        .position(|brief| brief.range.contains(&at))
+        .or_else(|| {
+            // At the very end of the document: the last brief.
+            let last = analysis.briefs.len().checked_sub(1)?;
+            (analysis.briefs[last].range.end == at).then_some(last)
+        })
+}
+
+fn slug(text: &str) -> String {
+    let slug: String = text
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug = slug.trim_matches('-').to_owned();
+    let mut out = String::new();
+    for part in slug.split('-').filter(|part| !part.is_empty()) {
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(part);
+    }
+    if out.is_empty() {
+        "brief".to_owned()
+    } else {
+        out.chars().take(60).collect()
+    }
+}
+
+fn write_preview(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let gitignore = dir.parent().map(|baton| baton.join(".gitignore"));
+    if let Some(gitignore) = gitignore.filter(|file| !file.exists()) {
+        std::fs::write(gitignore, "# baton's run journal and previews\n*\n")?;
+    }
+    std::fs::write(path, text)
+}
+
+/// `baton/runs`: the runs queued or streaming, sent whenever that changes.
+pub enum RunsNotification {}
+
+#[derive(Debug, serde::Serialize, Deserialize)]
+pub struct RunsParams {
+    runs: Vec<RunInfo>,
+}
+
+impl lsp::notification::Notification for RunsNotification {
+    type Params = RunsParams;
+    const METHOD: &'static str = "baton/runs";
+}
+
+/// What the run's callback hands to the task that shows it.
+enum Signal {
+    Queued,
+    Started {
+        run: String,
+        agent: String,
+        model: String,
+    },
+    Text(String),
+    Note(String),
+}
+
+/// One run, from the queue to its last edit.
+struct RunTask {
+    dispatcher: Dispatcher,
+    uri: lsp::Uri,
+    plan: Plan,
+    run: String,
+    cancel: CancellationToken,
+}
+
+impl RunTask {
+    async fn run(self) {
+        let RunTask {
+            dispatcher,
+            uri,
+            plan,
+            run,
+            cancel,
+        } = self;
+        let state = dispatcher.state.clone();
+        let client = dispatcher.client.clone();
+        let first = &plan.attempts[0];
+        let title = format!("@{}: {}", first.agent, plan.brief_title);
+        let progress = RunProgress::begin(&client, state.session(), &run, &title).await;
+        let marker = Marker {
+            run: run.clone(),
+            agent: first.agent.clone(),
+            model: first.request.model.clone(),
+            input: plan.payload.input_hash.clone(),
+            status: Status::Running,
+        };
+        let mut injector = Injector::new(
+            client.clone(),
+            state.clone(),
+            uri.clone(),
+            plan.brief_title.clone(),
+            marker,
+        );
+        let (signals, mut received) = mpsc::unbounded_channel();
+        let execute = async {
+            let mut on_update = |update: Update<'_>| {
+                let signal = match update {
+                    Update::Queued { .. } => Signal::Queued,
+                    Update::Started { run, agent, model } => Signal::Started {
+                        run: run.to_owned(),
+                        agent: agent.to_owned(),
+                        model: model.to_owned(),
+                    },
+                    Update::Text(text) => Signal::Text(text.to_owned()),
+                    Update::Retrying(retry) => Signal::Note(retry.to_string()),
+                    Update::FallingBack { from, to, reason } => {
+                        Signal::Note(format!("{from} failed ({reason}); trying {to}"))
+                    }
+                };
+                // The receiver lives until this future ends.
+                let _ = signals.send(signal);
+            };
+            let finished = run::execute(
+                &plan,
+                run.clone(),
+                &state.runs.queues,
+                &mut on_update,
+                &cancel,
+            )
+            .await;
+            drop(signals);
+            finished
+        };
+        let show = async {
+            let mut ticks = tokio::time::interval(FLUSH_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut shown_tokens = 0;
+            let mut shown_at = tokio::time::Instant::now();
+            loop {
+                tokio::select! {
+                    signal = received.recv() => match signal {
+                        Some(Signal::Queued) => {
+                            progress.report("queued").await;
+                        }
+                        Some(Signal::Started { run: started, agent, model }) => {
+                            if started != run {
+                                injector.retarget(&started, &agent, &model);
+                            }
+                            state.runs.set_phase(&run, Phase::Streaming);
+                            progress.report("streaming").await;
+                            dispatcher.changed().await;
+                        }
+                        Some(Signal::Text(text)) => {
+                            let first = injector.received().is_empty();
+                            injector.push(&text);
+                            if first {
+                                // The block appears with the first text, not a tick later.
+                                injector.flush(Status::Running).await;
+                            }
+                        }
+                        Some(Signal::Note(note)) => progress.report(&note).await,
+                        None => break,
+                    },
+                    _ = ticks.tick() => {
+                        if injector.behind() {
+                            injector.flush(Status::Running).await;
+                        }
+                        let tokens = estimate_tokens(injector.received());
+                        if tokens != shown_tokens && shown_at.elapsed() >= PROGRESS_EVERY {
+                            shown_at = tokio::time::Instant::now();
+                            shown_tokens = tokens;
+                            state.runs.set_tokens(&run, tokens);
+                            progress.report(&format!("streaming · {} tokens", tokens)).await;
+                        }
+                    }
+                }
+            }
+        };
+        let (finished, ()) = tokio::join!(execute, show);
+        // The last edits: all the text, and the marker's final status.
+        let status = finished.outcome.status();
+        if !injector.received().is_empty() {
+            for _ in 0..FINAL_FLUSH_ATTEMPTS {
+                if injector.flush(status).await {
+                    break;
+                }
+                tokio::time::sleep(FLUSH_EVERY).await;
+            }
+        }
+        let ending = match &finished.outcome {
+            Outcome::Done => "done".to_owned(),
+            Outcome::Partial(reason) => format!("partial: {reason}"),
+            Outcome::Failed(reason) => format!("failed: {reason}"),
+            Outcome::Cancelled => "cancelled".to_owned(),
+        };
+        progress.end(&ending).await;
+        state.runs.finish(&run, finished.outcome.clone());
+        let journal_file = plan
+            .journal_root
+            .join(".baton/runs")
+            .join(format!("{}.jsonl", finished.run));
+        let mut messages = Vec::new();
+        match &finished.outcome {
+            Outcome::Failed(reason) => messages.push((
+                lsp::MessageType::ERROR,
+                format!("baton: @{} failed on \"{}\": {reason}", finished.agent, plan.brief_title),
+            )),
+            Outcome::Partial(reason) => messages.push((
+                lsp::MessageType::WARNING,
+                format!(
+                    "baton: the answer of @{} broke off ({reason}); the partial output is kept, marked status=partial",
+                    finished.agent
+                ),
+            )),
+            Outcome::Done | Outcome::Cancelled => {}
+        }
+        if let Some(stopped) = injector.stopped() {
+            messages.push((
+                lsp::MessageType::INFO,
+                format!(
+                    "baton: run {} stopped writing into the document ({}); its whole output is in {}",
+                    finished.run,
+                    stopped.describe(),
+                    journal_file.display()
+                ),
+            ));
+        }
+        if let Some(problem) = &finished.journal_error {
+            messages.push((lsp::MessageType::WARNING, format!("baton: {problem}")));
+        }
+        for (kind, message) in messages {
+            client.show_message(kind, message).await;
+        }
+        dispatcher.linter.lint(uri.clone());
+        dispatcher.changed().await;
+        if let Some(stopped) = injector.stopped() {
+            tracing::info!(
+                "run {} stopped injecting: {}",
+                finished.run,
+                stopped.describe()
+            );
+            dispatcher.scan_journal(&uri);
+        }
+    }
+}
+
+/// About four characters per token, as the common tokenizers average on English prose.
+fn estimate_tokens(text: &str) -> usize {
+    text.len().div_ceil(4)
+}

@@ -1,0 +1,80 @@
+//! A run's work-done progress (`$/progress`): begun when the run is sent, reported as it
+//! queues and streams, ended with how it went. Cancellable: the client's
+//! `window/workDoneProgress/cancel` names the token, which names the run.
+
+use tower_lsp_server::ls_types as lsp;
+use tower_lsp_server::Client;
+
+use super::state::Session;
+
+const PREFIX: &str = "baton-run-";
+
+/// The run a progress token stands for.
+pub fn run_of(token: &lsp::ProgressToken) -> Option<String> {
+    match token {
+        lsp::ProgressToken::String(token) => token.strip_prefix(PREFIX).map(str::to_owned),
+        lsp::ProgressToken::Number(_) => None,
+    }
+}
+
+/// A run's progress in the editor; silent when the client cannot show progress.
+pub struct RunProgress {
+    client: Client,
+    token: Option<lsp::ProgressToken>,
+}
+
+impl RunProgress {
+    /// Creates the progress (`window/workDoneProgress/create`) and begins it.
+    pub async fn begin(client: &Client, session: &Session, run: &str, title: &str) -> RunProgress {
+        let mut progress = RunProgress {
+            client: client.clone(),
+            token: None,
+        };
+        if !session.work_done_progress {
+            return progress;
+        }
+        let token = lsp::ProgressToken::String(format!("{PREFIX}{run}"));
+        if let Err(error) = client.create_work_done_progress(token.clone()).await {
+            tracing::debug!("window/workDoneProgress/create failed: {error}");
+            return progress;
+        }
+        progress.token = Some(token);
+        progress
+            .send(lsp::WorkDoneProgress::Begin(lsp::WorkDoneProgressBegin {
+                title: title.to_owned(),
+                cancellable: Some(true),
+                message: Some("starting".to_owned()),
+                percentage: None,
+            }))
+            .await;
+        progress
+    }
+
+    pub async fn report(&self, message: &str) {
+        self.send(lsp::WorkDoneProgress::Report(lsp::WorkDoneProgressReport {
+            cancellable: Some(true),
+            message: Some(message.to_owned()),
+            percentage: None,
+        }))
+        .await;
+    }
+
+    pub async fn end(&self, message: &str) {
+        self.send(lsp::WorkDoneProgress::End(lsp::WorkDoneProgressEnd {
+            message: Some(message.to_owned()),
+        }))
+        .await;
+    }
+
+    async fn send(&self, value: lsp::WorkDoneProgress) {
+        let Some(token) = &self.token else {
+            return;
+        };
+        self.client
+            .send_notification::<lsp::notification::Progress>(lsp::ProgressParams {
+                token: token.clone(),
+                value: lsp::ProgressParamsValue::WorkDone(value),
+            })
+            .await;
+    }
+}

@@ -1,0 +1,182 @@
+//! The runs the server knows of: those queued or streaming (to list, show and cancel), and the
+//! last run of each brief (for its code lens and its `dispatch-failed` diagnostic). The one
+//! owner of run state in the server; the lifecycle itself is `dispatch::run`'s.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::dispatch::journal::RunSummary;
+use crate::dispatch::queue::Queues;
+use crate::dispatch::run::Outcome;
+
+/// A run queued or streaming, as editors see it (`baton.runs`, `baton/runs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub run: String,
+    pub uri: String,
+    pub brief: String,
+    pub agent: String,
+    pub state: Phase,
+    pub tokens: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Queued,
+    Streaming,
+}
+
+/// How a brief's last run went, for its code lens and diagnostics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LastRun {
+    Running { run: String, tokens: usize },
+    Ended(Outcome),
+}
+
+struct Active {
+    info: RunInfo,
+    cancel: CancellationToken,
+}
+
+#[derive(Default)]
+pub struct Runs {
+    pub queues: Queues,
+    active: Mutex<HashMap<String, Active>>,
+    /// By document URI, then brief title.
+    last: Mutex<HashMap<String, HashMap<String, LastRun>>>,
+    /// Runs in the journal whose output is missing from their document, by URI; read off the
+    /// disk when the document opens, so code actions never touch the disk.
+    recoverable: Mutex<HashMap<String, Vec<RunSummary>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Runs {
+    /// Records a new run, queued until it streams.
+    pub fn start(&self, info: RunInfo, cancel: CancellationToken) {
+        let last = LastRun::Running {
+            run: info.run.clone(),
+            tokens: 0,
+        };
+        lock(&self.last)
+            .entry(info.uri.clone())
+            .or_default()
+            .insert(info.brief.clone(), last);
+        lock(&self.active).insert(info.run.clone(), Active { info, cancel });
+    }
+
+    pub fn set_phase(&self, run: &str, phase: Phase) {
+        if let Some(active) = lock(&self.active).get_mut(run) {
+            active.info.state = phase;
+        }
+    }
+
+    pub fn set_tokens(&self, run: &str, tokens: usize) {
+        let info = match lock(&self.active).get_mut(run) {
+            Some(active) => {
+                active.info.tokens = tokens;
+                active.info.clone()
+            }
+            None => return,
+        };
+        if let Some(last) = lock(&self.last)
+            .get_mut(&info.uri)
+            .and_then(|briefs| briefs.get_mut(&info.brief))
+        {
+            if matches!(last, LastRun::Running { run: id, .. } if *id == info.run) {
+                *last = LastRun::Running {
+                    run: info.run,
+                    tokens,
+                };
+            }
+        }
+    }
+
+    /// Records how a run ended and forgets it as active.
+    pub fn finish(&self, run: &str, outcome: Outcome) {
+        let Some(active) = lock(&self.active).remove(run) else {
+            return;
+        };
+        let info = active.info;
+        let mut last = lock(&self.last);
+        let briefs = last.entry(info.uri).or_default();
+        // A newer run of the same brief may have started meanwhile; it owns the lens.
+        let superseded = matches!(briefs.get(&info.brief), Some(LastRun::Running { run: id, .. }) if *id != info.run);
+        if !superseded {
+            briefs.insert(info.brief, LastRun::Ended(outcome));
+        }
+    }
+
+    /// Cancels the runs `which` selects; returns their ids.
+    pub fn cancel(&self, which: impl Fn(&RunInfo) -> bool) -> Vec<String> {
+        let active = lock(&self.active);
+        let mut cancelled: Vec<String> = active
+            .values()
+            .filter(|active| which(&active.info))
+            .map(|active| {
+                active.cancel.cancel();
+                active.info.run.clone()
+            })
+            .collect();
+        cancelled.sort();
+        cancelled
+    }
+
+    /// The runs queued or streaming, oldest first.
+    pub fn active(&self) -> Vec<RunInfo> {
+        let mut runs: Vec<RunInfo> = lock(&self.active)
+            .values()
+            .map(|active| active.info.clone())
+            .collect();
+        runs.sort_by(|a, b| a.run.cmp(&b.run));
+        runs
+    }
+
+    pub fn is_active(&self, run: &str) -> bool {
+        lock(&self.active).contains_key(run)
+    }
+
+    /// The last run of each brief of a document.
+    pub fn last_runs(&self, uri: &str) -> HashMap<String, LastRun> {
+        lock(&self.last).get(uri).cloned().unwrap_or_default()
+    }
+
+    /// The briefs of a document whose last run failed, with the reason.
+    pub fn failures(&self, uri: &str) -> Vec<(String, String)> {
+        let last = lock(&self.last);
+        let Some(briefs) = last.get(uri) else {
+            return Vec::new();
+        };
+        let mut failures: Vec<(String, String)> = briefs
+            .iter()
+            .filter_map(|(title, run)| match run {
+                LastRun::Ended(Outcome::Failed(reason)) => Some((title.clone(), reason.clone())),
+                _ => None,
+            })
+            .collect();
+        failures.sort();
+        failures
+    }
+
+    pub fn set_recoverable(&self, uri: &str, runs: Vec<RunSummary>) {
+        lock(&self.recoverable).insert(uri.to_owned(), runs);
+    }
+
+    pub fn recoverable(&self, uri: &str) -> Vec<RunSummary> {
+        lock(&self.recoverable)
+            .get(uri)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Forgets what is known of a closed document, but its active runs, which go on.
+    pub fn forget(&self, uri: &str) {
+        lock(&self.recoverable).remove(uri);
+    }
+}

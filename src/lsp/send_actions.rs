@@ -1,0 +1,143 @@
+//! The dispatch code actions (DESIGN §4 steps 1 and 6): "Send *Title* to @agent" (the brief's
+//! own agent first), "Send selection to @agent", "Preview payload for @agent", and "Insert
+//! saved output of run …" for journalled runs whose output is missing from the document.
+//! Each carries a command; the work happens when the user picks it.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+use tower_lsp_server::ls_types as lsp;
+
+use super::dispatch::{complete_runs, PREVIEW, RECOVER, SEND};
+use super::from_proto;
+use super::state::{Snapshot, State};
+use crate::dispatch::plan;
+
+pub fn send_actions(
+    state: &State,
+    snapshot: &Snapshot,
+    params: &lsp::CodeActionParams,
+) -> Vec<lsp::CodeActionOrCommand> {
+    let analysis = snapshot.analysis();
+    if !analysis.is_baton_document() || snapshot.context.path.is_none() {
+        return Vec::new();
+    }
+    // Dispatch actions have no kind; a client asking only for some kinds gets none.
+    if params.context.only.is_some() {
+        return Vec::new();
+    }
+    let encoding = state.encoding();
+    let document = snapshot.document();
+    let start = from_proto::offset(document, params.range.start, encoding);
+    let end = from_proto::offset(document, params.range.end, encoding);
+    let Some(brief) = analysis
+        .briefs
+        .iter()
+        .find(|brief| brief.range.contains(&start) || brief.range.end == start)
+    else {
+        return Vec::new();
+    };
+    let config = &snapshot.settings().config;
+    let uri = params.text_document.uri.as_str();
+    let own =
+        plan::own_agent(brief, analysis, config).filter(|agent| config.agent(agent).is_some());
+    let mut agents: Vec<&str> = Vec::new();
+    if let Some(own) = &own {
+        agents.push(own);
+    }
+    agents.extend(
+        config
+            .agent_names()
+            .filter(|name| Some(*name) != own.as_deref()),
+    );
+    let mut actions = Vec::new();
+    for agent in &agents {
+        actions.push(action(
+            format!("Send \"{}\" to @{agent}", brief.title),
+            SEND,
+            json!({ "uri": uri, "brief": brief.title, "agent": agent }),
+        ));
+    }
+    if start < end {
+        for agent in &agents {
+            actions.push(action(
+                format!("Send selection to @{agent}"),
+                SEND,
+                json!({ "uri": uri, "brief": brief.title, "agent": agent, "selection": params.range }),
+            ));
+        }
+    }
+    if let Some(agent) = agents.first() {
+        actions.push(action(
+            format!("Preview payload for @{agent}"),
+            PREVIEW,
+            json!({ "uri": uri, "brief": brief.title, "agent": agent }),
+        ));
+    }
+    let recoverable = state.runs.recoverable(uri);
+    if !recoverable.is_empty() {
+        let present = complete_runs(snapshot, state);
+        for run in recoverable
+            .iter()
+            .filter(|run| !present.contains(&run.run_id))
+        {
+            actions.push(action(
+                format!(
+                    "Insert saved output of run {} (@{}, {})",
+                    run.run_id,
+                    run.agent,
+                    clock(run.started_at)
+                ),
+                RECOVER,
+                json!({ "uri": uri, "run": run.run_id }),
+            ));
+        }
+    }
+    actions
+}
+
+fn action(title: String, command: &str, argument: serde_json::Value) -> lsp::CodeActionOrCommand {
+    lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+        title: title.clone(),
+        command: Some(lsp::Command {
+            title,
+            command: command.to_owned(),
+            arguments: Some(vec![argument]),
+        }),
+        ..lsp::CodeAction::default()
+    })
+}
+
+/// `2026-11-24 10:31 UTC`, for naming a run to the user.
+fn clock(time: SystemTime) -> String {
+    let seconds = time
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let days = (seconds / 86_400) as i64;
+    let (hour, minute) = ((seconds % 86_400) / 3600, (seconds % 3600) / 60);
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn run_times_read_as_utc_dates() {
+        assert_eq!(clock(UNIX_EPOCH), "1970-01-01 00:00 UTC");
+        let time = UNIX_EPOCH + Duration::from_secs(1_795_516_260);
+        assert_eq!(clock(time), "2026-11-24 10:31 UTC");
+    }
+}
