@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::probe::{probe, Reach, PROBE_TIMEOUT};
+use crate::config::policy;
 use crate::config::trust_store::workspace_trusted;
 use crate::config::{self, AgentSpec, Config, Locality, Provider};
 
@@ -160,13 +161,15 @@ fn row(
     texts: &mut HashMap<PathBuf, String>,
 ) -> Row {
     let location = config.agent_locations.get(name);
-    let from_workspace =
-        location.is_some_and(|(path, _)| config.workspace_path.as_deref() == Some(path.as_path()));
-    let trust = match (spec.needs_trust(), from_workspace, workspace_trusted) {
-        (false, _, _) => Trust::NotNeeded,
-        (true, false, _) => Trust::UserConfig,
-        (true, true, true) => Trust::Trusted,
-        (true, true, false) => Trust::Refused,
+    // The one trust rule, shared with the linter and the dispatcher.
+    let trust = if !spec.needs_trust() {
+        Trust::NotNeeded
+    } else if !policy::defined_by_workspace(config, name) {
+        Trust::UserConfig
+    } else if policy::refusal(config, name, workspace_trusted).is_some() {
+        Trust::Refused
+    } else {
+        Trust::Trusted
     };
     let defined_in = location.map(|(file, range)| {
         let text = texts
