@@ -41,8 +41,13 @@ H.run('commands', function()
     'the preview lacks the agent\'s role (system prompt):\n' .. payload)
   H.check(payload:match('Summarize the release notes in three bullets%.') ~= nil,
     'the preview lacks the brief\'s Objective:\n' .. payload)
+  H.wait(1000, function()
+    return #shown > 0
+  end, 'window/showDocument from the server')
   H.check(#shown == 1 and vim.uri_to_fname(shown[1]) == vim.api.nvim_buf_get_name(preview),
     'the server did not ask to show the preview with window/showDocument: ' .. vim.inspect(shown))
+  vim.wait(1200) -- past the plugin's fallback
+  H.check(#vim.fn.win_findbuf(preview) == 1, 'the preview is shown in more than one window')
   H.ok('the payload opened: ' .. vim.fn.fnamemodify(vim.api.nvim_buf_get_name(preview), ':t'))
 
   -- A refusal is a JSON-RPC error, shown with vim.notify at ERROR level.

@@ -163,12 +163,14 @@ function M.preview(agent)
     if not result.uri then
       return
     end
-    -- The server asks Neovim to show the file (window/showDocument); open it only if
-    -- no window shows it yet.
-    local target = vim.uri_to_bufnr(result.uri)
-    if #vim.fn.win_findbuf(target) == 0 then
-      vim.cmd.split(vim.fn.fnameescape(vim.uri_to_fname(result.uri)))
-    end
+    -- The server asks Neovim to show the file (window/showDocument, sent beside this
+    -- answer, in no set order); open it only if that has not happened a moment later.
+    vim.defer_fn(function()
+      local target = vim.uri_to_bufnr(result.uri)
+      if #vim.fn.win_findbuf(target) == 0 then
+        vim.cmd.split(vim.fn.fnameescape(vim.uri_to_fname(result.uri)))
+      end
+    end, 1000)
   end)
 end
 
