@@ -314,12 +314,8 @@ async function sendBrief(): Promise<void> {
 async function previewPayload(): Promise<void> {
   const editor = markdownEditor();
   if (!editor || !running()) return;
-  const result = await execute<{ uri?: string }>("baton.preview", briefArgument(editor));
-  if (result?.uri && client) {
-    // The server asks the client to show it as well; showing an open document only focuses it.
-    const uri = client.protocol2CodeConverter.asUri(result.uri);
-    await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
-  }
+  // The server shows the payload file itself (window/showDocument).
+  await execute<{ uri?: string }>("baton.preview", briefArgument(editor));
 }
 
 async function cancelRun(): Promise<void> {
@@ -379,7 +375,8 @@ function showRuns(runs: Run[]): void {
     return;
   }
   statusItem.text = `$(sync~spin) baton: ${runs.length} running`;
-  const lines = runs.map((run) => `@${run.agent}: ${run.brief} (${run.state}, ${run.tokens} tokens)`);
+  // `baton/runs` comes when a run is queued, starts or ends, not per token: no counts here.
+  const lines = runs.map((run) => `@${run.agent}: ${run.brief} (${run.state})`);
   statusItem.tooltip = `${lines.join("\n")}\n\nClick to cancel a run.`;
   statusItem.show();
 }
