@@ -75,6 +75,7 @@ impl Anthropic {
                     return Ok(finish);
                 }
             }
+            sink.flush();
         }
         if let Some(event) = decoder.finish() {
             if on_event(&event.data, &mut finish, sink)? {

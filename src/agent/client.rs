@@ -71,6 +71,9 @@ pub async fn send_with(
         let mut on_text = |text: &str| on_event(Event::Text(text));
         let mut sink = Sink::new(&mut on_text, options.max_output_bytes);
         let result = wire.stream(request, &mut sink, cancel).await;
+        // Whatever the wire decoded before it returned (the last read, an error) is the
+        // caller's too.
+        sink.flush();
         let delivered = sink.delivered();
         let error = match result {
             Ok(finish) => return Ok(finish),

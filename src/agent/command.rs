@@ -69,6 +69,7 @@ impl Program {
                 break;
             }
             sink.text(&utf8.push(&buffer[..read]))?;
+            sink.flush();
         }
         sink.text(&utf8.finish())?;
         within(self.idle, cancel, child.wait())

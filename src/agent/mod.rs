@@ -140,10 +140,15 @@ impl fmt::Display for Retry<'_> {
 ///
 /// Counting here, rather than in each wire, keeps the bound and the "was anything delivered"
 /// fact (which decides whether a retry is safe) in one place.
+///
+/// Text is passed on in batches: a wire calls [`Sink::flush`] once it has decoded everything
+/// one network read brought, so the pieces that arrived together reach the caller (and the
+/// journal) in one call, while nothing waits for a later read.
 pub struct Sink<'a> {
     on_text: &'a mut (dyn FnMut(&str) + Send),
     limit: usize,
     delivered: usize,
+    pending: String,
 }
 
 impl<'a> Sink<'a> {
@@ -152,6 +157,7 @@ impl<'a> Sink<'a> {
             on_text,
             limit,
             delivered: 0,
+            pending: String::new(),
         }
     }
 
@@ -167,16 +173,25 @@ impl<'a> Sink<'a> {
             cut -= 1;
         }
         if cut > 0 {
-            (self.on_text)(&text[..cut]);
+            self.pending.push_str(&text[..cut]);
             self.delivered += cut;
         }
         if cut < text.len() {
+            self.flush();
             return Err(AgentError::TooLarge { limit: self.limit });
         }
         Ok(())
     }
 
-    /// Bytes of text delivered so far.
+    /// Passes on what was decoded since the last flush, in one piece.
+    pub fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            (self.on_text)(&self.pending);
+            self.pending.clear();
+        }
+    }
+
+    /// Bytes of text taken so far (passed on, or passed on at the next flush).
     pub fn delivered(&self) -> usize {
         self.delivered
     }

@@ -68,6 +68,7 @@ impl OpenAi {
                     return Ok(answer.finish);
                 }
             }
+            sink.flush();
         }
         if let Some(event) = decoder.finish() {
             if answer.event(&event.data, sink)? {
