@@ -590,34 +590,32 @@ impl RunTask {
             marker,
         );
         let (signals, mut received) = mpsc::unbounded_channel();
-        let execute = async {
-            let mut on_update = |update: Update<'_>| {
-                let signal = match update {
-                    Update::Queued { .. } => Signal::Queued,
-                    Update::Started { run, agent, model } => Signal::Started {
-                        run: run.to_owned(),
-                        agent: agent.to_owned(),
-                        model: model.to_owned(),
-                    },
-                    Update::Text(text) => Signal::Text(text.to_owned()),
-                    Update::Retrying(retry) => Signal::Note(retry.to_string()),
-                    Update::FallingBack { from, to, reason } => {
-                        Signal::Note(format!("{from} failed ({reason}); trying {to}"))
-                    }
+        // The run goes on a task of its own, so that decoding a fast stream never keeps its
+        // text from being shown (the two share no lock; the channel joins them).
+        let execute = {
+            let plan = plan.clone();
+            let (run, state, cancel) = (run.clone(), state.clone(), cancel.clone());
+            tokio::spawn(async move {
+                let mut on_update = |update: Update<'_>| {
+                    let signal = match update {
+                        Update::Queued { .. } => Signal::Queued,
+                        Update::Started { run, agent, model } => Signal::Started {
+                            run: run.to_owned(),
+                            agent: agent.to_owned(),
+                            model: model.to_owned(),
+                        },
+                        Update::Text(text) => Signal::Text(text.to_owned()),
+                        Update::Retrying(retry) => Signal::Note(retry.to_string()),
+                        Update::FallingBack { from, to, reason } => {
+                            Signal::Note(format!("{from} failed ({reason}); trying {to}"))
+                        }
+                    };
+                    // The receiver lives until the channel closes.
+                    let _ = signals.send(signal);
                 };
-                // The receiver lives until this future ends.
-                let _ = signals.send(signal);
-            };
-            let finished = run::execute(
-                &plan,
-                run.clone(),
-                &state.runs.queues,
-                &mut on_update,
-                &cancel,
-            )
-            .await;
-            drop(signals);
-            finished
+                let queues = &state.runs.queues;
+                run::execute(&plan, run, queues, &mut on_update, &cancel).await
+            })
         };
         let show = async {
             let mut ticks = tokio::time::interval(FLUSH_EVERY);
@@ -664,7 +662,19 @@ impl RunTask {
                 }
             }
         };
-        let (finished, ()) = tokio::join!(execute, show);
+        show.await;
+        let finished = execute.await.unwrap_or_else(|error| {
+            tracing::error!("run {run} ended abnormally: {error}");
+            let first = &plan.attempts[0];
+            run::Finished {
+                run: run.clone(),
+                agent: first.agent.clone(),
+                model: first.request.model.clone(),
+                outcome: Outcome::Failed(format!("internal error: {error}")),
+                text: injector.received().to_owned(),
+                journal_error: None,
+            }
+        });
         // The last edits: all the text, and the marker's final status.
         let status = finished.outcome.status();
         if !injector.received().is_empty() {

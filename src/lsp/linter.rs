@@ -4,9 +4,10 @@
 //! whatever version the store holds when it gets to a document, so a burst of keystrokes
 //! that arrives while a lint runs costs one more lint, not one per keystroke: diagnostics
 //! never fall behind the text. With no backlog, a lint starts as soon as the edit is
-//! applied; there is no debounce.
+//! applied; there is no debounce. Documents the user edits are linted before documents that
+//! only a streaming answer changed, so typing stays quick while runs write.
 
-use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -38,22 +39,35 @@ impl Linter {
 }
 
 async fn run(mut queue: mpsc::UnboundedReceiver<lsp::Uri>, client: Client, state: Arc<State>) {
-    while let Some(first) = queue.recv().await {
-        // Everything asked for meanwhile, each document once, in the order asked.
-        let mut seen = HashSet::new();
-        let mut batch = Vec::new();
-        for uri in std::iter::once(first).chain(std::iter::from_fn(|| queue.try_recv().ok())) {
-            if seen.insert(uri.as_str().to_owned()) {
-                batch.push(uri);
+    // Documents waiting for a lint, each once, in the order asked.
+    let mut pending: VecDeque<lsp::Uri> = VecDeque::new();
+    loop {
+        if pending.is_empty() {
+            match queue.recv().await {
+                Some(uri) => pending.push_back(uri),
+                None => return,
             }
         }
-        for uri in batch {
-            let Some(open) = state.store.get(uri.as_str()) else {
-                continue; // Closed meanwhile.
-            };
-            for linted in diagnostics::diagnose_change(&state, &uri, &open) {
-                diagnostics::publish_linted(&client, &state, linted).await;
+        // Everything asked for meanwhile; a document already waiting keeps its place.
+        while let Ok(uri) = queue.try_recv() {
+            if !pending.contains(&uri) {
+                pending.push_back(uri);
             }
+        }
+        // What the user types comes before what a run writes: a document an answer is
+        // streaming into waits while another one needs linting.
+        let next = pending
+            .iter()
+            .position(|uri| !state.runs.is_streaming_into(uri.as_str()))
+            .unwrap_or(0);
+        let Some(uri) = pending.remove(next) else {
+            continue;
+        };
+        let Some(open) = state.store.get(uri.as_str()) else {
+            continue; // Closed meanwhile.
+        };
+        for linted in diagnostics::diagnose_change(&state, &uri, &open) {
+            diagnostics::publish_linted(&client, &state, linted).await;
         }
     }
 }

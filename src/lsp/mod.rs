@@ -37,7 +37,12 @@ use state::State;
 /// 1 when the client went away without `shutdown`, as the protocol asks.
 pub fn serve() -> ExitCode {
     logging::init();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // Handlers run in arrival order on this thread (tower-lsp polls them there); the linter
+    // and the runs are tasks on the workers, so streaming answers, linting and typing do not
+    // wait for one another.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
     {

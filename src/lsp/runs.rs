@@ -138,6 +138,13 @@ impl Runs {
         runs
     }
 
+    /// Whether a run is writing into the document at `uri`.
+    pub fn is_streaming_into(&self, uri: &str) -> bool {
+        lock(&self.active)
+            .values()
+            .any(|active| active.info.uri == uri)
+    }
+
     pub fn is_active(&self, run: &str) -> bool {
         lock(&self.active).contains_key(run)
     }
