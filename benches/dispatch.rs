@@ -51,6 +51,7 @@ fn main() {
     let pid = spawned.pid();
     let (server, _) = spawned.initialize(&workspace, &["utf-16"], json!({}));
     let mut editor = Editor {
+        clock: Instant::now() - support::since_start(),
         server,
         docs: HashMap::new(),
         edits: HashMap::new(),
@@ -276,6 +277,8 @@ fn stream_answer(socket: TcpStream, tokens: usize, first_bytes: &FirstBytes) {
 
 struct Editor {
     server: Server,
+    /// The instant `support::since_start` counts from.
+    clock: Instant,
     docs: HashMap<String, Doc>,
     /// When each document's edits were applied.
     edits: HashMap<String, Vec<Instant>>,
@@ -321,7 +324,9 @@ impl Editor {
         }
         let changes = doc.apply_text_edits(change["edits"].as_array().unwrap());
         self.server.change(doc, changes);
-        let now = Instant::now();
+        // Timed from when the edit reached this client, not from when it got round to it.
+        let received = message["receivedAtMicros"].as_u64().unwrap();
+        let now = self.clock + Duration::from_micros(received);
         self.edits.entry(uri.clone()).or_default().push(now);
         self.first_text.entry(uri).or_insert(now);
         let id = message["id"].clone();

@@ -255,6 +255,10 @@ impl Server {
             while let Some(message) = read_message(&mut reader) {
                 let edit = message["method"] == "workspace/applyEdit";
                 if manual_edits && edit {
+                    let mut message = message;
+                    // When the request reached the client, for timing what the server sent
+                    // apart from how long the test took to handle it.
+                    message["receivedAtMicros"] = json!(since_start().as_micros() as u64);
                     requests.lock().unwrap().push(message.clone());
                     if sender.send(message).is_err() {
                         return;
@@ -474,6 +478,12 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Time since the first call, on a clock shared by the test and the reader thread.
+pub fn since_start() -> Duration {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
 }
 
 /// What this client answers to a server's request.
