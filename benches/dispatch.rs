@@ -360,18 +360,19 @@ impl Editor {
             let change = doc.edit(at..at, "x");
             self.server.change(doc, vec![change]);
             let version = doc.version;
-            let sent = Instant::now();
+            let sent = support::since_start();
             loop {
                 let Some(message) = self.pump() else { continue };
                 if message["method"] == "textDocument/publishDiagnostics"
                     && message["params"]["uri"] == uri.as_str()
                     && message["params"]["version"].as_i64() == Some(version)
                 {
-                    latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                    let received = message["receivedAtMicros"].as_u64().unwrap();
+                    let latency = Duration::from_micros(received).saturating_sub(sent);
+                    latencies.push(latency.as_secs_f64() * 1000.0);
                     break;
                 }
             }
-            std::thread::sleep(Duration::from_millis(5));
         }
         latencies
     }

@@ -253,12 +253,14 @@ impl Server {
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             while let Some(message) = read_message(&mut reader) {
-                let edit = message["method"] == "workspace/applyEdit";
-                if manual_edits && edit {
-                    let mut message = message;
-                    // When the request reached the client, for timing what the server sent
+                let mut message = message;
+                if manual_edits {
+                    // When the message reached the client, for timing what the server sent
                     // apart from how long the test took to handle it.
                     message["receivedAtMicros"] = json!(since_start().as_micros() as u64);
+                }
+                let edit = message["method"] == "workspace/applyEdit";
+                if manual_edits && edit {
                     requests.lock().unwrap().push(message.clone());
                     if sender.send(message).is_err() {
                         return;
