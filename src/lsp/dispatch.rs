@@ -17,6 +17,7 @@ use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::Client;
 
 use super::from_proto;
+use super::guard::contain;
 use super::inject::Injector;
 use super::linter::Linter;
 use super::progress::RunProgress;
@@ -180,11 +181,17 @@ impl Dispatcher {
         .map_err(|refusal: Refusal| refused(refusal.to_string()))
     }
 
+    /// [`Dispatcher::plan`], a panic in the core becoming an error response.
+    fn contained_plan(&self, snapshot: &Snapshot, args: &Args) -> Result<Plan> {
+        contain("planning a run", || self.plan(snapshot, args))
+            .map_err(|panicked| panicked.to_jsonrpc())?
+    }
+
     /// `baton.send`: plans the run, starts it, and answers at once with its id.
     async fn send(&self, args: Args) -> Result<Value> {
         let uri = args.uri()?.to_owned();
         let snapshot = self.snapshot(&uri)?;
-        let plan = self.plan(&snapshot, &args)?;
+        let plan = self.contained_plan(&snapshot, &args)?;
         let run = run_id::new();
         let agent = plan.agent().to_owned();
         let cancel = CancellationToken::new();
@@ -218,7 +225,7 @@ impl Dispatcher {
     async fn preview(&self, args: Args) -> Result<Value> {
         let uri = args.uri()?.to_owned();
         let snapshot = self.snapshot(&uri)?;
-        let plan = self.plan(&snapshot, &args)?;
+        let plan = self.contained_plan(&snapshot, &args)?;
         let dir = plan.journal_root.join(".baton").join("preview");
         let stem = snapshot
             .context
