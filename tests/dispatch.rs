@@ -184,6 +184,19 @@ impl Editor {
             .collect()
     }
 
+    /// The run's progress `end` value, once it comes.
+    fn progress_end(&mut self) -> Value {
+        self.until("the end of the progress", |e| {
+            e.progress().iter().any(|p| p["kind"] == "end")
+        });
+        let progress = self.progress();
+        progress
+            .into_iter()
+            .find(|p| p["kind"] == "end")
+            .unwrap()
+            .clone()
+    }
+
     fn messages(&self) -> Vec<String> {
         self.seen
             .iter()
@@ -260,15 +273,7 @@ fn a_brief_sent_from_a_code_action_streams_into_the_document() {
     assert_eq!(progress[0]["kind"], "begin");
     assert_eq!(progress[0]["title"], "@writer: Scan prices");
     assert_eq!(progress[0]["cancellable"], true);
-    editor.until("the end of the progress", |e| {
-        e.progress().iter().any(|p| p["kind"] == "end")
-    });
-    let end = editor
-        .progress()
-        .into_iter()
-        .find(|p| p["kind"] == "end")
-        .unwrap()
-        .clone();
+    let end = editor.progress_end();
     assert_eq!(end["message"], "done");
     assert!(editor.seen.iter().any(|m| m["method"] == "baton/runs"));
 
@@ -358,15 +363,7 @@ fn cancelling_the_progress_stops_the_run_and_keeps_what_arrived() {
     );
     editor.until("the cancelled marker", |e| e.has("status=cancelled"));
     assert!(editor.has("\nPartial \n<!-- /baton:output -->"));
-    editor.until("the end of the progress", |e| {
-        e.progress().iter().any(|p| p["kind"] == "end")
-    });
-    let end = editor
-        .progress()
-        .into_iter()
-        .find(|p| p["kind"] == "end")
-        .unwrap()
-        .clone();
+    let end = editor.progress_end();
     assert_eq!(end["message"], "cancelled");
     let runs = journal(&workspace);
     assert!(

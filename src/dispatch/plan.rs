@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::agent::{Message, Request};
+use crate::brief::link::same_title;
 use crate::brief::lint::Analysis;
 use crate::brief::model::Brief;
 use crate::brief::payload::{self, Input, Payload};
@@ -139,30 +140,19 @@ pub struct Ask<'a> {
 pub fn pick_brief(briefs: &[Brief], wanted: Option<&str>) -> Result<usize, Refusal> {
     let titles = || briefs.iter().map(|brief| brief.title.clone()).collect();
     match wanted {
-        Some(wanted) => {
-            let folded = fold(wanted);
-            briefs
-                .iter()
-                .position(|brief| fold(&brief.title) == folded)
-                .ok_or_else(|| Refusal::NoSuchBrief {
-                    wanted: wanted.trim().to_owned(),
-                    titles: titles(),
-                })
-        }
+        Some(wanted) => briefs
+            .iter()
+            .position(|brief| same_title(&brief.title, wanted))
+            .ok_or_else(|| Refusal::NoSuchBrief {
+                wanted: wanted.trim().to_owned(),
+                titles: titles(),
+            }),
         None => match briefs.len() {
             0 => Err(Refusal::NoBrief),
             1 => Ok(0),
             _ => Err(Refusal::SeveralBriefs { titles: titles() }),
         },
     }
-}
-
-fn fold(title: &str) -> String {
-    title
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
 }
 
 /// The brief's own agent: its `@mention`, else the front matter's `agent:`, else
