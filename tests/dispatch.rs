@@ -295,6 +295,29 @@ fn a_brief_sent_from_a_code_action_streams_into_the_document() {
         .map(|l| l["command"]["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["▶ Send to @writer", "✓ done"]);
+
+    // Changing the brief makes the output stale; the quick fix sends it again.
+    let change = editor
+        .doc
+        .replace("Find the prices.", "Find the prices, in euros.");
+    editor.server.change(&mut editor.doc, vec![change]);
+    let uri = editor.doc.uri.clone();
+    let version = editor.doc.version;
+    let diagnostics = editor.server.wait_for_diagnostics(&uri, Some(version));
+    let stale: Vec<Value> = diagnostics
+        .into_iter()
+        .filter(|d| d["code"] == "stale-output")
+        .collect();
+    assert_eq!(stale.len(), 1, "the output is stale");
+    let params = json!({
+        "textDocument": { "uri": uri },
+        "range": stale[0]["range"],
+        "context": { "diagnostics": stale, "only": ["quickfix"] },
+    });
+    let actions = editor.server.request("textDocument/codeAction", params);
+    assert_eq!(actions[0]["title"], "Send \"Scan prices\" to @writer again");
+    assert_eq!(actions[0]["kind"], "quickfix");
+    assert_eq!(actions[0]["command"]["command"], "baton.send");
 }
 
 #[test]
@@ -463,6 +486,17 @@ fn a_failed_run_is_a_diagnostic_and_a_message_and_fallbacks_answer() {
         "on the brief's heading"
     );
     assert_eq!(failed[0]["severity"], 1);
+    let params = json!({
+        "textDocument": { "uri": editor.doc.uri },
+        "range": failed[0]["range"],
+        "context": { "diagnostics": [failed[0]] },
+    });
+    let actions = editor.server.request("textDocument/codeAction", params);
+    assert_eq!(
+        actions[0]["title"],
+        "Retry: send \"Scan prices\" to @lonely"
+    );
+    assert_eq!(actions[0]["kind"], "quickfix");
 
     // With a fallback, the spare agent answers in its own block.
     workspace.write(

@@ -11,7 +11,10 @@ use tower_lsp_server::ls_types as lsp;
 use super::dispatch::{complete_runs, PREVIEW, RECOVER, SEND};
 use super::from_proto;
 use super::state::{Snapshot, State};
+use crate::brief::model::Brief;
+use crate::brief::Code;
 use crate::dispatch::plan;
+use crate::document::Encoding;
 
 pub fn send_actions(
     state: &State,
@@ -20,10 +23,6 @@ pub fn send_actions(
 ) -> Vec<lsp::CodeActionOrCommand> {
     let analysis = snapshot.analysis();
     if !analysis.is_baton_document() || snapshot.context.path.is_none() {
-        return Vec::new();
-    }
-    // Dispatch actions have no kind; a client asking only for some kinds gets none.
-    if params.context.only.is_some() {
         return Vec::new();
     }
     let encoding = state.encoding();
@@ -41,6 +40,21 @@ pub fn send_actions(
     let uri = params.text_document.uri.as_str();
     let own =
         plan::own_agent(brief, analysis, config).filter(|agent| config.agent(agent).is_some());
+    let wants_fixes = params.context.only.as_ref().is_none_or(|only| {
+        only.iter().any(|kind| {
+            lsp::CodeActionKind::QUICKFIX
+                .as_str()
+                .starts_with(kind.as_str())
+        })
+    });
+    let mut fixes = Vec::new();
+    if wants_fixes {
+        fixes = resend_fixes(snapshot, params, brief, own.as_deref(), encoding);
+    }
+    // The other dispatch actions have no kind; a client asking only for some kinds gets none.
+    if params.context.only.is_some() {
+        return fixes;
+    }
     let mut agents: Vec<&str> = Vec::new();
     if let Some(own) = &own {
         agents.push(own);
@@ -50,7 +64,7 @@ pub fn send_actions(
             .agent_names()
             .filter(|name| Some(*name) != own.as_deref()),
     );
-    let mut actions = Vec::new();
+    let mut actions = fixes;
     for agent in &agents {
         actions.push(action(
             format!("Send \"{}\" to @{agent}", brief.title),
@@ -94,6 +108,59 @@ pub fn send_actions(
         }
     }
     actions
+}
+
+/// The quick fixes of DESIGN §3 that send again: "retry" for `dispatch-failed` (to the brief's
+/// agent), "re-send" for `stale-output` (to the agent of that output block).
+fn resend_fixes(
+    snapshot: &Snapshot,
+    params: &lsp::CodeActionParams,
+    brief: &Brief,
+    own: Option<&str>,
+    encoding: Encoding,
+) -> Vec<lsp::CodeActionOrCommand> {
+    let uri = params.text_document.uri.as_str();
+    let mut fixes = Vec::new();
+    for shown in &params.context.diagnostics {
+        let (title, agent) = match from_proto::code(shown) {
+            Some(Code::DispatchFailed) => match own {
+                Some(agent) => (
+                    format!("Retry: send \"{}\" to @{agent}", brief.title),
+                    agent.to_owned(),
+                ),
+                None => continue,
+            },
+            Some(Code::StaleOutput) => {
+                let at = from_proto::offset(snapshot.document(), shown.range.start, encoding);
+                let block = brief
+                    .outputs
+                    .iter()
+                    .find(|block| block.heading.contains(&at) || block.heading.start == at);
+                let Some(agent) = block
+                    .and_then(|block| block.mention.as_ref())
+                    .map(|mention| mention.name.clone())
+                else {
+                    continue;
+                };
+                (format!("Send \"{}\" to @{agent} again", brief.title), agent)
+            }
+            _ => continue,
+        };
+        fixes.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+            title: title.clone(),
+            kind: Some(lsp::CodeActionKind::QUICKFIX),
+            diagnostics: Some(vec![shown.clone()]),
+            command: Some(lsp::Command {
+                title,
+                command: SEND.to_owned(),
+                arguments: Some(vec![
+                    json!({ "uri": uri, "brief": brief.title, "agent": agent }),
+                ]),
+            }),
+            ..lsp::CodeAction::default()
+        }));
+    }
+    fixes
 }
 
 fn action(title: String, command: &str, argument: serde_json::Value) -> lsp::CodeActionOrCommand {
