@@ -75,7 +75,7 @@ impl Anthropic {
                     return Ok(finish);
                 }
             }
-            sink.flush();
+            sink.passed_on().await;
         }
         if let Some(event) = decoder.finish() {
             if on_event(&event.data, &mut finish, sink)? {

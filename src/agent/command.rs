@@ -69,7 +69,7 @@ impl Program {
                 break;
             }
             sink.text(&utf8.push(&buffer[..read]))?;
-            sink.flush();
+            sink.passed_on().await;
         }
         sink.text(&utf8.finish())?;
         within(self.idle, cancel, child.wait())

@@ -183,6 +183,14 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
+    /// The end of one network read: passes its text on, then lets other tasks run (a fast
+    /// stream always has its next read ready, and would otherwise keep its thread from the
+    /// other runs, and from the task that shows this one, for many reads in a row).
+    pub async fn passed_on(&mut self) {
+        self.flush();
+        tokio::task::yield_now().await;
+    }
+
     /// Passes on what was decoded since the last flush, in one piece.
     pub fn flush(&mut self) {
         if !self.pending.is_empty() {

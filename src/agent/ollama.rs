@@ -64,7 +64,7 @@ impl Ollama {
                     return Ok(finish);
                 }
             }
-            sink.flush();
+            sink.passed_on().await;
         }
         // A last line without its newline counts if it is whole; a line cut off mid-way is
         // the stream breaking, not the server sending garbage.

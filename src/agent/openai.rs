@@ -68,7 +68,7 @@ impl OpenAi {
                     return Ok(answer.finish);
                 }
             }
-            sink.flush();
+            sink.passed_on().await;
         }
         if let Some(event) = decoder.finish() {
             if answer.event(&event.data, sink)? {
