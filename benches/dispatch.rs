@@ -218,20 +218,34 @@ fn answer(tokens: usize) -> String {
     (0..tokens).map(token).collect()
 }
 
-/// The loopback agent: one thread per connection, the answer as SSE chunks, no pauses.
+/// The loopback agent: one thread per connection, the answer as SSE chunks, no pauses. The
+/// stream is made once, so that the agent spends the two cores' time on writing, not on
+/// formatting, and leaves it to the server under test.
 fn serve_agent(tokens: usize, first_bytes: FirstBytes) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let events: Vec<String> = (0..tokens)
+        .map(|i| {
+            let event = json!({"id": "b", "object": "chat.completion.chunk", "model": "bench",
+                "choices": [{"index": 0, "delta": {"content": token(i)}, "finish_reason": null}]});
+            format!("data: {event}\n\n")
+        })
+        .collect();
+    let first = Arc::new(events[0].clone().into_bytes());
+    let mut rest = events[1..].concat();
+    rest.push_str("data: {\"id\":\"b\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+    let rest = Arc::new(rest.into_bytes());
     std::thread::spawn(move || {
         for socket in listener.incoming().flatten() {
             let first_bytes = first_bytes.clone();
-            std::thread::spawn(move || stream_answer(socket, tokens, &first_bytes));
+            let (first, rest) = (first.clone(), rest.clone());
+            std::thread::spawn(move || stream_answer(socket, &first, &rest, &first_bytes));
         }
     });
     url
 }
 
-fn stream_answer(socket: TcpStream, tokens: usize, first_bytes: &FirstBytes) {
+fn stream_answer(socket: TcpStream, first: &[u8], rest: &[u8], first_bytes: &FirstBytes) {
     let mut reader = BufReader::new(socket.try_clone().unwrap());
     let mut length = 0;
     loop {
@@ -259,20 +273,10 @@ fn stream_answer(socket: TcpStream, tokens: usize, first_bytes: &FirstBytes) {
     let mut out = socket;
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
     out.write_all(head.as_bytes()).unwrap();
-    for i in 0..tokens {
-        let event = json!({"id": "b", "object": "chat.completion.chunk", "model": "bench",
-            "choices": [{"index": 0, "delta": {"content": token(i)}, "finish_reason": null}]});
-        if i == 0 {
-            first_bytes.lock().unwrap().insert(n, Instant::now());
-        }
-        if out
-            .write_all(format!("data: {event}\n\n").as_bytes())
-            .is_err()
-        {
-            return;
-        }
+    first_bytes.lock().unwrap().insert(n, Instant::now());
+    if out.write_all(first).is_ok() {
+        let _ = out.write_all(rest);
     }
-    let _ = out.write_all(b"data: {\"id\":\"b\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
 }
 
 struct Editor {
