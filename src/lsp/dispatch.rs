@@ -1,16 +1,13 @@
 //! Sending briefs from the editor (DESIGN §4): the `baton.*` commands of
-//! `docs/editor-protocol.md`, and the task that carries one run from its queue to the last
-//! edit: work-done progress, streamed output, the outcome shown.
+//! `docs/editor-protocol.md`. A send is planned here and carried out by a `RunTask`.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types as lsp;
@@ -18,9 +15,8 @@ use tower_lsp_server::Client;
 
 use super::from_proto;
 use super::guard::contain;
-use super::inject::Injector;
 use super::linter::Linter;
-use super::progress::RunProgress;
+use super::run_task::RunTask;
 use super::runs::{Phase, RunInfo};
 use super::state::{Snapshot, State};
 use super::to_proto;
@@ -31,7 +27,6 @@ use crate::config::trust_store;
 use crate::dispatch::inputs;
 use crate::dispatch::journal::{Final, Journal};
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
-use crate::dispatch::run::{self, Outcome, Update};
 use crate::dispatch::run_id;
 
 /// The commands the server executes.
@@ -43,13 +38,6 @@ pub const RECOVER: &str = "baton.recover";
 pub const AGENTS: &str = "baton.agents";
 pub const JOURNAL: &str = "baton.journal";
 pub const RUNS: &str = "baton.runs";
-
-/// How often a streaming run's new text is written into the document, at most.
-const FLUSH_EVERY: Duration = Duration::from_millis(50);
-/// How often a streaming run's progress (its token count) is reported, at most.
-const PROGRESS_EVERY: Duration = Duration::from_millis(250);
-/// How long the last edits of a finished run may keep being retried (the user typing).
-const FINAL_FLUSH_ATTEMPTS: usize = 100;
 
 /// The arguments of every command: one object, each command reading what it needs.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -545,211 +533,4 @@ pub struct RunsParams {
 impl lsp::notification::Notification for RunsNotification {
     type Params = RunsParams;
     const METHOD: &'static str = "baton/runs";
-}
-
-/// What the run's callback hands to the task that shows it.
-enum Signal {
-    Queued,
-    Started {
-        run: String,
-        agent: String,
-        model: String,
-    },
-    Text(String),
-    Note(String),
-}
-
-/// One run, from the queue to its last edit.
-struct RunTask {
-    dispatcher: Dispatcher,
-    uri: lsp::Uri,
-    plan: Plan,
-    run: String,
-    cancel: CancellationToken,
-}
-
-impl RunTask {
-    async fn run(self) {
-        let RunTask {
-            dispatcher,
-            uri,
-            plan,
-            run,
-            cancel,
-        } = self;
-        let state = dispatcher.state.clone();
-        let client = dispatcher.client.clone();
-        let first = &plan.attempts[0];
-        let title = format!("@{}: {}", first.agent, plan.brief_title);
-        let progress = RunProgress::begin(&client, state.session(), &run, &title).await;
-        let marker = Marker {
-            run: run.clone(),
-            agent: first.agent.clone(),
-            model: first.request.model.clone(),
-            input: plan.payload.input_hash.clone(),
-            status: Status::Running,
-        };
-        let mut injector = Injector::new(
-            client.clone(),
-            state.clone(),
-            uri.clone(),
-            plan.brief_title.clone(),
-            marker,
-        );
-        let (signals, mut received) = mpsc::unbounded_channel();
-        // The run goes on a task of its own, so that decoding a fast stream never keeps its
-        // text from being shown (the two share no lock; the channel joins them).
-        let execute = {
-            let plan = plan.clone();
-            let (run, state, cancel) = (run.clone(), state.clone(), cancel.clone());
-            tokio::spawn(async move {
-                let mut on_update = |update: Update<'_>| {
-                    let signal = match update {
-                        Update::Queued { .. } => Signal::Queued,
-                        Update::Started { run, agent, model } => Signal::Started {
-                            run: run.to_owned(),
-                            agent: agent.to_owned(),
-                            model: model.to_owned(),
-                        },
-                        Update::Text(text) => Signal::Text(text.to_owned()),
-                        Update::Retrying(retry) => Signal::Note(retry.to_string()),
-                        Update::FallingBack { from, to, reason } => {
-                            Signal::Note(format!("{from} failed ({reason}); trying {to}"))
-                        }
-                    };
-                    // The receiver lives until the channel closes.
-                    let _ = signals.send(signal);
-                };
-                let queues = &state.runs.queues;
-                run::execute(&plan, run, queues, &mut on_update, &cancel).await
-            })
-        };
-        let show = async {
-            let mut ticks = tokio::time::interval(FLUSH_EVERY);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut shown_tokens = 0;
-            let mut shown_at = tokio::time::Instant::now();
-            loop {
-                tokio::select! {
-                    signal = received.recv() => match signal {
-                        Some(Signal::Queued) => {
-                            progress.report("queued").await;
-                        }
-                        Some(Signal::Started { run: started, agent, model }) => {
-                            if started != run {
-                                injector.retarget(&started, &agent, &model);
-                            }
-                            state.runs.set_phase(&run, Phase::Streaming);
-                            progress.report("streaming").await;
-                            dispatcher.changed().await;
-                        }
-                        Some(Signal::Text(text)) => {
-                            let first = injector.received().is_empty();
-                            injector.push(&text);
-                            if first {
-                                // The block appears with the first text, not a tick later.
-                                injector.flush(Status::Running).await;
-                            }
-                        }
-                        Some(Signal::Note(note)) => progress.report(&note).await,
-                        None => break,
-                    },
-                    _ = ticks.tick() => {
-                        if injector.behind() {
-                            injector.flush(Status::Running).await;
-                        }
-                        let tokens = estimate_tokens(injector.received());
-                        if tokens != shown_tokens && shown_at.elapsed() >= PROGRESS_EVERY {
-                            shown_at = tokio::time::Instant::now();
-                            shown_tokens = tokens;
-                            state.runs.set_tokens(&run, tokens);
-                            progress.report(&format!("streaming · {} tokens", tokens)).await;
-                        }
-                    }
-                }
-            }
-        };
-        show.await;
-        let finished = execute.await.unwrap_or_else(|error| {
-            tracing::error!("run {run} ended abnormally: {error}");
-            let first = &plan.attempts[0];
-            run::Finished {
-                run: run.clone(),
-                agent: first.agent.clone(),
-                model: first.request.model.clone(),
-                outcome: Outcome::Failed(format!("internal error: {error}")),
-                text: injector.received().to_owned(),
-                journal_error: None,
-            }
-        });
-        // The last edits: all the text, and the marker's final status.
-        let status = finished.outcome.status();
-        if !injector.received().is_empty() {
-            for _ in 0..FINAL_FLUSH_ATTEMPTS {
-                if injector.flush(status).await {
-                    break;
-                }
-                tokio::time::sleep(FLUSH_EVERY).await;
-            }
-        }
-        let ending = match &finished.outcome {
-            Outcome::Done => "done".to_owned(),
-            Outcome::Partial(reason) => format!("partial: {reason}"),
-            Outcome::Failed(reason) => format!("failed: {reason}"),
-            Outcome::Cancelled => "cancelled".to_owned(),
-        };
-        progress.end(&ending).await;
-        state.runs.finish(&run, finished.outcome.clone());
-        let journal_file = plan
-            .journal_root
-            .join(".baton/runs")
-            .join(format!("{}.jsonl", finished.run));
-        let mut messages = Vec::new();
-        match &finished.outcome {
-            Outcome::Failed(reason) => messages.push((
-                lsp::MessageType::ERROR,
-                format!("baton: @{} failed on \"{}\": {reason}", finished.agent, plan.brief_title),
-            )),
-            Outcome::Partial(reason) => messages.push((
-                lsp::MessageType::WARNING,
-                format!(
-                    "baton: the answer of @{} broke off ({reason}); the partial output is kept, marked status=partial",
-                    finished.agent
-                ),
-            )),
-            Outcome::Done | Outcome::Cancelled => {}
-        }
-        if let Some(stopped) = injector.stopped() {
-            messages.push((
-                lsp::MessageType::INFO,
-                format!(
-                    "baton: run {} stopped writing into the document ({}); its whole output is in {}",
-                    finished.run,
-                    stopped.describe(),
-                    journal_file.display()
-                ),
-            ));
-        }
-        if let Some(problem) = &finished.journal_error {
-            messages.push((lsp::MessageType::WARNING, format!("baton: {problem}")));
-        }
-        for (kind, message) in messages {
-            client.show_message(kind, message).await;
-        }
-        dispatcher.linter.lint(uri.clone());
-        dispatcher.changed().await;
-        if let Some(stopped) = injector.stopped() {
-            tracing::info!(
-                "run {} stopped injecting: {}",
-                finished.run,
-                stopped.describe()
-            );
-            dispatcher.scan_journal(&uri);
-        }
-    }
-}
-
-/// About four characters per token, as the common tokenizers average on English prose.
-fn estimate_tokens(text: &str) -> usize {
-    text.len().div_ceil(4)
 }

@@ -18,6 +18,7 @@ mod linter;
 mod logging;
 pub mod options;
 mod progress;
+mod run_task;
 mod runs;
 mod send_actions;
 mod server;
