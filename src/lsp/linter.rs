@@ -8,6 +8,7 @@
 //! only a streaming answer changed, so typing stays quick while runs write.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -21,24 +22,39 @@ use super::state::State;
 #[derive(Clone)]
 pub struct Linter {
     jobs: mpsc::UnboundedSender<lsp::Uri>,
+    /// Lints asked for and not yet done (or merged into another request).
+    outstanding: Arc<AtomicUsize>,
 }
 
 impl Linter {
     /// Starts the task; it ends when the `Linter` is dropped.
     pub fn spawn(client: Client, state: Arc<State>) -> Linter {
         let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(queue, client, state));
-        Linter { jobs }
+        let outstanding = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(run(queue, client, state, outstanding.clone()));
+        Linter { jobs, outstanding }
     }
 
     /// Lints the document at `uri` at the version it has when its turn comes.
     pub fn lint(&self, uri: lsp::Uri) {
+        self.outstanding.fetch_add(1, Ordering::SeqCst);
         // The task ends only with the server; a lint asked for after that has no one to see it.
         let _ = self.jobs.send(uri);
     }
+
+    /// Whether the task has nothing to do: a lint done now, by the caller, waits for no one.
+    pub fn is_idle(&self) -> bool {
+        self.outstanding.load(Ordering::SeqCst) == 0
+    }
 }
 
-async fn run(mut queue: mpsc::UnboundedReceiver<lsp::Uri>, client: Client, state: Arc<State>) {
+async fn run(
+    mut queue: mpsc::UnboundedReceiver<lsp::Uri>,
+    client: Client,
+    state: Arc<State>,
+    outstanding: Arc<AtomicUsize>,
+) {
+    let done = |count: usize| outstanding.fetch_sub(count, Ordering::SeqCst);
     // Documents waiting for a lint, each once, in the order asked.
     let mut pending: VecDeque<lsp::Uri> = VecDeque::new();
     loop {
@@ -50,7 +66,9 @@ async fn run(mut queue: mpsc::UnboundedReceiver<lsp::Uri>, client: Client, state
         }
         // Everything asked for meanwhile; a document already waiting keeps its place.
         while let Ok(uri) = queue.try_recv() {
-            if !pending.contains(&uri) {
+            if pending.contains(&uri) {
+                done(1);
+            } else {
                 pending.push_back(uri);
             }
         }
@@ -63,11 +81,12 @@ async fn run(mut queue: mpsc::UnboundedReceiver<lsp::Uri>, client: Client, state
         let Some(uri) = pending.remove(next) else {
             continue;
         };
-        let Some(open) = state.store.get(uri.as_str()) else {
-            continue; // Closed meanwhile.
-        };
-        for linted in diagnostics::diagnose_change(&state, &uri, &open) {
-            diagnostics::publish_linted(&client, &state, linted).await;
+        // Closed meanwhile: nothing to lint.
+        if let Some(open) = state.store.get(uri.as_str()) {
+            for linted in diagnostics::diagnose_change(&state, &uri, &open) {
+                diagnostics::publish_linted(&client, &state, linted).await;
+            }
         }
+        done(1);
     }
 }

@@ -22,6 +22,9 @@ use super::{
     actions, capabilities, config_watch, features, from_proto, lens, logging, send_actions,
 };
 
+/// The largest document a keystroke is linted for in its handler (see `did_change`).
+const INLINE_LINT_BYTES: usize = 256 * 1024;
+
 pub struct Backend {
     client: Client,
     state: Arc<State>,
@@ -163,9 +166,19 @@ impl LanguageServer for Backend {
         match contain("applying an edit", || {
             self.state.change(uri, version, &changes)
         }) {
-            Ok(Ok(_)) => {
+            Ok(Ok(open)) => {
                 tracing::debug!("applied v{version} in {:?}", started.elapsed());
-                self.linter.lint(document.uri);
+                // A keystroke in a document of ordinary size, with no lint waiting: lint it
+                // here, sparing it two trips between threads. Anything else goes to the
+                // linter task, which coalesces bursts and keeps the order.
+                if open.document.len() <= INLINE_LINT_BYTES && self.linter.is_idle() {
+                    let linted = diagnostics::diagnose_change(&self.state, &document.uri, &open);
+                    for linted in linted {
+                        diagnostics::publish_linted(&self.client, &self.state, linted).await;
+                    }
+                } else {
+                    self.linter.lint(document.uri);
+                }
             }
             Ok(Err(error)) => tracing::error!("change not applied: {error}"),
             Err(panicked) => {
