@@ -699,3 +699,47 @@ fn a_run_cut_short_by_a_killed_server_is_offered_back() {
     );
     assert_eq!(editor.doc.text, expected);
 }
+
+#[test]
+fn deleting_the_block_stops_injection_and_the_journal_keeps_everything() {
+    let runtime = agents();
+    let pieces: Vec<String> = (1..=40).map(|i| format!("d{i} ")).collect();
+    let url = agent(
+        &runtime,
+        vec![slow_stream(&pieces, Duration::from_millis(10))],
+    );
+    let workspace = Workspace::new("dispatch-delete");
+    workspace.write("baton.toml", &config(&url, ""));
+    let mut editor = Editor::open(&workspace, "a.brief.md", BRIEF, json!({}));
+    editor.run_action("Find the", "Send \"Scan prices\" to @writer");
+    editor.until("some text", |e| e.has("d2 "));
+    // The user selects the whole block and deletes it.
+    let start = editor.doc.text.find("\n## Output @writer").unwrap();
+    let change = editor.doc.edit(start..editor.doc.text.len(), "\n");
+    editor.server.change(&mut editor.doc, vec![change]);
+    let end = editor.progress_end();
+    assert_eq!(end["message"], "done");
+    assert_eq!(editor.doc.text, format!("{BRIEF}\n"), "nothing came back");
+    editor.until("the message", |e| !e.messages().is_empty());
+    let message = editor.messages().join("\n");
+    assert!(
+        message.contains("stopped writing into the document"),
+        "{message}"
+    );
+    assert!(
+        message.contains("its output block was deleted"),
+        "{message}"
+    );
+    let runs = journal(&workspace);
+    let received: String = runs[0]
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["type"] == "chunk")
+        .map(|event| event["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        received,
+        pieces.concat(),
+        "the journal has the whole answer"
+    );
+}
