@@ -72,8 +72,21 @@ fn dispatch_failed(document: &Document, failures: &[(String, String)]) -> Vec<Di
     if failures.is_empty() {
         return Vec::new();
     }
-    model::briefs(document)
+    let headings = &document.outline().headings;
+    // Only the briefs whose heading holds a failed title are read.
+    let candidate = |span: &model::BriefSpan| match span.h1 {
+        Some(h1) => {
+            let text = document.slice(headings[h1].content.clone());
+            failures
+                .iter()
+                .any(|(title, _)| text.contains(title.as_str()))
+        }
+        None => true,
+    };
+    model::spans(document)
         .iter()
+        .filter(|span| candidate(span))
+        .map(|span| model::build_span(document, span))
         .filter_map(|brief| {
             let (_, reason) = failures.iter().find(|(title, _)| *title == brief.title)?;
             let range = brief.heading.clone().unwrap_or(brief.title_range.clone());
