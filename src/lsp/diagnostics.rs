@@ -73,13 +73,13 @@ fn dispatch_failed(document: &Document, failures: &[(String, String)]) -> Vec<Di
         return Vec::new();
     }
     let headings = &document.outline().headings;
-    // Only the briefs whose heading holds a failed title are read.
+    // Only the briefs whose heading holds every word of a failed title are read.
     let candidate = |span: &model::BriefSpan| match span.h1 {
         Some(h1) => {
             let text = document.slice(headings[h1].content.clone());
             failures
                 .iter()
-                .any(|(title, _)| text.contains(title.as_str()))
+                .any(|(title, _)| title.split(' ').all(|word| text.contains(word)))
         }
         None => true,
     };
