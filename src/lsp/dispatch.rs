@@ -23,7 +23,6 @@ use super::to_proto;
 use crate::brief::fix::TextEdit;
 use crate::brief::output::{self, Marker, Status};
 use crate::brief::Analysis;
-use crate::config::trust_store;
 use crate::dispatch::inputs;
 use crate::dispatch::journal::{Final, Journal};
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
@@ -110,11 +109,10 @@ impl Dispatcher {
         }
     }
 
-    /// Whether the user trusts the workspace of `snapshot`: the editor said so, or
-    /// `baton trust` recorded it.
+    /// Whether the user trusts the workspace of `snapshot`, as its diagnostics were linted
+    /// with (`State::trusts`), so a send and its `untrusted-agent` diagnostic always agree.
     fn trusted(&self, snapshot: &Snapshot) -> bool {
-        self.state.session().options.is_trusted()
-            || trust_store::workspace_trusted(snapshot.settings().config.root.as_deref())
+        snapshot.context.machine.trusted_workspace
     }
 
     /// The brief the arguments name: by title, by position, or the only one.

@@ -54,9 +54,8 @@ pub struct DocumentContext {
 }
 
 impl DocumentContext {
-    /// `trusted`: whether the editor said the workspace is trusted; `baton trust` may say so too.
+    /// `trusted`: whether the user trusts the workspace (see [`State::trusts`]).
     pub fn new(path: Option<PathBuf>, settings: Settings, trusted: bool) -> Self {
-        let trusted = trusted || trust_store::workspace_trusted(settings.config.root.as_deref());
         let machine = Machine::detect(&settings.config, trusted);
         DocumentContext {
             path,
@@ -107,6 +106,9 @@ pub struct State {
     analyses: DashMap<String, Arc<Analyzed>>,
     /// Open documents by path, for links across files.
     uris_by_path: DashMap<PathBuf, String>,
+    /// What the user's trust store said of each workspace root, read once per root (and again
+    /// after a configuration reload), not once per opened document.
+    trusted_roots: DashMap<PathBuf, bool>,
     shut_down: AtomicBool,
     panicked: AtomicBool,
 }
@@ -153,7 +155,7 @@ impl State {
         if let Some(path) = &path {
             self.uris_by_path.insert(path.clone(), uri.to_owned());
         }
-        let trusted = self.session().options.is_trusted();
+        let trusted = self.trusts(&settings);
         let context = Arc::new(DocumentContext::new(path, settings, trusted));
         self.contexts.insert(uri.to_owned(), context);
         (open, reports)
@@ -178,6 +180,23 @@ impl State {
         }
     }
 
+    /// Whether the user trusts the workspace of `settings`: the editor said so
+    /// (`initializationOptions.trustedWorkspace`), or `baton trust` (or the environment) did.
+    pub fn trusts(&self, settings: &Settings) -> bool {
+        if self.session().options.is_trusted() {
+            return true;
+        }
+        let Some(root) = settings.config.root.as_deref() else {
+            return trust_store::workspace_trusted(None);
+        };
+        if let Some(known) = self.trusted_roots.get(root) {
+            return *known;
+        }
+        let trusted = trust_store::workspace_trusted(Some(root));
+        self.trusted_roots.insert(root.to_path_buf(), trusted);
+        trusted
+    }
+
     fn settings_for(&self, path: Option<&Path>) -> (Settings, Vec<Report>) {
         let folder = match path {
             Some(path) => path.parent(),
@@ -190,6 +209,8 @@ impl State {
     /// configuration problems to show.
     pub fn reload_configuration(&self) -> Vec<Report> {
         let mut reports = self.configs.reload();
+        // `baton trust` may have run meanwhile.
+        self.trusted_roots.clear();
         let contexts: Vec<(String, Arc<DocumentContext>)> = self
             .contexts
             .iter()
@@ -199,7 +220,7 @@ impl State {
             let (settings, more) = self.settings_for(context.path.as_deref());
             reports.extend(more);
             let path = context.path.clone();
-            let trusted = self.session().options.is_trusted();
+            let trusted = self.trusts(&settings);
             self.contexts.insert(
                 uri.clone(),
                 Arc::new(DocumentContext::new(path, settings, trusted)),
