@@ -13,6 +13,7 @@ use super::config_watch::Report;
 use super::guard::{contain, Panicked};
 use super::state::{Analyzed, State};
 use super::to_proto;
+use super::wire::{self, DiagnosticsJson};
 use crate::brief::model;
 use crate::brief::{Analysis, Code, Diagnostic};
 use crate::document::store::OpenDocument;
@@ -26,7 +27,7 @@ pub struct Publication {
     /// The document version they were computed from; `None` for files the editor may not
     /// have open (configuration files).
     pub version: Option<i32>,
-    pub diagnostics: Vec<lsp::Diagnostic>,
+    pub diagnostics: DiagnosticsJson,
 }
 
 /// Diagnostics to publish, or the panic that kept the linter from computing them.
@@ -45,13 +46,8 @@ pub fn diagnose(state: &State, uri: &lsp::Uri, open: &OpenDocument) -> Option<Li
     let failures = state.runs.failures(uri.as_str());
     let diagnostics = contain("placing diagnostics", || {
         let failed = dispatch_failed(&open.document, &failures);
-        analyzed
-            .findings
-            .diagnostics
-            .iter()
-            .chain(&failed)
-            .map(|diagnostic| to_proto::diagnostic(&open.document, diagnostic, encoding))
-            .collect()
+        let all = analyzed.findings.diagnostics.iter().chain(&failed);
+        DiagnosticsJson::of(&open.document, all, encoding)
     });
     tracing::debug!(
         "linted {} v{} in {linted:?}, placed in {:?}",
@@ -150,7 +146,10 @@ pub fn config_publications(reports: Vec<Report>, encoding: Encoding) -> Vec<Publ
             Some(Publication {
                 uri,
                 version: None,
-                diagnostics: to_proto::config_diagnostics(&report.problems, encoding),
+                diagnostics: DiagnosticsJson::of_lsp(&to_proto::config_diagnostics(
+                    &report.problems,
+                    encoding,
+                )),
             })
         })
         .collect()
@@ -161,12 +160,12 @@ pub fn cleared(uri: lsp::Uri) -> Publication {
     Publication {
         uri,
         version: None,
-        diagnostics: Vec::new(),
+        diagnostics: DiagnosticsJson::empty(),
     }
 }
 
 /// Sends a publication, unless it is for a version the store no longer holds.
-pub async fn publish(client: &Client, state: &State, publication: Publication) {
+pub fn publish(state: &State, publication: Publication) {
     if let Some(version) = publication.version {
         let current = state
             .store
@@ -176,19 +175,17 @@ pub async fn publish(client: &Client, state: &State, publication: Publication) {
             return;
         }
     }
-    client
-        .publish_diagnostics(
-            publication.uri,
-            publication.diagnostics,
-            publication.version,
-        )
-        .await;
+    wire::publish_diagnostics(
+        publication.uri.as_str(),
+        publication.version,
+        &publication.diagnostics,
+    );
 }
 
 /// Publishes lint results; a lint that panicked is told to the user instead.
 pub async fn publish_linted(client: &Client, state: &State, linted: Linted) {
     match linted {
-        Ok(publication) => publish(client, state, publication).await,
+        Ok(publication) => publish(state, publication),
         Err(panicked) => tell_user(client, state, panicked).await,
     }
 }

@@ -25,6 +25,7 @@ mod server;
 mod state;
 mod stdio;
 mod to_proto;
+mod wire;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -87,7 +87,7 @@ impl Backend {
 
     async fn publish(&self, publications: Vec<Publication>) {
         for publication in publications {
-            diagnostics::publish(&self.client, &self.state, publication).await;
+            diagnostics::publish(&self.state, publication);
         }
     }
 

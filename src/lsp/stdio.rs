@@ -10,7 +10,7 @@
 //! (`-32700` for a body that is not JSON, `-32600` for JSON that is not a message). The answer
 //! thus goes out through the server's one writer, in order with every other message.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -228,7 +228,18 @@ impl AsyncRead for FrameReader {
 /// to its blocking pool, a thread hop per message that costs more than linting a keystroke.
 /// Writing in place cannot deadlock with the editor: stdin is read on a thread of its own,
 /// so the editor is never blocked writing to us while we wait for it to read.
+///
+/// Every write takes the whole buffer under stdout's lock: tower-lsp-server hands over whole
+/// frames, and so does [`write_frame`], so frames from both never interleave.
 pub struct DirectStdout;
+
+/// Writes one message, framed, beside tower-lsp-server's (see [`DirectStdout`]).
+pub fn write_frame(body: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    write!(out, "Content-Length: {}\r\n\r\n", body.len())?;
+    out.write_all(body)?;
+    out.flush()
+}
 
 impl tokio::io::AsyncWrite for DirectStdout {
     fn poll_write(
@@ -236,7 +247,7 @@ impl tokio::io::AsyncWrite for DirectStdout {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Poll::Ready(io::Write::write(&mut io::stdout().lock(), buf))
+        Poll::Ready(io::stdout().lock().write_all(buf).map(|()| buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -14,7 +14,7 @@ use crate::brief::complete::{Completion, CompletionKind};
 use crate::brief::fix::TextEdit;
 use crate::brief::hover::Hover;
 use crate::brief::symbols::{Symbol, SymbolKind};
-use crate::brief::{Code, Diagnostic, Severity};
+use crate::brief::{Code, Severity};
 use crate::config::ConfigProblem;
 use crate::document::{position, Document, Encoding, Position};
 
@@ -74,27 +74,6 @@ fn code_fields(code: Code) -> (Option<lsp::NumberOrString>, Option<lsp::CodeDesc
         Some(lsp::NumberOrString::String(code.as_str().to_owned())),
         description,
     )
-}
-
-pub fn diagnostic(
-    document: &Document,
-    diagnostic: &Diagnostic,
-    encoding: Encoding,
-) -> lsp::Diagnostic {
-    let (code, code_description) = code_fields(diagnostic.code);
-    lsp::Diagnostic {
-        range: range(document, diagnostic.range.clone(), encoding),
-        severity: Some(severity(diagnostic.severity)),
-        code,
-        code_description,
-        source: Some(SOURCE.to_owned()),
-        message: diagnostic.message.clone(),
-        data: diagnostic
-            .fix
-            .as_ref()
-            .and_then(|fix| serde_json::to_value(fix).ok()),
-        ..lsp::Diagnostic::default()
-    }
 }
 
 /// The problems of one configuration file, placed in the text they were found in.

@@ -1,0 +1,143 @@
+//! `textDocument/publishDiagnostics`, written as JSON straight from the core's diagnostics.
+//!
+//! A large brief has hundreds of diagnostics, published on every keystroke. Going through
+//! `ls_types` values and then tower-lsp-server's `serde_json::Value` tree costs several
+//! allocations per field and serialises everything twice; here each diagnostic is written
+//! once, into one buffer, and the frame goes to stdout through [`stdio::write_frame`], the
+//! writer tower-lsp-server's own messages go through.
+
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use tower_lsp_server::ls_types as lsp;
+
+use super::stdio;
+use super::to_proto::{self, SOURCE};
+use crate::brief::{Code, Diagnostic, FixHint};
+use crate::document::{Document, Encoding};
+
+/// A JSON array of LSP diagnostics, ready to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiagnosticsJson(Vec<u8>);
+
+impl DiagnosticsJson {
+    pub fn empty() -> Self {
+        DiagnosticsJson(b"[]".to_vec())
+    }
+
+    /// The core's diagnostics of `document`, placed in `encoding`.
+    pub fn of<'a>(
+        document: &Document,
+        diagnostics: impl Iterator<Item = &'a Diagnostic>,
+        encoding: Encoding,
+    ) -> Self {
+        let wire: Vec<Wire<'_>> = diagnostics
+            .map(|diagnostic| Wire::of(document, diagnostic, encoding))
+            .collect();
+        DiagnosticsJson(to_json(wire))
+    }
+
+    /// Diagnostics already in LSP form (configuration problems).
+    pub fn of_lsp(diagnostics: &[lsp::Diagnostic]) -> Self {
+        DiagnosticsJson(to_json(diagnostics))
+    }
+}
+
+/// Sends the notification for `uri`. Blocks until stdout has taken it, as every message the
+/// server writes does.
+pub fn publish_diagnostics(uri: &str, version: Option<i32>, diagnostics: &DiagnosticsJson) {
+    let mut body = Vec::with_capacity(diagnostics.0.len() + uri.len() + 128);
+    body.extend_from_slice(
+        br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#,
+    );
+    body.extend_from_slice(&to_json(uri));
+    if let Some(version) = version {
+        body.extend_from_slice(format!(r#","version":{version}"#).as_bytes());
+    }
+    body.extend_from_slice(br#","diagnostics":"#);
+    body.extend_from_slice(&diagnostics.0);
+    body.extend_from_slice(b"}}");
+    if let Err(error) = stdio::write_frame(&body) {
+        tracing::error!("cannot write diagnostics for {uri}: {error}");
+    }
+}
+
+fn to_json(value: impl Serialize) -> Vec<u8> {
+    // Only maps with string keys, strings and numbers: serialising cannot fail.
+    serde_json::to_vec(&value).unwrap_or_else(|_| b"null".to_vec())
+}
+
+/// One diagnostic as LSP spells it, borrowing its text from the core's.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Wire<'a> {
+    range: lsp::Range,
+    severity: lsp::DiagnosticSeverity,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_description: Option<Href>,
+    source: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a FixHint>,
+}
+
+#[derive(Serialize)]
+struct Href {
+    href: &'static str,
+}
+
+impl<'a> Wire<'a> {
+    fn of(document: &Document, diagnostic: &'a Diagnostic, encoding: Encoding) -> Self {
+        Wire {
+            range: to_proto::range(document, diagnostic.range.clone(), encoding),
+            severity: to_proto::severity(diagnostic.severity),
+            code: diagnostic.code.as_str(),
+            code_description: docs_url(diagnostic.code).map(|href| Href { href }),
+            source: SOURCE,
+            message: &diagnostic.message,
+            data: diagnostic.fix.as_ref(),
+        }
+    }
+}
+
+/// The documentation link of a code, made once.
+fn docs_url(code: Code) -> Option<&'static str> {
+    static URLS: OnceLock<Vec<(Code, String)>> = OnceLock::new();
+    let urls = URLS.get_or_init(|| {
+        (Code::ALL.iter())
+            .map(|&code| (code, code.docs_url()))
+            .collect()
+    });
+    urls.iter()
+        .find(|(known, _)| *known == code)
+        .map(|(_, url)| url.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::brief::Code;
+
+    #[test]
+    fn a_diagnostic_is_written_as_lsp_spells_it() {
+        let document = Document::new("# Brief 🎉 @a\n\nx\n");
+        let diagnostic = Diagnostic::new(Code::MissingField, 0..15, "add \"Objective\"").with_fix(
+            FixHint::InsertFields {
+                fields: vec!["Objective".into()],
+            },
+        );
+        let ours = DiagnosticsJson::of(&document, [&diagnostic].into_iter(), Encoding::Utf16);
+        let ours: serde_json::Value = serde_json::from_slice(&ours.0).unwrap();
+        let expected = serde_json::json!([{
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 13}},
+            "severity": 1,
+            "code": "missing-field",
+            "codeDescription": {"href": Code::MissingField.docs_url()},
+            "source": "baton",
+            "message": "add \"Objective\"",
+            "data": {"fix": "insert-fields", "fields": ["Objective"]},
+        }]);
+        assert_eq!(ours, expected);
+    }
+}
