@@ -35,8 +35,49 @@ impl Position {
 const SHORT_LINE: usize = 1024;
 
 /// The position of a byte offset. Offsets past the end, or inside a character, are clamped.
+///
+/// Diagnostics are placed on every keystroke, hundreds of them in a large brief: the line and
+/// its start are read off the one rope chunk that holds the offset when they can be (one walk
+/// of the rope's tree instead of four).
 pub fn position_of(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
-    let offset = floor_char_boundary(rope, offset.min(rope.len_bytes()));
+    let offset = offset.min(rope.len_bytes());
+    let (chunk, chunk_start, _, chunk_line) = rope.chunk_at_byte(offset);
+    let mut local = offset - chunk_start;
+    while !chunk.is_char_boundary(local) {
+        local -= 1;
+    }
+    let before = &chunk[..local];
+    let inside_crlf = before.ends_with('\r') && chunk.as_bytes().get(local) == Some(&b'\n');
+    match before.rfind(['\n', '\r']) {
+        Some(last_break) if !inside_crlf => {
+            let line_text = &before[last_break + 1..];
+            let column = match encoding {
+                Encoding::Utf8 => line_text.len(),
+                Encoding::Utf16 => line_text.chars().map(char::len_utf16).sum(),
+                Encoding::Utf32 => line_text.chars().count(),
+            };
+            let line = chunk_line + line_breaks(before.as_bytes());
+            Position::new(line as u32, column as u32)
+        }
+        _ => position_by_walks(rope, chunk_start + local, encoding),
+    }
+}
+
+/// How many line breaks (`\n`, `\r\n`, a lone `\r`) a piece of text holds, a `\r` at its
+/// very end counted as one.
+fn line_breaks(text: &[u8]) -> usize {
+    let feeds = text.iter().filter(|&&byte| byte == b'\n').count();
+    if !text.contains(&b'\r') {
+        return feeds;
+    }
+    let returns = text.iter().filter(|&&byte| byte == b'\r').count();
+    let pairs = text.windows(2).filter(|pair| pair == b"\r\n").count();
+    feeds + returns - pairs
+}
+
+/// [`position_of`] for an offset on a line that starts in an earlier chunk, or between the
+/// two bytes of a `\r\n`.
+fn position_by_walks(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
     let line = rope.byte_to_line(offset);
     let line_start = rope.line_to_byte(line);
     let column = match encoding {
@@ -155,6 +196,32 @@ mod tests {
         roundtrip(&text, offset, Encoding::Utf16, (1, 1502));
         roundtrip(&text, offset, Encoding::Utf32, (1, 1501));
         roundtrip(&text, 2 + 20, Encoding::Utf16, (1, 10));
+    }
+
+    proptest::proptest! {
+        /// Reading the position off one chunk gives what walking the rope gives, wherever
+        /// the chunks of a large text happen to split it.
+        #[test]
+        fn chunk_reading_agrees_with_walks(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "é", "🎉", "日本", "\n", "\r\n", "\r", " "]),
+                0..3000,
+            ),
+            picks in proptest::collection::vec(0usize..20_000, 1..50),
+        ) {
+            let text = pieces.concat();
+            let rope = Rope::from_str(&text);
+            for pick in picks {
+                let offset = floor_char_boundary(&rope, pick.min(text.len()));
+                for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+                    proptest::prop_assert_eq!(
+                        position_of(&rope, offset, encoding),
+                        position_by_walks(&rope, offset, encoding),
+                        "offset {}", offset
+                    );
+                }
+            }
+        }
     }
 
     #[test]
