@@ -7,6 +7,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+
 use std::ops::Range;
 
 use super::diagnostic::Diagnostic;
@@ -17,7 +18,7 @@ use super::link::Link;
 use super::lint::{classify, field_specs, lint, Context, Machine, RuleContext};
 use super::model::{self, Brief, Mention};
 use super::rules;
-use crate::document::Document;
+use crate::document::{Document, FrontMatterBlock};
 
 /// What a lint while typing produces: the document's kind (`None`: not a baton document)
 /// and its diagnostics.
@@ -43,6 +44,51 @@ struct Kept {
     mention: Option<Mention>,
     links: Vec<Link>,
     diagnostics: Vec<Diagnostic>,
+    /// A hash of what the document rules read of this brief, positions left out (see
+    /// [`DocumentFindings`]).
+    structure: u64,
+    /// Whether what the document rules find on this brief can be kept and moved with its
+    /// elements: not when a link leads to another document (whose titles may change without
+    /// this one), nor for a brief without a heading (findings go on its first line of text).
+    placeable: bool,
+}
+
+/// What the document rules found, kept while nothing they read has changed: the briefs'
+/// titles, mentions and links (not where they are) and the front matter. A keystroke in
+/// prose changes none of that, so a large document's links and cycles are not resolved
+/// again; each finding is re-placed by the element it lies on, which moves with the text.
+struct DocumentFindings {
+    structure: u64,
+    placed: Vec<(Anchor, Diagnostic)>,
+}
+
+/// The kept briefs as the document rules see them: their kind, where the part holding each
+/// starts, and the hash of what the rules read (`None`: their findings are not to be kept).
+struct Briefs<'a, 'k> {
+    kind: Option<&'k Kind>,
+    bases: &'a [usize],
+    structure: Option<u64>,
+}
+
+/// Where a document rule's finding lies.
+#[derive(Clone, Copy)]
+enum Anchor {
+    /// In the front matter, at the top of the document: it does not move.
+    Fixed,
+    /// `delta` bytes into an element of a brief.
+    On {
+        brief: usize,
+        element: Element,
+        delta: usize,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Element {
+    Heading,
+    Mention,
+    Link(usize),
+    LinkTarget(usize),
 }
 
 /// Per-document memory of what the brief rules found. Owned by whoever lints the document
@@ -56,6 +102,7 @@ pub struct LintCache {
     /// In document order, so that walking the briefs again meets them in the same order.
     kept: Vec<Option<Kept>>,
     front_matter: Option<(u64, FrontMatter, Vec<Diagnostic>)>,
+    document_findings: Option<DocumentFindings>,
 }
 
 impl LintCache {
@@ -92,14 +139,20 @@ impl LintCache {
                 context.machine.clone(),
             );
             self.kept.clear();
+            self.document_findings = None;
             self.key = Some(key);
         }
         let kind_spec = context.kinds.get(&kind);
         let mut kept: Vec<Option<Kept>> = Vec::with_capacity(self.kept.len());
+        let mut bases = Vec::with_capacity(self.kept.len());
         let mut next_old = 0;
-        let mut skeletons = Vec::new();
         let mut part = 0;
         let mut titles_hasher = DefaultHasher::new();
+        let mut structure = DefaultHasher::new();
+        if let Some(block) = &document.outline().front_matter {
+            (block.range.clone(), document.slice(block.range.clone())).hash(&mut structure);
+        }
+        let mut placeable = true;
         for span in model::spans(document) {
             while part + 1 < parts.len() && parts[part].0.end <= span.range.start {
                 part += 1;
@@ -132,35 +185,156 @@ impl LintCache {
                 ..diagnostic.clone()
             }));
             entry.title.hash(&mut titles_hasher);
-            skeletons.push(skeleton(&entry, part_range.start));
+            structure.write_u64(entry.structure);
+            placeable &= entry.placeable;
+            bases.push(part_range.start);
             kept.push(Some(entry));
         }
         self.kept = kept;
-        let titles_hash = titles_hasher.finish();
-        let keys = self
-            .kept
-            .iter()
-            .map(|entry| entry.as_ref().and_then(|entry| entry.keys.as_ref()));
-        let titles = TitleIndex::from_keys(keys);
-        let rule_context = RuleContext {
-            document,
-            front_matter: &front_matter,
-            briefs: &skeletons,
+        let structure = placeable.then(|| structure.finish());
+        let briefs = Briefs {
             kind: kind_spec,
-            kinds: context.kinds,
-            config: context.config,
-            others: context.others,
-            machine: context.machine,
-            titles,
-            specs: Vec::new(),
+            bases: &bases,
+            structure,
         };
-        rules::check_document(&rule_context, &mut diagnostics);
+        let found = self.document_rules(document, context, &front_matter, briefs);
+        diagnostics.extend(found);
         diagnostics.sort_by(super::diagnostic::Diagnostic::document_order);
         Findings {
             kind: Some(kind),
             diagnostics,
-            titles: titles_hash,
+            titles: titles_hasher.finish(),
         }
+    }
+
+    /// What the document rules find: kept from the last lint when `structure` (`None`: not
+    /// to be kept) is the same, else found again.
+    fn document_rules(
+        &mut self,
+        document: &Document,
+        context: &Context<'_>,
+        front_matter: &FrontMatter,
+        briefs: Briefs<'_, '_>,
+    ) -> Vec<Diagnostic> {
+        let Briefs {
+            kind,
+            bases,
+            structure,
+        } = briefs;
+        let kept = self.document_findings.as_ref();
+        if let Some(found) = kept.filter(|found| Some(found.structure) == structure) {
+            if let Some(placed) = self.place(&found.placed, bases) {
+                return placed;
+            }
+        }
+        let found = self.check_document(document, context, front_matter, kind, bases);
+        self.document_findings = structure.and_then(|structure| {
+            let block = document.outline().front_matter.as_ref();
+            let placed = self.anchor(&found, bases, block)?;
+            Some(DocumentFindings { structure, placed })
+        });
+        found
+    }
+
+    /// Runs the document rules on light copies of the kept briefs.
+    fn check_document(
+        &self,
+        document: &Document,
+        context: &Context<'_>,
+        front_matter: &FrontMatter,
+        kind: Option<&Kind>,
+        bases: &[usize],
+    ) -> Vec<Diagnostic> {
+        let entries = self.kept.iter().flatten();
+        let skeletons: Vec<Brief> = (entries.zip(bases))
+            .map(|(entry, &base)| skeleton(entry, base))
+            .collect();
+        let keys = self
+            .kept
+            .iter()
+            .map(|entry| entry.as_ref().and_then(|entry| entry.keys.as_ref()));
+        let rule_context = RuleContext {
+            document,
+            front_matter,
+            briefs: &skeletons,
+            kind,
+            kinds: context.kinds,
+            config: context.config,
+            others: context.others,
+            machine: context.machine,
+            titles: TitleIndex::from_keys(keys),
+            specs: Vec::new(),
+        };
+        let mut found = Vec::new();
+        rules::check_document(&rule_context, &mut found);
+        found
+    }
+
+    /// Where each of the document rules' findings lies, so that it can be placed again
+    /// after the text moves. `None` when one lies on nothing that moves with it: those are
+    /// found again on every lint.
+    fn anchor(
+        &self,
+        found: &[Diagnostic],
+        bases: &[usize],
+        front_matter: Option<&FrontMatterBlock>,
+    ) -> Option<Vec<(Anchor, Diagnostic)>> {
+        let starts: Vec<usize> = (self.kept.iter().zip(bases))
+            .map(|(entry, base)| base + entry.as_ref().map_or(0, |entry| entry.offset))
+            .collect();
+        let in_front_matter = |range: &Range<usize>| {
+            front_matter.is_some_and(|block| {
+                block.range.start <= range.start && range.end <= block.range.end
+            })
+        };
+        found
+            .iter()
+            .map(|diagnostic| {
+                let range = &diagnostic.range;
+                let anchor = if in_front_matter(range) {
+                    Anchor::Fixed
+                } else {
+                    let brief = starts
+                        .partition_point(|&start| start <= range.start)
+                        .checked_sub(1)?;
+                    let entry = self.kept[brief].as_ref()?;
+                    let (element, at) = elements(entry, bases[brief]).find(|(_, element)| {
+                        element.start <= range.start && range.end <= element.end
+                    })?;
+                    Anchor::On {
+                        brief,
+                        element,
+                        delta: range.start - at.start,
+                    }
+                };
+                Some((anchor, diagnostic.clone()))
+            })
+            .collect()
+    }
+
+    /// The kept findings of the document rules, placed where their elements are now.
+    fn place(&self, placed: &[(Anchor, Diagnostic)], bases: &[usize]) -> Option<Vec<Diagnostic>> {
+        placed
+            .iter()
+            .map(|(anchor, diagnostic)| {
+                let start = match *anchor {
+                    Anchor::Fixed => diagnostic.range.start,
+                    Anchor::On {
+                        brief,
+                        element,
+                        delta,
+                    } => {
+                        let entry = self.kept.get(brief)?.as_ref()?;
+                        let (_, at) = elements(entry, bases[brief]).find(|(e, _)| *e == element)?;
+                        at.start + delta
+                    }
+                };
+                Some(Diagnostic {
+                    range: start..start + diagnostic.range.len(),
+                    ..diagnostic.clone()
+                })
+            })
+            .collect()
     }
 
     /// The kept findings for a brief, if its part is unchanged. Briefs come in document
@@ -250,7 +424,12 @@ fn check_brief(
             ..link.clone()
         })
         .collect();
+    let links_elsewhere = brief.links.iter().any(|link| link.target.file().is_some());
+    let placeable = brief.heading.is_some() && !links_elsewhere;
+    let structure = structure_of(&brief);
     Kept {
+        structure,
+        placeable,
         offset,
         len: brief.range.len(),
         keys: (!brief.title.is_empty()).then(|| TitleKeys::of(&brief.title)),
@@ -264,6 +443,47 @@ fn check_brief(
         links,
         diagnostics,
     }
+}
+
+/// A hash of what the document rules read of a brief: its title, whether it has a heading,
+/// its mention and its links, with their lengths and not where they are.
+fn structure_of(brief: &Brief) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    brief.title.hash(&mut hasher);
+    brief.heading.as_ref().map(Range::len).hash(&mut hasher);
+    (brief.mention.as_ref())
+        .map(|mention| (&mention.name, mention.range.len()))
+        .hash(&mut hasher);
+    for link in &brief.links {
+        let target_at = link.target_range.start - link.range.start;
+        (
+            &link.target,
+            link.range.len(),
+            target_at,
+            link.target_range.len(),
+        )
+            .hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The elements of a kept brief that document rules report on, placed in the document.
+fn elements(entry: &Kept, base: usize) -> impl Iterator<Item = (Element, Range<usize>)> + '_ {
+    let shift = move |range: &Range<usize>| range.start + base..range.end + base;
+    let heading = (entry.heading.as_ref()).map(|range| (Element::Heading, shift(range)));
+    let mention = (entry.mention.as_ref()).map(|mention| (Element::Mention, shift(&mention.range)));
+    let links = entry
+        .links
+        .iter()
+        .enumerate()
+        .flat_map(move |(index, link)| {
+            [
+                (Element::Link(index), shift(&link.range)),
+                (Element::LinkTarget(index), shift(&link.target_range)),
+            ]
+        });
+    // The smallest first: a finding on a link in a heading moves with the link.
+    links.chain(mention).chain(heading)
 }
 
 /// A brief with just what the document rules read: title, heading, mention, range and links.
