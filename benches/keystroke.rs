@@ -50,11 +50,27 @@ fn main() {
         others: &NoOtherDocuments,
         machine: &Machine::default(),
     };
-    for size in [100 * 1024, 1024 * 1024] {
-        let mut document = Document::new(&briefs(size));
+    // `BATON_BENCH_DOCS=a.md,b.md` measures those documents (lspbench's, say) instead.
+    let texts: Vec<String> = match std::env::var("BATON_BENCH_DOCS") {
+        Ok(paths) => (paths.split(','))
+            .map(|path| std::fs::read_to_string(path).expect("a readable document"))
+            .collect(),
+        Err(_) => vec![briefs(100 * 1024), briefs(1024 * 1024)],
+    };
+    for text in texts {
+        let size = text.len();
+        let mut document = Document::new(&text);
         let mut cache = LintCache::default();
         cache.lint(&document, &context);
-        let line = document.rope().len_lines() as u32 / 2;
+        // A line of prose near the middle, as a user types.
+        let rope = document.rope();
+        let prose = |line: &usize| {
+            let text = rope.line(*line).to_string();
+            text.trim().len() > 20 && text.chars().next().is_some_and(char::is_alphabetic)
+        };
+        let line = (rope.len_lines() / 2..rope.len_lines())
+            .find(prose)
+            .unwrap_or(rope.len_lines() / 2) as u32;
         let mut timings: Vec<Duration> = Vec::new();
         let mut edit_only: Vec<Duration> = Vec::new();
         for column in 0..300u32 {

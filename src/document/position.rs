@@ -48,31 +48,20 @@ pub fn position_of(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
     }
     let before = &chunk[..local];
     let inside_crlf = before.ends_with('\r') && chunk.as_bytes().get(local) == Some(&b'\n');
-    match before.rfind(['\n', '\r']) {
+    let last_break = (before.as_bytes().iter()).rposition(|&byte| byte == b'\n' || byte == b'\r');
+    match last_break {
         Some(last_break) if !inside_crlf => {
             let line_text = &before[last_break + 1..];
             let column = match encoding {
                 Encoding::Utf8 => line_text.len(),
-                Encoding::Utf16 => line_text.chars().map(char::len_utf16).sum(),
-                Encoding::Utf32 => line_text.chars().count(),
+                Encoding::Utf16 => str_indices::utf16::count(line_text),
+                Encoding::Utf32 => str_indices::chars::count(line_text),
             };
-            let line = chunk_line + line_breaks(before.as_bytes());
+            let line = chunk_line + str_indices::lines_crlf::count_breaks(before);
             Position::new(line as u32, column as u32)
         }
         _ => position_by_walks(rope, chunk_start + local, encoding),
     }
-}
-
-/// How many line breaks (`\n`, `\r\n`, a lone `\r`) a piece of text holds, a `\r` at its
-/// very end counted as one.
-fn line_breaks(text: &[u8]) -> usize {
-    let feeds = text.iter().filter(|&&byte| byte == b'\n').count();
-    if !text.contains(&b'\r') {
-        return feeds;
-    }
-    let returns = text.iter().filter(|&&byte| byte == b'\r').count();
-    let pairs = text.windows(2).filter(|pair| pair == b"\r\n").count();
-    feeds + returns - pairs
 }
 
 /// [`position_of`] for an offset on a line that starts in an earlier chunk, or between the
