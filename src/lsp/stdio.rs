@@ -10,8 +10,10 @@
 //! (`-32700` for a body that is not JSON, `-32600` for JSON that is not a message). The answer
 //! thus goes out through the server's one writer, in order with every other message.
 
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::pin::Pin;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 
 use serde::{Deserialize, Serialize};
@@ -84,8 +86,11 @@ fn pump(mut input: impl BufRead, sender: &mpsc::Sender<Vec<u8>>) {
                 return;
             }
         };
-        let header = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-        if sender.blocking_send(header).is_err() || sender.blocking_send(body).is_err() {
+        // One piece per frame: the server wakes up once for it, not once for the header and
+        // again for the body.
+        let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        frame.extend_from_slice(&body);
+        if sender.blocking_send(frame).is_err() {
             return;
         }
     }
@@ -229,16 +234,54 @@ impl AsyncRead for FrameReader {
 /// Writing in place cannot deadlock with the editor: stdin is read on a thread of its own,
 /// so the editor is never blocked writing to us while we wait for it to read.
 ///
-/// Every write takes the whole buffer under stdout's lock: tower-lsp-server hands over whole
-/// frames, and so does [`write_frame`], so frames from both never interleave.
+/// tower-lsp-server hands over whole frames, and so does [`write_frame`]; each is written
+/// whole under one lock (see [`write_out`]), so frames from both never interleave.
 pub struct DirectStdout;
 
 /// Writes one message, framed, beside tower-lsp-server's (see [`DirectStdout`]).
 pub fn write_frame(body: &[u8]) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    write!(out, "Content-Length: {}\r\n\r\n", body.len())?;
-    out.write_all(body)?;
-    out.flush()
+    let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    frame.extend_from_slice(body);
+    write_out(&frame)
+}
+
+/// Writes bytes to stdout at once, in one system call when the pipe takes them. std's
+/// `Stdout` is line-buffered: it would send a frame's header and body in two writes, and the
+/// editor would wake up twice for every message.
+fn write_out(bytes: &[u8]) -> io::Result<()> {
+    static OUTPUT: OnceLock<Option<Mutex<File>>> = OnceLock::new();
+    let output = OUTPUT.get_or_init(|| unbuffered_stdout().map(Mutex::new));
+    match output {
+        Some(file) => {
+            let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
+            file.write_all(bytes)
+        }
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()
+        }
+    }
+}
+
+/// A second handle on stdout, for writes that bypass std's buffer.
+#[cfg(unix)]
+fn unbuffered_stdout() -> Option<File> {
+    use std::os::fd::AsFd;
+    let duplicate = io::stdout().as_fd().try_clone_to_owned();
+    duplicate.ok().map(File::from)
+}
+
+#[cfg(windows)]
+fn unbuffered_stdout() -> Option<File> {
+    use std::os::windows::io::AsHandle;
+    let duplicate = io::stdout().as_handle().try_clone_to_owned();
+    duplicate.ok().map(File::from)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn unbuffered_stdout() -> Option<File> {
+    None
 }
 
 impl tokio::io::AsyncWrite for DirectStdout {
@@ -247,11 +290,12 @@ impl tokio::io::AsyncWrite for DirectStdout {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Poll::Ready(io::stdout().lock().write_all(buf).map(|()| buf.len()))
+        Poll::Ready(write_out(buf).map(|()| buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(io::Write::flush(&mut io::stdout().lock()))
+        // Nothing is buffered.
+        Poll::Ready(Ok(()))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
