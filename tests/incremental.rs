@@ -160,3 +160,40 @@ proptest! {
         prop_assert_eq!(fresh.outline(), &Outline::build(rope, &whole, 0), "fresh: {:?}", text);
     }
 }
+
+/// Typing prose is taken without a reparse where it cannot change the block structure; next
+/// to every construct that it could change, the outline must still be a whole parse's.
+#[test]
+fn typing_prose_anywhere_matches_a_fresh_parse() {
+    let documents = [
+        "# Brief @a\n\nabc def\n---\n\nx\n",
+        "# B\n\n1.5 is\n\n#abc\n\n-abc\n\n>q\n\n+x\n",
+        "# B\n\n[foo]:\nurl\n\ntext here\n",
+        "# B\n\na | b\n--|--\nc | d\n\nab\n--|--\n",
+        "# B\n\nabc\n===\n\nSetext\n------\n",
+        "# B\n\n<div>\nabc\n</div>\n\nabc\n<!--\nx\n-->\n",
+        "# B\n\n- item abc\n  more text\n\n> quote abc\n> more\n",
+        "# B\n\n    code abc\n\nabc\n\n```\nabc\n```\n\n~~~\nx\n",
+        "# B\n\nabc\\\n|x\n\nab *c*\n***\n",
+        "---\nkind: brief\n---\n# A\nabc\n# B\nline two\n\nTitle\n",
+    ];
+    for text in documents {
+        for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+            for piece in [
+                "a", " ", "7", "a b", "é", "🎉", ".", "*", "[", "]", "<", ">", "`", "\\", "#", "-",
+                "=", ":", "~", "_", "\t", "1. ", "- x", "```", "<!--", "-->", "]: u",
+            ] {
+                let mut document = Document::new(text);
+                let mut expected = text.to_owned();
+                // The first insert parses the part and keeps its tree; the second may skip the
+                // parse.
+                for _ in 0..2 {
+                    document.replace(at..at, piece);
+                    expected.insert_str(at, piece);
+                    let fresh = Document::new(&expected);
+                    assert_eq!(document.outline(), fresh.outline(), "{expected:?}");
+                }
+            }
+        }
+    }
+}

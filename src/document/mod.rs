@@ -176,7 +176,12 @@ impl Document {
             tree.edit(&edit);
         }
         segment.len = segment.len + text.len() - range.len();
-        segment.reparse(&self.rope);
+        // Typing prose into a paragraph changes no structure: the parse waits for an edit
+        // that might.
+        let prose = range.is_empty() && segment.insert_prose(&self.rope, range.start, text);
+        if !prose {
+            segment.reparse(&self.rope);
+        }
         for later in &mut self.segments[index + 1..] {
             later.start = later.start + text.len() - range.len();
         }

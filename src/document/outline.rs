@@ -72,6 +72,26 @@ impl Outline {
         }
     }
 
+    /// Moves what lies at or after `at` by `len` bytes, for text inserted where nothing of
+    /// the outline begins or ends.
+    pub fn insert_at(&mut self, at: usize, len: usize) {
+        let moved = |range: &mut Range<usize>| {
+            if range.start >= at {
+                *range = range.start + len..range.end + len;
+            }
+        };
+        for heading in &mut self.headings {
+            moved(&mut heading.range);
+            moved(&mut heading.content);
+        }
+        self.verbatim.iter_mut().for_each(moved);
+        if let Some(block) = &mut self.front_matter {
+            moved(&mut block.range);
+            moved(&mut block.body);
+        }
+        self.len += len;
+    }
+
     /// Whether a byte offset lies inside a code or HTML block.
     pub fn is_verbatim(&self, offset: usize) -> bool {
         let index = self.verbatim.partition_point(|range| range.end <= offset);

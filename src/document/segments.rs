@@ -59,6 +59,66 @@ impl Segment {
         }
     }
 
+    /// Takes an insertion of prose into a paragraph without reparsing, when it cannot change
+    /// the block structure: the tree (already told of the edit) stays as it is until the next
+    /// reparse, which reads it with every edit since, and the outline moves past the insert.
+    /// `at` is the insertion's offset in the rope. Returns whether it did.
+    ///
+    /// Block structure is decided at line starts, by blank lines, and by a few whole-line
+    /// forms (underlines, fences, table rows, link reference definitions). Text without line
+    /// breaks or `|`, typed after the first letter of a paragraph line that holds no `|`,
+    /// changes none of these; `tests/incremental.rs` checks the outline against a whole
+    /// parse next to each of them.
+    pub fn insert_prose(&mut self, rope: &Rope, at: usize, text: &str) -> bool {
+        let prose = |c: char| !c.is_control() && c != '|';
+        if text.is_empty() || !text.chars().all(prose) || !self.in_paragraph(rope, at) {
+            return false;
+        }
+        let relative = at - self.start;
+        let outline = Arc::make_mut(&mut self.outline);
+        outline.insert_at(relative, text.len());
+        self.revision = next_revision();
+        true
+    }
+
+    /// Whether `at` lies after the first letter of a line of a plain paragraph (not a
+    /// heading's, not starting a link reference definition) that holds no `|`.
+    fn in_paragraph(&self, rope: &Rope, at: usize) -> bool {
+        let Some(tree) = &self.tree else {
+            return false;
+        };
+        let line = rope.byte_to_line(at);
+        let line_start = rope.line_to_byte(line);
+        let line_text = rope.line(line);
+        let first = line_text.chars().find(|c| *c != ' ' && *c != '\t');
+        let first_at = line_text
+            .bytes()
+            .take_while(|b| *b == b' ' || *b == b'\t')
+            .count();
+        if !first.is_some_and(char::is_alphabetic)
+            || at <= line_start + first_at
+            || line_text.bytes().any(|byte| byte == b'|')
+        {
+            return false;
+        }
+        let relative = at - self.start;
+        let mut node = tree
+            .root_node()
+            .descendant_for_byte_range(relative, relative);
+        while let Some(current) = node {
+            match current.kind() {
+                "paragraph" => {
+                    let opens_with = rope.byte(self.start + current.start_byte());
+                    let parent = current.parent().map(|parent| parent.kind());
+                    return opens_with != b'[' && parent != Some("setext_heading");
+                }
+                "inline" => node = current.parent(),
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// Reparses after the text of this segment was edited (and its tree, if it has one,
     /// told so).
     pub fn reparse(&mut self, rope: &Rope) {
