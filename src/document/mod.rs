@@ -33,19 +33,46 @@ pub struct Change<'a> {
 #[derive(Clone)]
 pub struct Document {
     rope: Rope,
-    /// Parsed segments covering the text; empty when the document is too large to lint.
+    /// Parsed segments covering the text (a parse always makes at least one); empty when the
+    /// document is too large to lint, or not parsed yet (see [`Document::unparsed`]).
     segments: Vec<Segment>,
     outline: Arc<Outline>,
 }
 
 impl Document {
+    /// The document parsed.
     pub fn new(text: &str) -> Self {
+        let mut document = Document::unparsed(text);
+        document.rebuild();
+        document
+    }
+
+    /// The document's text only, with an empty outline: cheap, so that a server can store a
+    /// document as it opens and parse it elsewhere ([`Document::parsed`]). An edit parses it
+    /// in full.
+    pub fn unparsed(text: &str) -> Self {
         let mut document = Document {
             rope: Rope::from_str(text),
             segments: Vec::new(),
             outline: Arc::default(),
         };
-        document.rebuild();
+        document.collect_outline();
+        document
+    }
+
+    /// Whether the outline and parts reflect the text: false only for a document made by
+    /// [`Document::unparsed`] and neither parsed nor edited since. A document too large to
+    /// lint counts as parsed: it has nothing to parse.
+    pub fn is_parsed(&self) -> bool {
+        !self.segments.is_empty() || self.is_too_large()
+    }
+
+    /// This document parsed (a copy of it, if it already is).
+    pub fn parsed(&self) -> Document {
+        let mut document = self.clone();
+        if !document.is_parsed() {
+            document.rebuild();
+        }
         document
     }
 
@@ -126,7 +153,8 @@ impl Document {
         position::offset_of(&self.rope, position, encoding)
     }
 
-    /// Applies the editor's changes in order, each reparsing only the segment it touched.
+    /// Applies the editor's changes in order, each reparsing only the segment it touched (an
+    /// unparsed document is parsed in full, once, after them).
     pub fn apply_changes(&mut self, changes: &[Change<'_>], encoding: Encoding) {
         for change in changes {
             match change.range {
@@ -218,7 +246,8 @@ impl Document {
         first
     }
 
-    /// Rebuilds what derives from the segments, reparsing from scratch if there are none.
+    /// Rebuilds what derives from the segments, reparsing from scratch if there are none (the
+    /// document was unparsed, too large, or replaced whole).
     fn finish(&mut self) {
         if self.segments.is_empty() {
             self.rebuild();
@@ -264,5 +293,113 @@ impl std::fmt::Debug for Document {
         f.debug_struct("Document")
             .field("len", &self.rope.len_bytes())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a document means: its outline and the extent of its parts.
+    fn meaning(document: &Document) -> (Outline, Vec<Range<usize>>) {
+        let parts = document.parts().map(|(range, _)| range).collect();
+        (document.outline().clone(), parts)
+    }
+
+    const TEXT: &str = "---\nkind: brief\n---\n# One\n## Goal\nText.\n\n# Two\n```\n# not\n```\n";
+
+    #[test]
+    fn an_unparsed_document_holds_only_its_text_until_parsed() {
+        let unparsed = Document::unparsed(TEXT);
+        assert!(!unparsed.is_parsed());
+        assert_eq!(unparsed.text(), TEXT);
+        assert_eq!(unparsed.parts().count(), 0);
+        assert!(unparsed.outline().headings.is_empty());
+        assert_eq!(unparsed.outline().len, TEXT.len());
+
+        let parsed = unparsed.parsed();
+        assert!(parsed.is_parsed());
+        assert_eq!(meaning(&parsed), meaning(&Document::new(TEXT)));
+        assert!(
+            !unparsed.is_parsed(),
+            "`parsed` leaves the original as it was"
+        );
+    }
+
+    #[test]
+    fn an_empty_document_parses_to_one_part() {
+        assert!(Document::new("").is_parsed());
+        assert!(!Document::unparsed("").is_parsed());
+        assert!(Document::unparsed("").parsed().is_parsed());
+    }
+
+    #[test]
+    fn an_edit_before_the_parse_gives_the_parse_of_the_final_text() {
+        let edits: [(&str, &str); 4] = [
+            ("# Two", "# Two\n## Context\nMore."),
+            ("Text.\n\n", "Text.\n\n# Between\n"),
+            ("```\n# not\n```\n", ""),
+            ("---\nkind: brief\n---\n", ""),
+        ];
+        for (find, with) in edits {
+            let start = TEXT.find(find).unwrap();
+            let range = start..start + find.len();
+            let mut expected = TEXT.to_owned();
+            expected.replace_range(range.clone(), with);
+
+            let mut document = Document::unparsed(TEXT);
+            document.replace(range.clone(), with);
+            assert!(document.is_parsed());
+            assert_eq!(document.text(), expected);
+            assert_eq!(meaning(&document), meaning(&Document::new(&expected)));
+
+            let mut document = Document::unparsed(TEXT);
+            let change = Change {
+                range: Some((
+                    document.position_of(range.start, Encoding::Utf16),
+                    document.position_of(range.end, Encoding::Utf16),
+                )),
+                text: with,
+            };
+            document.apply_changes(&[change], Encoding::Utf16);
+            assert_eq!(meaning(&document), meaning(&Document::new(&expected)));
+        }
+    }
+
+    #[test]
+    fn prose_typed_before_the_parse_gives_the_parse_of_the_final_text() {
+        let at = TEXT.find("Text").unwrap() + 4;
+        let mut expected = TEXT.to_owned();
+        expected.insert_str(at, " more words");
+        let mut document = Document::unparsed(TEXT);
+        document.replace(at..at, " more words");
+        assert_eq!(meaning(&document), meaning(&Document::new(&expected)));
+    }
+
+    #[test]
+    fn a_whole_text_change_before_the_parse_parses_the_new_text() {
+        let mut document = Document::unparsed("# Old\n");
+        let change = Change {
+            range: None,
+            text: TEXT,
+        };
+        document.apply_changes(&[change], Encoding::Utf8);
+        assert_eq!(meaning(&document), meaning(&Document::new(TEXT)));
+    }
+
+    #[test]
+    fn a_document_too_large_to_lint_is_never_parsed() {
+        let text = format!("# Big\n{}", "x".repeat(MAX_LINTED_BYTES));
+        let mut document = Document::unparsed(&text);
+        assert!(document.is_too_large());
+        assert!(document.is_parsed(), "nothing to parse");
+        assert_eq!(document.parsed().parts().count(), 0);
+        document.replace(0..1, "#");
+        assert_eq!(document.parts().count(), 0);
+        assert!(document.outline().headings.is_empty());
+        // Cut below the bound, it is parsed in full.
+        document.replace(6..text.len(), "");
+        assert!(document.is_parsed());
+        assert_eq!(meaning(&document), meaning(&Document::new("# Big\n")));
     }
 }

@@ -2,6 +2,10 @@
 //!
 //! Each entry is an `Arc` snapshot: readers clone it out and drop the map guard at once, so no
 //! guard is ever held across an `.await`. Writers replace the snapshot under the entry lock.
+//!
+//! A document is stored unparsed when it opens, so that opening many costs the reader of the
+//! messages only their text. Whoever parses it installs the parse ([`Store::install_parsed`]);
+//! a change parses it in full first.
 
 use std::sync::Arc;
 
@@ -32,13 +36,39 @@ pub enum ChangeError {
 }
 
 impl Store {
+    /// Stores a newly opened document, unparsed ([`Document::unparsed`]).
     pub fn open(&self, uri: &str, version: i32, text: &str) -> Arc<OpenDocument> {
         let open = Arc::new(OpenDocument {
             version,
-            document: Document::new(text),
+            document: Document::unparsed(text),
         });
         self.documents.insert(uri.to_owned(), open.clone());
         open
+    }
+
+    /// Puts `document`, the parse of `unparsed`, in its place, if the entry for `uri` is still
+    /// that very snapshot (so still at its version, and still unparsed). Otherwise a change
+    /// has parsed a later version, the document was closed or opened again, or another reader
+    /// installed the same parse first: the work is dropped. Returns whether it was installed.
+    pub fn install_parsed(
+        &self,
+        uri: &str,
+        unparsed: &Arc<OpenDocument>,
+        document: Document,
+    ) -> bool {
+        let Some(mut entry) = self.documents.get_mut(uri) else {
+            return false;
+        };
+        // `unparsed` is alive, so its address cannot name a newer entry; and an entry never
+        // changes in place while another `Arc` to it exists (`change` copies it first).
+        if !Arc::ptr_eq(&entry, unparsed) {
+            return false;
+        }
+        *entry = Arc::new(OpenDocument {
+            version: unparsed.version,
+            document,
+        });
+        true
     }
 
     /// Applies changes in place. Versions must rise; a stale change is refused untouched.
@@ -82,5 +112,57 @@ impl Store {
             .iter()
             .map(|entry| (entry.key().clone(), entry.value().clone()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URI: &str = "file:///ws/a.brief.md";
+    const TEXT: &str = "# One\n## Goal\nText.\n";
+
+    #[test]
+    fn an_opened_document_is_stored_unparsed_and_its_parse_installed() {
+        let store = Store::default();
+        let opened = store.open(URI, 1, TEXT);
+        assert!(!store.get(URI).unwrap().document.is_parsed());
+        assert!(store.install_parsed(URI, &opened, opened.document.parsed()));
+        let stored = store.get(URI).unwrap();
+        assert_eq!((stored.version, stored.document.is_parsed()), (1, true));
+        assert_eq!(stored.document.outline(), Document::new(TEXT).outline());
+        // A second parse of the same opening finds it done.
+        assert!(!store.install_parsed(URI, &opened, opened.document.parsed()));
+    }
+
+    #[test]
+    fn a_parse_is_dropped_when_the_document_changed_closed_or_opened_again() {
+        let store = Store::default();
+        let opened = store.open(URI, 1, TEXT);
+        let change = Change {
+            range: None,
+            text: "# Changed\n",
+        };
+        store.change(URI, 2, &[change], Encoding::Utf8).unwrap();
+        assert!(!store.install_parsed(URI, &opened, opened.document.parsed()));
+        let stored = store.get(URI).unwrap();
+        assert_eq!(
+            (stored.version, stored.document.text()),
+            (2, "# Changed\n".to_owned())
+        );
+        assert!(stored.document.is_parsed(), "the change parsed it");
+
+        let opened = store.open(URI, 1, TEXT);
+        store.close(URI);
+        assert!(!store.install_parsed(URI, &opened, opened.document.parsed()));
+        assert!(store.get(URI).is_none());
+
+        // Opened again at the same version with other text: the old parse is not its parse.
+        let opened = store.open(URI, 1, TEXT);
+        store.open(URI, 1, "# Other\n");
+        assert!(!store.install_parsed(URI, &opened, opened.document.parsed()));
+        let stored = store.get(URI).unwrap();
+        assert_eq!(stored.document.text(), "# Other\n");
+        assert!(!stored.document.is_parsed());
     }
 }

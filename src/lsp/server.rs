@@ -3,16 +3,20 @@
 //! Notifications that change text (`didOpen`, `didChange`, `didClose`) apply it to the store
 //! synchronously, before their first `.await`: tower-lsp-server polls handlers in arrival
 //! order, so edits land in order. They then hand the document to the linter task, which lints
-//! the newest version. No handler awaits a request to the client.
+//! the newest version; but `didOpen` stores the text unparsed and has it parsed, linted and
+//! published on the blocking pool, one parse per core at a time. No handler awaits a request
+//! to the client.
 
+use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer};
 
-use super::diagnostics::{self, Publication};
+use super::diagnostics::{self, Linted, Publication};
 use super::dispatch::{Args, Dispatcher};
 use super::guard::{contain, Panicked};
 use super::linter::Linter;
@@ -21,6 +25,7 @@ use super::stdio::Malformed;
 use super::{
     actions, capabilities, config_watch, features, from_proto, lens, logging, send_actions,
 };
+use crate::document::store::OpenDocument;
 
 /// The largest document a keystroke is linted for in its handler (see `did_change`).
 const INLINE_LINT_BYTES: usize = 256 * 1024;
@@ -30,6 +35,9 @@ pub struct Backend {
     state: Arc<State>,
     linter: Linter,
     dispatcher: Dispatcher,
+    /// The parses of opened documents that may run at once: one per core, so that a session
+    /// restoring a thousand tabs keeps every core busy without a thread for each tab.
+    parses: Arc<Semaphore>,
 }
 
 impl Backend {
@@ -41,11 +49,13 @@ impl Backend {
             state: state.clone(),
             linter: linter.clone(),
         };
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
         Backend {
             client,
             state,
             linter,
             dispatcher,
+            parses: Arc::new(Semaphore::new(cores)),
         }
     }
 
@@ -136,23 +146,25 @@ impl LanguageServer for Backend {
         }
         let path = from_proto::path(&document.uri);
         let uri = document.uri.as_str();
+        // Stored unparsed, which is cheap: the next message (an edit right behind this one,
+        // or the next tab of a restored session) is read at once.
         let opened = contain("opening a document", || {
             self.state.open(uri, path, document.version, &document.text)
         });
-        let (open, reports) = match opened {
-            Ok(opened) => opened,
+        let reports = match opened {
+            Ok((_, reports)) => reports,
             Err(panicked) => return self.tell_user(panicked).await,
         };
-        // Linted here rather than by the linter task: a document opens once, so there is
-        // nothing to coalesce, and a workspace of opens should not wait for the last one.
-        let linted = diagnostics::diagnose_change(&self.state, &document.uri, &open);
         let encoding = self.state.encoding();
         self.publish(diagnostics::config_publications(reports, encoding))
             .await;
-        for linted in linted {
-            diagnostics::publish_linted(&self.client, &self.state, linted).await;
-        }
-        self.dispatcher.scan_journal(&document.uri);
+        let (dispatcher, parses) = (self.dispatcher.clone(), self.parses.clone());
+        tokio::spawn(lint_opened(
+            dispatcher,
+            parses,
+            document.uri,
+            document.version,
+        ));
     }
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
@@ -319,4 +331,64 @@ impl LanguageServer for Backend {
         })
         .map_err(|panicked| panicked.to_jsonrpc())?
     }
+}
+
+/// Parses, lints and publishes a document opened at `version`, on the blocking pool with at
+/// most one parse per core at a time (not by the linter task: a document opens once, so there
+/// is nothing to coalesce, and a workspace of opens should not wait in one queue); then looks
+/// for its runs in the journal, which reads its briefs.
+async fn lint_opened(dispatcher: Dispatcher, parses: Arc<Semaphore>, uri: lsp::Uri, version: i32) {
+    // The semaphore is never closed.
+    let Ok(permit) = parses.acquire_owned().await else {
+        return;
+    };
+    let (client, state) = (dispatcher.client.clone(), dispatcher.state.clone());
+    let key = uri.as_str().to_owned();
+    let work = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let linted = parse_and_lint(&dispatcher.state, &uri, version);
+        if matches!(linted, Ok(Some(_))) {
+            dispatcher.scan_journal(&uri);
+        }
+        linted
+    });
+    let (open, linted) = match work.await {
+        Ok(Ok(Some(linted))) => linted,
+        Ok(Ok(None)) => return,
+        Ok(Err(panicked)) => return diagnostics::tell_user(&client, &state, panicked).await,
+        Err(error) => {
+            tracing::error!("opening a document: {error}");
+            return;
+        }
+    };
+    // Closed and opened again at the same version while this ran: the new opening publishes
+    // (`publish` alone would let the old text's diagnostics through, as the version matches).
+    let stored = state.store.get(&key);
+    if !stored.is_some_and(|stored| Arc::ptr_eq(&stored, &open)) {
+        return;
+    }
+    for linted in linted {
+        diagnostics::publish_linted(&client, &state, linted).await;
+    }
+}
+
+/// A document just opened, parsed, as it was linted; with its diagnostics.
+type Opened = (Arc<OpenDocument>, Vec<Linted>);
+
+/// The document opened at `uri`, parsed (here, unless a reader came first), with its
+/// diagnostics. `None` when it was closed, or changed: the change lints its own version.
+fn parse_and_lint(
+    state: &State,
+    uri: &lsp::Uri,
+    version: i32,
+) -> std::result::Result<Option<Opened>, Panicked> {
+    let Some(open) = state.parsed(uri.as_str()) else {
+        return Ok(None);
+    };
+    let open = open?;
+    if open.version != version {
+        return Ok(None);
+    }
+    let linted = diagnostics::diagnose_change(state, uri, &open);
+    Ok(Some((open, linted)))
 }

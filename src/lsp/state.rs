@@ -141,8 +141,8 @@ impl State {
         !self.panicked.swap(true, Ordering::Relaxed)
     }
 
-    /// Stores a newly opened document; returns it, with the configuration problems to show
-    /// if its configuration was loaded for the first time.
+    /// Stores a newly opened document, unparsed (see [`State::parsed`]); returns it, with the
+    /// configuration problems to show if its configuration was loaded for the first time.
     pub fn open(
         &self,
         uri: &str,
@@ -231,12 +231,16 @@ impl State {
     }
 
     /// Lints `open` (the version of `uri` just stored) and remembers the result. `None` when
-    /// the document is no longer open.
+    /// the document is no longer open, or when `open` is not parsed yet: whoever parses a
+    /// document that opened lints it (see `Backend::did_open`).
     pub fn analyze(
         &self,
         uri: &str,
         open: &OpenDocument,
     ) -> Option<Result<Arc<Analyzed>, Panicked>> {
+        if !open.document.is_parsed() {
+            return None;
+        }
         let context = self.contexts.get(uri).map(|entry| entry.clone())?;
         let findings = match contain("linting", || {
             self.lint_while_typing(&open.document, &context)
@@ -301,7 +305,10 @@ impl State {
     /// The open document at `uri` with its current analysis (linted now if the cached one
     /// is older). `None` when the document is not open.
     pub fn snapshot(&self, uri: &str) -> Option<Result<Snapshot, Panicked>> {
-        let open = self.store.get(uri)?;
+        let open = match self.parsed(uri)? {
+            Ok(open) => open,
+            Err(panicked) => return Some(Err(panicked)),
+        };
         let context = self.contexts.get(uri).map(|entry| entry.clone())?;
         let cached = self
             .analyses
@@ -329,10 +336,31 @@ impl State {
         }))
     }
 
-    /// The text of the document the editor holds open at `path`, if any.
+    /// The open document at `uri`, parsed. A document is stored unparsed when it opens and
+    /// parsed off the handler thread; a reader that comes first parses it here and installs
+    /// the parse, so no feature or lint ever reads the empty outline of a document not parsed
+    /// yet. `None` when the document is not open.
+    pub fn parsed(&self, uri: &str) -> Option<Result<Arc<OpenDocument>, Panicked>> {
+        loop {
+            let open = self.store.get(uri)?;
+            if open.document.is_parsed() {
+                return Some(Ok(open));
+            }
+            let document = match contain("parsing a document", || open.document.parsed()) {
+                Ok(document) => document,
+                Err(panicked) => return Some(Err(panicked)),
+            };
+            // Installed, or a change (or another reader) came first: read what is stored now.
+            self.store.install_parsed(uri, &open, document);
+        }
+    }
+
+    /// The document the editor holds open at `path`, parsed, if any (`None` too if its parse
+    /// panicked: the caller reads the file instead).
     pub fn open_document_at(&self, path: &Path) -> Option<Document> {
         let uri = self.uris_by_path.get(path).map(|entry| entry.clone())?;
-        self.store.get(&uri).map(|open| open.document.clone())
+        let open = self.parsed(&uri)?.ok()?;
+        Some(open.document.clone())
     }
 
     /// The latest analysis of `uri`, whatever its version.
