@@ -7,16 +7,17 @@
 //! published on the blocking pool, one parse per core at a time. No handler awaits a request
 //! to the client.
 
+use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::Semaphore;
+use tokio::runtime::Handle;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer};
 
-use super::diagnostics::{self, Linted, Publication};
+use super::diagnostics::{self, Publication};
 use super::dispatch::{Args, Dispatcher};
 use super::guard::{contain, Panicked};
 use super::linter::Linter;
@@ -25,7 +26,6 @@ use super::stdio::Malformed;
 use super::{
     actions, capabilities, config_watch, features, from_proto, lens, logging, send_actions,
 };
-use crate::document::store::OpenDocument;
 
 /// The largest document a keystroke is linted for in its handler (see `did_change`).
 const INLINE_LINT_BYTES: usize = 256 * 1024;
@@ -35,9 +35,7 @@ pub struct Backend {
     state: Arc<State>,
     linter: Linter,
     dispatcher: Dispatcher,
-    /// The parses of opened documents that may run at once: one per core, so that a session
-    /// restoring a thousand tabs keeps every core busy without a thread for each tab.
-    parses: Arc<Semaphore>,
+    openings: Arc<Openings>,
 }
 
 impl Backend {
@@ -49,13 +47,12 @@ impl Backend {
             state: state.clone(),
             linter: linter.clone(),
         };
-        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
         Backend {
             client,
             state,
             linter,
             dispatcher,
-            parses: Arc::new(Semaphore::new(cores)),
+            openings: Arc::new(Openings::new()),
         }
     }
 
@@ -158,13 +155,8 @@ impl LanguageServer for Backend {
         let encoding = self.state.encoding();
         self.publish(diagnostics::config_publications(reports, encoding))
             .await;
-        let (dispatcher, parses) = (self.dispatcher.clone(), self.parses.clone());
-        tokio::spawn(lint_opened(
-            dispatcher,
-            parses,
-            document.uri,
-            document.version,
-        ));
+        let (uri, version) = (document.uri, document.version);
+        self.openings.push(&self.dispatcher, uri, version);
     }
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
@@ -333,62 +325,82 @@ impl LanguageServer for Backend {
     }
 }
 
-/// Parses, lints and publishes a document opened at `version`, on the blocking pool with at
-/// most one parse per core at a time (not by the linter task: a document opens once, so there
-/// is nothing to coalesce, and a workspace of opens should not wait in one queue); then looks
-/// for its runs in the journal, which reads its briefs.
-async fn lint_opened(dispatcher: Dispatcher, parses: Arc<Semaphore>, uri: lsp::Uri, version: i32) {
-    // The semaphore is never closed.
-    let Ok(permit) = parses.acquire_owned().await else {
-        return;
-    };
-    let (client, state) = (dispatcher.client.clone(), dispatcher.state.clone());
-    let key = uri.as_str().to_owned();
-    let work = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        let linted = parse_and_lint(&dispatcher.state, &uri, version);
-        if matches!(linted, Ok(Some(_))) {
-            dispatcher.scan_journal(&uri);
+/// The documents opened and not parsed yet, in the order they opened, worked through on the
+/// blocking pool by at most one thread per core: a session restoring a thousand tabs keeps
+/// every core busy without a thread for each tab, and a thread goes on to the next document
+/// without handing over to another. (Not the linter task: a document opens once, so there is
+/// nothing to coalesce, and a workspace of opens should not wait in one queue.)
+struct Openings {
+    /// The documents waiting (their URIs and versions), and how many threads work.
+    waiting: Mutex<(VecDeque<(lsp::Uri, i32)>, usize)>,
+    cores: usize,
+}
+
+impl Openings {
+    fn new() -> Self {
+        Openings {
+            waiting: Mutex::default(),
+            cores: std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
         }
-        linted
-    });
-    let (open, linted) = match work.await {
-        Ok(Ok(Some(linted))) => linted,
-        Ok(Ok(None)) => return,
-        Ok(Err(panicked)) => return diagnostics::tell_user(&client, &state, panicked).await,
-        Err(error) => {
-            tracing::error!("opening a document: {error}");
-            return;
-        }
-    };
-    // Closed and opened again at the same version while this ran: the new opening publishes
-    // (`publish` alone would let the old text's diagnostics through, as the version matches).
-    let stored = state.store.get(&key);
-    if !stored.is_some_and(|stored| Arc::ptr_eq(&stored, &open)) {
-        return;
     }
-    for linted in linted {
-        diagnostics::publish_linted(&client, &state, linted).await;
+
+    /// Queues a document just opened; starts a thread if fewer than one per core work.
+    fn push(self: &Arc<Self>, dispatcher: &Dispatcher, uri: lsp::Uri, version: i32) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        waiting.0.push_back((uri, version));
+        if waiting.1 < self.cores {
+            waiting.1 += 1;
+            let (openings, dispatcher) = (self.clone(), dispatcher.clone());
+            tokio::task::spawn_blocking(move || openings.work(&dispatcher));
+        }
+    }
+
+    /// Opens the documents waiting, until none is left.
+    fn work(&self, dispatcher: &Dispatcher) {
+        let runtime = Handle::current();
+        while let Some((uri, version)) = self.next() {
+            // Contained whole: a panic must not end this thread, which `waiting` counts.
+            let opened = contain("opening a document", || {
+                finish_opening(dispatcher, &runtime, &uri, version)
+            });
+            if let Err(panicked) = opened {
+                let (client, state) = (&dispatcher.client, &dispatcher.state);
+                runtime.block_on(diagnostics::tell_user(client, state, panicked));
+            }
+        }
+    }
+
+    /// The next document waiting; `None`, with one thread fewer counted, when there is none.
+    fn next(&self) -> Option<(lsp::Uri, i32)> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        let next = waiting.0.pop_front();
+        if next.is_none() {
+            waiting.1 -= 1;
+        }
+        next
     }
 }
 
-/// A document just opened, parsed, as it was linted; with its diagnostics.
-type Opened = (Arc<OpenDocument>, Vec<Linted>);
-
-/// The document opened at `uri`, parsed (here, unless a reader came first), with its
-/// diagnostics. `None` when it was closed, or changed: the change lints its own version.
-fn parse_and_lint(
-    state: &State,
-    uri: &lsp::Uri,
-    version: i32,
-) -> std::result::Result<Option<Opened>, Panicked> {
-    let Some(open) = state.parsed(uri.as_str()) else {
-        return Ok(None);
+/// Parses (unless a reader came first), lints and publishes the document opened at `uri` at
+/// `version`, then looks for its runs in the journal, which reads its briefs. Does nothing if
+/// the document was closed, or changed: the change lints its own version.
+fn finish_opening(dispatcher: &Dispatcher, runtime: &Handle, uri: &lsp::Uri, version: i32) {
+    let (client, state) = (&dispatcher.client, &*dispatcher.state);
+    let open = match state.parsed(uri.as_str()) {
+        Some(Ok(open)) if open.version == version => open,
+        Some(Err(panicked)) => {
+            return runtime.block_on(diagnostics::tell_user(client, state, panicked));
+        }
+        _ => return,
     };
-    let open = open?;
-    if open.version != version {
-        return Ok(None);
-    }
     let linted = diagnostics::diagnose_change(state, uri, &open);
-    Ok(Some((open, linted)))
+    // Closed and opened again at the same version meanwhile: the new opening publishes
+    // (`publish` alone would let the old text's diagnostics through, as the version matches).
+    let stored = state.store.get(uri.as_str());
+    if stored.is_some_and(|stored| Arc::ptr_eq(&stored, &open)) {
+        for linted in linted {
+            runtime.block_on(diagnostics::publish_linted(client, state, linted));
+        }
+    }
+    dispatcher.scan_journal(uri);
 }
