@@ -430,7 +430,13 @@ impl Dispatcher {
         let Some(snapshot) = self.state.snapshot(uri.as_str()).and_then(|s| s.ok()) else {
             return;
         };
-        if !snapshot.analysis().is_baton_document() {
+        // What the lint just found tells; a full analysis of every opened document would
+        // cost more than the journal read.
+        let is_baton = match self.state.cached_analysis(uri.as_str()) {
+            Some(analyzed) => analyzed.findings.kind.is_some(),
+            None => snapshot.analysis().is_baton_document(),
+        };
+        if !is_baton {
             return;
         }
         let Some(path) = snapshot.context.path.clone() else {

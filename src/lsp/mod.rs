@@ -16,6 +16,7 @@ mod inject;
 mod lens;
 mod linter;
 mod logging;
+mod openings;
 pub mod options;
 mod progress;
 mod run_task;
