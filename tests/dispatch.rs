@@ -452,35 +452,26 @@ fn a_failed_run_is_a_diagnostic_and_a_message_and_fallbacks_answer() {
         editor.doc.text, text,
         "a failure without text leaves the document alone"
     );
-    let diagnostics = editor
-        .server
-        .wait_for_diagnostics(&editor.doc.uri.clone(), Some(1));
-    let failed: Vec<&Value> = diagnostics
-        .iter()
-        .filter(|d| d["code"] == "dispatch-failed")
-        .collect();
-    // The diagnostic may come with a later publication; wait for one that has it.
-    let failed = if failed.is_empty() {
-        let uri = editor.doc.uri.clone();
-        let message = editor.server.wait_for("dispatch-failed", |m| {
-            m["method"] == "textDocument/publishDiagnostics"
-                && m["params"]["uri"] == uri.as_str()
-                && m["params"]["diagnostics"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|d| d["code"] == "dispatch-failed")
-        });
-        message["params"]["diagnostics"]
+    // The publication with the diagnostic and the message travel separately: either may
+    // come first. Pump until a publication holds it.
+    let uri = editor.doc.uri.clone();
+    let failed_in = |message: &Value| -> Vec<Value> {
+        let is_ours = message["method"] == "textDocument/publishDiagnostics"
+            && message["params"]["uri"] == uri.as_str();
+        let diagnostics = message["params"]["diagnostics"]
             .as_array()
-            .unwrap()
-            .iter()
+            .filter(|_| is_ours);
+        (diagnostics.into_iter().flatten())
             .filter(|d| d["code"] == "dispatch-failed")
             .cloned()
             .collect()
-    } else {
-        failed.into_iter().cloned().collect::<Vec<Value>>()
     };
+    editor.until("the dispatch-failed diagnostic", |e| {
+        e.seen.iter().any(|m| !failed_in(m).is_empty())
+    });
+    let failed = (editor.seen.iter().map(failed_in))
+        .find(|failed| !failed.is_empty())
+        .unwrap();
     assert_eq!(
         failed[0]["range"]["start"]["line"], 0,
         "on the brief's heading"
