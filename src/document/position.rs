@@ -36,9 +36,10 @@ const SHORT_LINE: usize = 1024;
 
 /// The position of a byte offset. Offsets past the end, or inside a character, are clamped.
 ///
-/// Diagnostics are placed on every keystroke, hundreds of them in a large brief: the line and
-/// its start are read off the one rope chunk that holds the offset when they can be (one walk
-/// of the rope's tree instead of four).
+/// Diagnostics are placed on every keystroke, hundreds of them in a large brief: the line is
+/// read off the rope chunk that holds the offset (one walk of the rope's tree instead of
+/// four, two when the line starts in an earlier chunk), and columns are counted a chunk at a
+/// time.
 pub fn position_of(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
     let offset = offset.min(rope.len_bytes());
     let (chunk, chunk_start, _, chunk_line) = rope.chunk_at_byte(offset);
@@ -48,24 +49,38 @@ pub fn position_of(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
     }
     let before = &chunk[..local];
     let inside_crlf = before.ends_with('\r') && chunk.as_bytes().get(local) == Some(&b'\n');
+    if inside_crlf {
+        return position_by_walks(rope, chunk_start + local, encoding);
+    }
     let last_break = (before.as_bytes().iter()).rposition(|&byte| byte == b'\n' || byte == b'\r');
-    match last_break {
-        Some(last_break) if !inside_crlf => {
-            let line_text = &before[last_break + 1..];
-            let column = match encoding {
-                Encoding::Utf8 => line_text.len(),
-                Encoding::Utf16 => str_indices::utf16::count(line_text),
-                Encoding::Utf32 => str_indices::chars::count(line_text),
-            };
-            let line = chunk_line + str_indices::lines_crlf::count_breaks(before);
-            Position::new(line as u32, column as u32)
+    let Some(last_break) = last_break else {
+        // The line starts in an earlier chunk: it is the line this chunk starts on.
+        let line_start = rope.line_to_byte(chunk_line);
+        if chunk_start + local - line_start > SHORT_LINE {
+            return position_by_walks(rope, chunk_start + local, encoding);
         }
-        _ => position_by_walks(rope, chunk_start + local, encoding),
+        let line_text = rope.byte_slice(line_start..chunk_start + local);
+        let column: usize = line_text
+            .chunks()
+            .map(|text| column_of(text, encoding))
+            .sum();
+        return Position::new(chunk_line as u32, column as u32);
+    };
+    let column = column_of(&before[last_break + 1..], encoding);
+    let line = chunk_line + str_indices::lines_crlf::count_breaks(before);
+    Position::new(line as u32, column as u32)
+}
+
+/// The columns a piece of one line spans.
+fn column_of(text: &str, encoding: Encoding) -> usize {
+    match encoding {
+        Encoding::Utf8 => text.len(),
+        Encoding::Utf16 => str_indices::utf16::count(text),
+        Encoding::Utf32 => str_indices::chars::count(text),
     }
 }
 
-/// [`position_of`] for an offset on a line that starts in an earlier chunk, or between the
-/// two bytes of a `\r\n`.
+/// [`position_of`] for an offset between the two bytes of a `\r\n`, or far into a long line.
 fn position_by_walks(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
     let line = rope.byte_to_line(offset);
     let line_start = rope.line_to_byte(line);
@@ -193,7 +208,11 @@ mod tests {
         #[test]
         fn chunk_reading_agrees_with_walks(
             pieces in proptest::collection::vec(
-                proptest::sample::select(vec!["a", "é", "🎉", "日本", "\n", "\r\n", "\r", " "]),
+                proptest::sample::select(vec![
+                    "a", "é", "🎉", "日本", "\n", "\r\n", "\r", " ",
+                    // Lines long enough to start in one chunk of the rope and go on in another.
+                    "the quick brown fox jumps over the lazy dog", "ééééééééééé🎉🎉🎉🎉",
+                ]),
                 0..3000,
             ),
             picks in proptest::collection::vec(0usize..20_000, 1..50),
