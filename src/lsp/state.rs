@@ -232,7 +232,7 @@ impl State {
 
     /// Lints `open` (the version of `uri` just stored) and remembers the result. `None` when
     /// the document is no longer open, or when `open` is not parsed yet: whoever parses a
-    /// document that opened lints it (see `Backend::did_open`).
+    /// document that opened lints it (see `lsp/openings.rs`).
     pub fn analyze(
         &self,
         uri: &str,
