@@ -4,6 +4,7 @@
 pub mod outline;
 pub mod parse;
 pub mod position;
+mod scan;
 mod segments;
 pub mod store;
 

@@ -202,28 +202,41 @@ fn trim_line_break(reader: &Reader<'_>, range: Range<usize>) -> Range<usize> {
 }
 
 fn trim(reader: &Reader<'_>, range: Range<usize>) -> Range<usize> {
+    trim_by(|offset| reader.byte(offset), range)
+}
+
+fn trim_closing_sequence(reader: &Reader<'_>, range: Range<usize>) -> Range<usize> {
+    trim_closing_sequence_by(|offset| reader.byte(offset), range)
+}
+
+/// The range without ASCII whitespace at either end, reading bytes with `byte`.
+pub(super) fn trim_by(byte: impl Fn(usize) -> u8, range: Range<usize>) -> Range<usize> {
     let (mut start, mut end) = (range.start, range.end);
-    while start < end && reader.byte(start).is_ascii_whitespace() {
+    while start < end && byte(start).is_ascii_whitespace() {
         start += 1;
     }
-    while end > start && reader.byte(end - 1).is_ascii_whitespace() {
+    while end > start && byte(end - 1).is_ascii_whitespace() {
         end -= 1;
     }
     start..end
 }
 
-/// Drops an ATX closing sequence (`## Title ##`): trailing `#`s preceded by a space.
-fn trim_closing_sequence(reader: &Reader<'_>, range: Range<usize>) -> Range<usize> {
-    let trimmed = trim(reader, range);
+/// A heading's text, trimmed, without an ATX closing sequence (`## Title ##`): trailing
+/// `#`s preceded by a space.
+pub(super) fn trim_closing_sequence_by(
+    byte: impl Fn(usize) -> u8,
+    range: Range<usize>,
+) -> Range<usize> {
+    let trimmed = trim_by(&byte, range);
     let mut end = trimmed.end;
-    while end > trimmed.start && reader.byte(end - 1) == b'#' {
+    while end > trimmed.start && byte(end - 1) == b'#' {
         end -= 1;
     }
     if end == trimmed.start {
         return trimmed.start..trimmed.start;
     }
-    if end < trimmed.end && reader.byte(end - 1).is_ascii_whitespace() {
-        return trim(reader, trimmed.start..end);
+    if end < trimmed.end && byte(end - 1).is_ascii_whitespace() {
+        return trim_by(&byte, trimmed.start..end);
     }
     trimmed
 }

@@ -17,6 +17,7 @@ use tree_sitter::{Node, Tree};
 
 use super::outline::Outline;
 use super::parse;
+use super::scan;
 
 /// A part of the document with its own tree; its outline's offsets are relative to `start`.
 #[derive(Clone)]
@@ -55,6 +56,26 @@ impl Segment {
             tree: Some(tree),
             closed,
             outline,
+            revision: next_revision(),
+        }
+    }
+
+    /// A segment read for its outline only: scanned when its Markdown is plain enough (see
+    /// `scan.rs`), parsed otherwise. Its tree is not kept (a tree-sitter-md tree takes many
+    /// times the memory of its text): the first edit parses it.
+    pub fn read(rope: &Rope, range: Range<usize>) -> Segment {
+        let Some(scanned) = scan::scan(rope, range.clone()) else {
+            return Segment {
+                tree: None,
+                ..Segment::parse(rope, range)
+            };
+        };
+        Segment {
+            start: range.start,
+            len: range.len(),
+            tree: None,
+            closed: scanned.closed,
+            outline: Arc::new(scanned.outline),
             revision: next_revision(),
         }
     }
@@ -137,13 +158,9 @@ pub fn build(rope: &Rope, range: Range<usize>) -> Vec<Segment> {
     let mut cuts = vec![range.start];
     cuts.extend(candidate_cuts(rope, range.clone()));
     cuts.push(range.end);
-    // Each tree goes as soon as its outline is read: at most one is alive at a time, so
-    // opening a large document never holds the trees of all of it.
-    let without_tree = |pair: &[usize]| Segment {
-        tree: None,
-        ..Segment::parse(rope, pair[0]..pair[1])
-    };
-    let mut segments: Vec<Segment> = cuts.windows(2).map(without_tree).collect();
+    let mut segments: Vec<Segment> = (cuts.windows(2))
+        .map(|pair| Segment::read(rope, pair[0]..pair[1]))
+        .collect();
     let count = segments.len();
     normalize(rope, &mut segments, 0..count);
     segments
@@ -288,7 +305,7 @@ fn boundary_holds(rope: &Rope, before: &Segment, after: &Segment) -> bool {
 }
 
 /// Whether a segment's last block in the flow has ended, so nothing after it can belong to it.
-fn is_closed(rope: &Rope, range: Range<usize>, tree: &Tree) -> bool {
+pub(super) fn is_closed(rope: &Rope, range: Range<usize>, tree: &Tree) -> bool {
     let mut node = tree.root_node();
     while let Some(last) = node.child(node.child_count().saturating_sub(1)) {
         if last.kind() != "section" {
@@ -323,19 +340,24 @@ fn starts_metadata(rope: &Rope, at: usize) -> bool {
 }
 
 fn ends_with_blank_line(rope: &Rope, at: usize) -> bool {
-    let mut before = rope.bytes_at(at).reversed();
+    blank_line_ends(rope.bytes_at(at).reversed()) || at == 0
+}
+
+/// Whether bytes read backwards from some offset hold two line breaks before anything but
+/// spaces: the text up to there ends with a blank line.
+pub(super) fn blank_line_ends(backwards: impl Iterator<Item = u8>) -> bool {
     let mut breaks = 0;
-    for byte in before.by_ref() {
+    for byte in backwards {
         match byte {
             b'\n' => breaks += 1,
             b'\r' | b' ' | b'\t' => {}
-            _ => break,
+            _ => return false,
         }
         if breaks >= 2 {
             return true;
         }
     }
-    at == 0
+    false
 }
 
 fn line_start_of(rope: &Rope, absolute: usize) -> usize {
