@@ -73,7 +73,15 @@ fn main() {
             .unwrap_or(rope.len_lines() / 2) as u32;
         let mut timings: Vec<Duration> = Vec::new();
         let mut edit_only: Vec<Duration> = Vec::new();
+        // `BATON_BENCH_PAUSE_MS=50` waits between keystrokes, as a typist does: caches go cold.
+        let pause = std::env::var("BATON_BENCH_PAUSE_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map(Duration::from_millis);
         for column in 0..300u32 {
+            if let Some(pause) = pause {
+                std::thread::sleep(pause);
+            }
             let at = Position::new(line, column);
             let started = Instant::now();
             document.apply_changes(

@@ -199,7 +199,11 @@ impl LintCache {
         };
         let found = self.document_rules(document, context, &front_matter, briefs);
         diagnostics.extend(found);
-        diagnostics.sort_by(super::diagnostic::Diagnostic::document_order);
+        let order = super::diagnostic::Diagnostic::document_order;
+        // Usually in order already, but for what the document rules added.
+        if !diagnostics.is_sorted_by(|a, b| order(a, b).is_le()) {
+            diagnostics.sort_by(order);
+        }
         Findings {
             kind: Some(kind),
             diagnostics,

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -148,12 +149,15 @@ pub struct Diagnostic {
     pub range: TextRange,
     pub code: Code,
     pub severity: Severity,
-    pub message: String,
-    pub fix: Option<FixHint>,
+    /// Shared: the lint cache hands out the diagnostics of unchanged briefs again on every
+    /// keystroke, and a copy of a shared message costs no allocation.
+    pub message: Arc<str>,
+    /// Shared for the same reason as `message`.
+    pub fix: Option<Arc<FixHint>>,
 }
 
 impl Diagnostic {
-    pub fn new(code: Code, range: TextRange, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, range: TextRange, message: impl Into<Arc<str>>) -> Self {
         Diagnostic {
             range,
             code,
@@ -174,7 +178,7 @@ impl Diagnostic {
     }
 
     pub fn with_fix(mut self, fix: FixHint) -> Self {
-        self.fix = Some(fix);
+        self.fix = Some(Arc::new(fix));
         self
     }
 }

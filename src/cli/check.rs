@@ -211,7 +211,7 @@ impl Checker<'_> {
                 &diagnostic.range,
                 diagnostic.severity,
                 rule,
-                diagnostic.message,
+                diagnostic.message.to_string(),
             ));
         }
     }

@@ -157,6 +157,7 @@ impl Document {
     /// Applies the editor's changes in order, each reparsing only the segment it touched (an
     /// unparsed document is parsed in full, once, after them).
     pub fn apply_changes(&mut self, changes: &[Change<'_>], encoding: Encoding) {
+        let mut restructured = false;
         for change in changes {
             match change.range {
                 None => {
@@ -166,41 +167,54 @@ impl Document {
                 Some((start, end)) => {
                     let start = self.offset_of(start, encoding);
                     let end = self.offset_of(end, encoding).max(start);
-                    self.edit(start..end, change.text);
+                    restructured |= self.edit(start..end, change.text);
                 }
             }
         }
-        self.finish();
+        self.finish(restructured);
     }
 
     /// Replaces a byte range with new text.
     pub fn replace(&mut self, range: Range<usize>, text: &str) {
-        self.edit(range, text);
-        self.finish();
+        let restructured = self.edit(range, text);
+        self.finish(restructured);
     }
 
-    fn edit(&mut self, range: Range<usize>, text: &str) {
-        let before = self.rope.clone();
+    /// Edits the text and the segment the edit lands in. Returns whether the outline must be
+    /// collected again; for prose typed into a paragraph, it is moved in place instead.
+    fn edit(&mut self, range: Range<usize>, text: &str) -> bool {
+        // The tree-sitter edit needs the old text's positions: read them before the rope
+        // changes, which spares copying it.
+        let landing = (!self.segments.is_empty()).then(|| {
+            let index = self.join_segments_touching(range.clone());
+            let base = self.segments[index].start;
+            let start = parse::point_of(&self.rope, base, range.start);
+            let old_end = parse::point_of(&self.rope, base, range.end);
+            (index, start, old_end)
+        });
         let (start_char, end_char) = (
             self.rope.byte_to_char(range.start),
             self.rope.byte_to_char(range.end),
         );
         self.rope.remove(start_char..end_char);
         self.rope.insert(start_char, text);
-        if self.segments.is_empty() || self.is_too_large() {
+        let Some((index, start_position, old_end_position)) = landing else {
+            return true;
+        };
+        if self.is_too_large() {
             self.segments.clear();
-            return;
+            return true;
         }
-        let index = self.join_segments_touching(&before, range.clone());
         let segment = &mut self.segments[index];
-        let edit = parse::input_edit(
-            &before,
-            &self.rope,
-            segment.start,
-            range.start,
-            range.end,
-            text.len(),
-        );
+        let new_end = range.start + text.len();
+        let edit = tree_sitter::InputEdit {
+            start_byte: range.start - segment.start,
+            old_end_byte: range.end - segment.start,
+            new_end_byte: new_end - segment.start,
+            start_position,
+            old_end_position,
+            new_end_position: parse::point_of(&self.rope, segment.start, new_end),
+        };
         if let Some(tree) = segment.tree.as_mut() {
             tree.edit(&edit);
         }
@@ -214,21 +228,27 @@ impl Document {
         for later in &mut self.segments[index + 1..] {
             later.start = later.start + text.len() - range.len();
         }
-        segments::normalize(&self.rope, &mut self.segments, index..index + 1);
+        if !prose {
+            segments::normalize(&self.rope, &mut self.segments, index..index + 1);
+        }
         // Keep the tree where the user types, for the next keystroke; let the others go.
-        let typed = range.start..range.start + text.len();
+        let typed = range.start..new_end;
         for segment in &mut self.segments {
             let touched = segment.start <= typed.end && typed.start <= segment.end();
             if !touched {
                 segment.tree = None;
             }
         }
+        if prose {
+            Arc::make_mut(&mut self.outline).insert_at(range.start, text.len());
+        }
+        !prose
     }
 
     /// The index of the one segment that holds `range` of the old text, joining segments
     /// when the range spans several. An insertion at a boundary belongs to the later segment:
     /// it lands in front of that segment's H1.
-    fn join_segments_touching(&mut self, before: &Rope, range: Range<usize>) -> usize {
+    fn join_segments_touching(&mut self, range: Range<usize>) -> usize {
         let containing = |offset: usize| {
             self.segments
                 .partition_point(|segment| segment.end() <= offset)
@@ -242,19 +262,19 @@ impl Document {
         if first != last {
             let span = self.segments[first].start..self.segments[last].end();
             self.segments
-                .splice(first..=last, [Segment::parse(before, span)]);
+                .splice(first..=last, [Segment::parse(&self.rope, span)]);
         }
         first
     }
 
     /// Rebuilds what derives from the segments, reparsing from scratch if there are none (the
     /// document was unparsed, too large, or replaced whole).
-    fn finish(&mut self) {
+    fn finish(&mut self, restructured: bool) {
         if self.segments.is_empty() {
             self.rebuild();
-            return;
+        } else if restructured {
+            self.collect_outline();
         }
-        self.collect_outline();
     }
 
     fn rebuild(&mut self) {
@@ -274,9 +294,17 @@ impl Document {
     }
 
     fn collect_outline(&mut self) {
+        let count = |entries: fn(&Outline) -> usize| -> usize {
+            self.segments
+                .iter()
+                .map(|segment| entries(&segment.outline))
+                .sum()
+        };
         let mut outline = Outline {
             len: self.rope.len_bytes(),
-            ..Outline::default()
+            headings: Vec::with_capacity(count(|outline| outline.headings.len())),
+            verbatim: Vec::with_capacity(count(|outline| outline.verbatim.len())),
+            front_matter: None,
         };
         for segment in &self.segments {
             outline.extend(&segment.outline, segment.start);

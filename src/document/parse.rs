@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use ropey::Rope;
-use tree_sitter::{InputEdit, Parser, Point, Tree};
+use tree_sitter::{Parser, Point, Tree};
 
 thread_local! {
     // A parser is cheap to keep and costly to set up per keystroke; it is not `Send`, so each
@@ -24,8 +24,8 @@ fn new_parser() -> Parser {
     parser
 }
 
-/// Parses the bytes `range` of `rope`, reusing `old` (already edited with [`input_edit`],
-/// in offsets relative to `range.start`) when given.
+/// Parses the bytes `range` of `rope`, reusing `old` (already told of the edit, in offsets
+/// and [`point_of`] positions relative to `range.start`) when given.
 pub fn parse(rope: &Rope, range: Range<usize>, old: Option<&Tree>) -> Tree {
     PARSER.with(|parser| {
         let mut parser = parser.borrow_mut();
@@ -46,29 +46,9 @@ pub fn parse(rope: &Rope, range: Range<usize>, old: Option<&Tree>) -> Tree {
 
 /// The tree-sitter point of a byte offset within a tree that starts at `base`: its line
 /// (counted from the tree's start) and byte column.
-fn point_of(rope: &Rope, base: usize, offset: usize) -> Point {
+pub fn point_of(rope: &Rope, base: usize, offset: usize) -> Point {
     let base_line = rope.byte_to_line(base);
     let row = rope.byte_to_line(offset);
     let line_start = rope.line_to_byte(row).max(base);
     Point::new(row - base_line, offset - line_start)
-}
-
-/// Describes replacing `start..old_end` of `before` by `new_len` bytes, giving `after`, for a
-/// tree covering the text from `base` on.
-pub fn input_edit(
-    before: &Rope,
-    after: &Rope,
-    base: usize,
-    start: usize,
-    old_end: usize,
-    new_len: usize,
-) -> InputEdit {
-    InputEdit {
-        start_byte: start - base,
-        old_end_byte: old_end - base,
-        new_end_byte: start + new_len - base,
-        start_position: point_of(before, base, start),
-        old_end_position: point_of(before, base, old_end),
-        new_end_position: point_of(after, base, start + new_len),
-    }
 }

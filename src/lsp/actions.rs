@@ -67,7 +67,7 @@ fn current_diagnostic<'a>(
 }
 
 fn fixes(snapshot: &Snapshot, diagnostic: &Diagnostic) -> Vec<Fix> {
-    match &diagnostic.fix {
+    match diagnostic.fix.as_deref() {
         Some(FixHint::InsertFields { fields }) => {
             insert_fields(snapshot, diagnostic.range.start, fields)
         }

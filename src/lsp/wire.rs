@@ -96,7 +96,7 @@ impl<'a> Wire<'a> {
             code_description: docs_url(diagnostic.code).map(|href| Href { href }),
             source: SOURCE,
             message: &diagnostic.message,
-            data: diagnostic.fix.as_ref(),
+            data: diagnostic.fix.as_deref(),
         }
     }
 }

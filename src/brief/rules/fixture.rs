@@ -119,7 +119,7 @@ pub fn render_with(text: &str, setup: &Setup, codes: &[&str]) -> String {
         if let Some(fix) = &diagnostic.fix {
             out.push_str(&format!(
                 "  fix: {}\n",
-                serde_json::to_string(fix).expect("fix hints serialize")
+                serde_json::to_string(fix.as_ref()).expect("fix hints serialize")
             ));
         }
     }
