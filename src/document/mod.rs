@@ -1,6 +1,7 @@
 //! A document as the editor holds it: its text (a rope), its Markdown trees, kept in step by
 //! incremental edits, and the outline baton reads from them.
 
+pub mod history;
 pub mod outline;
 pub mod parse;
 pub mod position;
@@ -27,6 +28,13 @@ pub const MAX_LINTED_BYTES: usize = 8 * 1024 * 1024;
 pub struct Change<'a> {
     pub range: Option<(Position, Position)>,
     pub text: &'a str,
+}
+
+/// How a change moved the text after it: the new length and line count less the old.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shift {
+    pub bytes: isize,
+    pub lines: isize,
 }
 
 /// The text of a document and its parse trees. Cloning is cheap (ropes and trees share
@@ -155,23 +163,36 @@ impl Document {
     }
 
     /// Applies the editor's changes in order, each reparsing only the segment it touched (an
-    /// unparsed document is parsed in full, once, after them).
-    pub fn apply_changes(&mut self, changes: &[Change<'_>], encoding: Encoding) {
+    /// unparsed document is parsed in full, once, after them). Returns how each moved the
+    /// text after it (`None` for one that replaced the whole text).
+    pub fn apply_changes(
+        &mut self,
+        changes: &[Change<'_>],
+        encoding: Encoding,
+    ) -> Vec<Option<Shift>> {
         let mut restructured = false;
+        let mut shifts = Vec::with_capacity(changes.len());
         for change in changes {
             match change.range {
                 None => {
                     self.rope = Rope::from_str(change.text);
                     self.segments.clear();
+                    shifts.push(None);
                 }
                 Some((start, end)) => {
                     let start = self.offset_of(start, encoding);
                     let end = self.offset_of(end, encoding).max(start);
+                    let (bytes, lines) = (self.rope.len_bytes(), self.rope.len_lines());
                     restructured |= self.edit(start..end, change.text);
+                    shifts.push(Some(Shift {
+                        bytes: self.rope.len_bytes() as isize - bytes as isize,
+                        lines: self.rope.len_lines() as isize - lines as isize,
+                    }));
                 }
             }
         }
         self.finish(restructured);
+        shifts
     }
 
     /// Replaces a byte range with new text.

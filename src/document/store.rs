@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
+use super::history::History;
 use super::{Change, Document, Encoding};
 
 /// An open document at one version, as the editor sent it.
@@ -18,6 +19,8 @@ use super::{Change, Document, Encoding};
 pub struct OpenDocument {
     pub version: i32,
     pub document: Document,
+    /// The last changes that led to this version.
+    pub history: History,
 }
 
 /// Open documents by URI (as a string, so the store knows nothing of LSP types).
@@ -41,6 +44,7 @@ impl Store {
         let open = Arc::new(OpenDocument {
             version,
             document: Document::unparsed(text),
+            history: History::starting_at(version),
         });
         self.documents.insert(uri.to_owned(), open.clone());
         open
@@ -67,6 +71,7 @@ impl Store {
         *entry = Arc::new(OpenDocument {
             version: unparsed.version,
             document,
+            history: unparsed.history.clone(),
         });
         true
     }
@@ -94,7 +99,8 @@ impl Store {
         // reader that does keeps its snapshot, and the edit goes to a cheap copy.
         let open = Arc::make_mut(&mut entry);
         open.version = version;
-        open.document.apply_changes(changes, encoding);
+        let shifts = open.document.apply_changes(changes, encoding);
+        open.history.record(version, changes, &shifts);
         Ok(entry.clone())
     }
 

@@ -47,7 +47,7 @@ pub fn diagnose(state: &State, uri: &lsp::Uri, open: &OpenDocument) -> Option<Li
     let diagnostics = contain("placing diagnostics", || {
         let failed = dispatch_failed(&open.document, &failures);
         let all = analyzed.findings.diagnostics.iter().chain(&failed);
-        DiagnosticsJson::of(&open.document, all, encoding)
+        state.placements.place(uri.as_str(), open, all, encoding)
     });
     tracing::debug!(
         "linted {} v{} in {linted:?}, placed in {:?}",

@@ -18,6 +18,7 @@ mod linter;
 mod logging;
 mod openings;
 pub mod options;
+mod placement;
 mod progress;
 mod run_task;
 mod runs;

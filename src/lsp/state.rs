@@ -13,6 +13,7 @@ use dashmap::DashMap;
 use super::config_watch::{Configs, Report};
 use super::guard::{contain, Panicked};
 use super::options::InitializationOptions;
+use super::placement::Placements;
 use super::runs::Runs;
 use crate::brief::cache::{Findings, LintCache};
 use crate::brief::{self, Analysis, Context, NoOtherDocuments};
@@ -99,6 +100,8 @@ impl Snapshot {
 #[derive(Default)]
 pub struct State {
     pub store: Store,
+    /// The diagnostics last published for each open document, as placed and written.
+    pub placements: Placements,
     pub configs: Configs,
     pub runs: Runs,
     session: OnceLock<Session>,
@@ -172,6 +175,7 @@ impl State {
 
     pub fn close(&self, uri: &str) {
         self.store.close(uri);
+        self.placements.forget(uri);
         self.analyses.remove(uri);
         if let Some((_, context)) = self.contexts.remove(uri) {
             if let Some(path) = &context.path {

@@ -3,8 +3,9 @@
 //! A large brief has hundreds of diagnostics, published on every keystroke. Going through
 //! `ls_types` values and then tower-lsp-server's `serde_json::Value` tree costs several
 //! allocations per field and serialises everything twice; here each diagnostic is written
-//! once, into one buffer, and the frame goes to stdout through [`stdio::write_frame`], the
-//! writer tower-lsp-server's own messages go through.
+//! once, and kept for the next publications while it stands where it was (`placement.rs`).
+//! The frame goes to stdout through [`stdio::write_frame`], the writer tower-lsp-server's own
+//! messages go through.
 
 use std::sync::OnceLock;
 
@@ -14,7 +15,6 @@ use tower_lsp_server::ls_types as lsp;
 use super::stdio;
 use super::to_proto::{self, SOURCE};
 use crate::brief::{Code, Diagnostic, FixHint};
-use crate::document::{Document, Encoding};
 
 /// A JSON array of LSP diagnostics, ready to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,16 +25,18 @@ impl DiagnosticsJson {
         DiagnosticsJson(b"[]".to_vec())
     }
 
-    /// The core's diagnostics of `document`, placed in `encoding`.
-    pub fn of<'a>(
-        document: &Document,
-        diagnostics: impl Iterator<Item = &'a Diagnostic>,
-        encoding: Encoding,
-    ) -> Self {
-        let wire: Vec<Wire<'_>> = diagnostics
-            .map(|diagnostic| Wire::of(document, diagnostic, encoding))
-            .collect();
-        DiagnosticsJson(to_json(wire))
+    /// The array of diagnostics already written one by one ([`diagnostic`]).
+    pub fn of_written<'a>(written: impl Iterator<Item = &'a [u8]>) -> Self {
+        let mut json = Vec::with_capacity(4096);
+        json.push(b'[');
+        for (index, diagnostic) in written.enumerate() {
+            if index > 0 {
+                json.push(b',');
+            }
+            json.extend_from_slice(diagnostic);
+        }
+        json.push(b']');
+        DiagnosticsJson(json)
     }
 
     /// Diagnostics already in LSP form (configuration problems).
@@ -60,6 +62,11 @@ pub fn publish_diagnostics(uri: &str, version: Option<i32>, diagnostics: &Diagno
     if let Err(error) = stdio::write_frame(&body) {
         tracing::error!("cannot write diagnostics for {uri}: {error}");
     }
+}
+
+/// One core diagnostic as LSP spells it, placed at `range`.
+pub fn diagnostic(diagnostic: &Diagnostic, range: lsp::Range) -> Vec<u8> {
+    to_json(Wire::placed(diagnostic, range))
 }
 
 fn to_json(value: impl Serialize) -> Vec<u8> {
@@ -88,9 +95,9 @@ struct Href {
 }
 
 impl<'a> Wire<'a> {
-    fn of(document: &Document, diagnostic: &'a Diagnostic, encoding: Encoding) -> Self {
+    fn placed(diagnostic: &'a Diagnostic, range: lsp::Range) -> Self {
         Wire {
-            range: to_proto::range(document, diagnostic.range.clone(), encoding),
+            range,
             severity: to_proto::severity(diagnostic.severity),
             code: diagnostic.code.as_str(),
             code_description: docs_url(diagnostic.code).map(|href| Href { href }),
@@ -118,6 +125,7 @@ fn docs_url(code: Code) -> Option<&'static str> {
 mod tests {
     use super::*;
     use crate::brief::Code;
+    use crate::document::{Document, Encoding};
 
     #[test]
     fn a_diagnostic_is_written_as_lsp_spells_it() {
@@ -127,7 +135,9 @@ mod tests {
                 fields: vec!["Objective".into()],
             },
         );
-        let ours = DiagnosticsJson::of(&document, [&diagnostic].into_iter(), Encoding::Utf16);
+        let range = to_proto::range(&document, diagnostic.range.clone(), Encoding::Utf16);
+        let written = super::diagnostic(&diagnostic, range);
+        let ours = DiagnosticsJson::of_written([written.as_slice()].into_iter());
         let ours: serde_json::Value = serde_json::from_slice(&ours.0).unwrap();
         let expected = serde_json::json!([{
             "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 13}},
