@@ -123,9 +123,20 @@ impl Document {
     }
 
     /// The text of a byte range, borrowed when it lies in one chunk of the rope.
+    /// Ends inside a character are moved back to its start.
     pub fn slice(&self, range: Range<usize>) -> Cow<'_, str> {
-        let end = self.floor_char_boundary(range.end.min(self.rope.len_bytes()));
-        let start = self.floor_char_boundary(range.start.min(end));
+        let end = range.end.min(self.rope.len_bytes());
+        let start = range.start.min(end);
+        // One walk down the rope finds the chunk; most slices lie within it.
+        let (chunk, chunk_start, _, _) = self.rope.chunk_at_byte(start);
+        let floor = |at: usize| (0..=at).rev().find(|&at| chunk.is_char_boundary(at));
+        let in_chunk = |at: usize| at.checked_sub(chunk_start).filter(|&at| at <= chunk.len());
+        if let Some((from, to)) = in_chunk(start).zip(in_chunk(end)) {
+            let (from, to) = (floor(from).unwrap_or(0), floor(to).unwrap_or(0));
+            return Cow::Borrowed(&chunk[from.min(to)..to]);
+        }
+        let end = self.floor_char_boundary(end);
+        let start = self.floor_char_boundary(start.min(end));
         self.rope.byte_slice(start..end).into()
     }
 
@@ -374,6 +385,28 @@ mod tests {
             !unparsed.is_parsed(),
             "`parsed` leaves the original as it was"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_slice_is_the_text_between_the_character_starts_at_or_before_its_ends(
+            start in 0..6000usize,
+            len in 0..3000usize,
+        ) {
+            // Several chunks of text, with characters of every width.
+            let text = "a é 中 🎉\n".repeat(400);
+            let document = Document::new(&text);
+            let floor = |mut at: usize| {
+                at = at.min(text.len());
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                at
+            };
+            let end = floor(start + len);
+            let expected = &text[floor(start).min(end)..end];
+            proptest::prop_assert_eq!(document.slice(start..start + len), expected);
+        }
     }
 
     #[test]
