@@ -176,6 +176,7 @@ fn typing_prose_anywhere_matches_a_fresh_parse() {
         "# B\n\n    code abc\n\nabc\n\n```\nabc\n```\n\n~~~\nx\n",
         "# B\n\nabc\\\n|x\n\nab *c*\n***\n",
         "---\nkind: brief\n---\n# A\nabc\n# B\nline two\n\nTitle\n",
+        "# B\n\n🔥 abc\n---\n\n日本 x\n===\n\n🎉\n\n\u{a0}nbsp\n\n- 🎉 item\n",
     ];
     for text in documents {
         for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {

@@ -87,7 +87,8 @@ impl Segment {
     ///
     /// Block structure is decided at line starts, by blank lines, and by a few whole-line
     /// forms (underlines, fences, table rows, link reference definitions). Text without line
-    /// breaks or `|`, typed after the first letter of a paragraph line that holds no `|`,
+    /// breaks or `|`, typed after the first character of a paragraph line that starts with a
+    /// letter or a non-ASCII character and holds no `|`,
     /// changes none of these; `tests/incremental.rs` checks the outline against a whole
     /// parse next to each of them.
     pub fn insert_prose(&mut self, rope: &Rope, at: usize, text: &str) -> bool {
@@ -102,7 +103,8 @@ impl Segment {
         true
     }
 
-    /// Whether `at` lies after the first letter of a line of a plain paragraph (not a
+    /// Whether `at` lies after the first character (a letter, or any non-ASCII character: an
+    /// emoji, say) of a line of a plain paragraph (not a
     /// heading's, not starting a link reference definition) that holds no `|`.
     fn in_paragraph(&self, rope: &Rope, at: usize) -> bool {
         let Some(tree) = &self.tree else {
@@ -116,7 +118,8 @@ impl Segment {
             .bytes()
             .take_while(|b| *b == b' ' || *b == b'\t')
             .count();
-        if !first.is_some_and(char::is_alphabetic)
+        // A letter, or any character outside ASCII: none starts a block.
+        if !first.is_some_and(|first| first.is_alphabetic() || !first.is_ascii())
             || at <= line_start + first_at
             || line_text.bytes().any(|byte| byte == b'|')
         {
