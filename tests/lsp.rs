@@ -591,3 +591,40 @@ fn rename_updates_the_title_and_every_link_to_it() {
     assert_eq!(error["error"]["code"], -32803, "{error}");
     server.shutdown();
 }
+
+/// Edits sent back to back, without waiting for anything, land in order: right behind the
+/// `didOpen` that the server is still storing, and after a close and a reopen with other text.
+#[test]
+fn edits_sent_without_waiting_land_in_order() {
+    let workspace = Workspace::from_fixture("workspace");
+    let (mut server, _) = Server::start(&workspace, UTF16);
+    let uri = workspace.uri("burst.brief.md");
+    let mut doc = server.open(&uri, "# Brief @nobody\n");
+    for letter in 'A'..='T' {
+        let change = doc.replace(" @nobody", &format!("{letter} @nobody"));
+        server.change(&mut doc, vec![change]);
+    }
+    let diagnostics = server.wait_for_diagnostics(&uri, Some(21));
+    assert!(
+        render(&diagnostics).contains("`BriefABCDEFGHIJKLMNOPQRST` is missing"),
+        "{}",
+        render(&diagnostics)
+    );
+
+    server.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    let mut doc = server.open(&uri, "# Other @nobody\n");
+    let change = doc.replace("Other", "Reopened");
+    // A version the first session did not publish, to tell the publications apart.
+    doc.version = 99;
+    server.change(&mut doc, vec![change]);
+    let diagnostics = server.wait_for_diagnostics(&uri, Some(100));
+    assert!(
+        render(&diagnostics).contains("`Reopened` is missing"),
+        "{}",
+        render(&diagnostics)
+    );
+    server.shutdown();
+}

@@ -9,6 +9,7 @@ mod capabilities;
 mod config_watch;
 mod diagnostics;
 mod dispatch;
+mod edit_lane;
 mod features;
 mod from_proto;
 mod guard;
@@ -30,7 +31,7 @@ mod to_proto;
 mod wire;
 
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tower_lsp_server::{LspService, Server};
 
@@ -68,11 +69,15 @@ pub fn serve() -> ExitCode {
 }
 
 async fn run(state: Arc<State>) {
-    let (service, socket) = LspService::build(|client| Backend::new(client, state))
-        .custom_method(stdio::MALFORMED_METHOD, Backend::malformed)
-        .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
-        .finish();
-    let stdin = stdio::checked_frames(std::io::stdin());
+    // The reader thread applies edits itself once the server has made the lane for it.
+    let lane = Arc::new(OnceLock::new());
+    let backend_lane = lane.clone();
+    let (service, socket) =
+        LspService::build(move |client| Backend::new(client, state, &backend_lane))
+            .custom_method(stdio::MALFORMED_METHOD, Backend::malformed)
+            .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
+            .finish();
+    let stdin = stdio::checked_frames(std::io::stdin(), lane);
     Server::new(stdin, stdio::DirectStdout, socket)
         .serve(service)
         .await;

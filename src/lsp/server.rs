@@ -8,7 +8,7 @@
 //! to the client.
 
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
@@ -16,6 +16,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::diagnostics::{self, Publication};
 use super::dispatch::{Args, Dispatcher};
+use super::edit_lane::{self, EditLane};
 use super::guard::{contain, Panicked};
 use super::linter::Linter;
 use super::openings::Openings;
@@ -25,21 +26,22 @@ use super::{
     actions, capabilities, config_watch, features, from_proto, lens, logging, send_actions,
 };
 
-/// The largest document a keystroke is linted for in its handler (see `did_change`).
-const INLINE_LINT_BYTES: usize = 256 * 1024;
-
 pub struct Backend {
     client: Client,
     state: Arc<State>,
     linter: Linter,
     dispatcher: Dispatcher,
     openings: Arc<Openings>,
+    lane: Arc<EditLane>,
 }
 
 impl Backend {
-    /// The backend and its linter task; call within the runtime.
-    pub fn new(client: Client, state: Arc<State>) -> Self {
+    /// The backend and its linter task; call within the runtime. The reader thread gets the
+    /// edit lane through `lane`.
+    pub fn new(client: Client, state: Arc<State>, lane: &OnceLock<Arc<EditLane>>) -> Self {
         let linter = Linter::spawn(client.clone(), state.clone());
+        let new_lane = || EditLane::new(state.clone(), linter.clone(), client.clone());
+        let lane = lane.get_or_init(|| Arc::new(new_lane())).clone();
         let dispatcher = Dispatcher {
             client: client.clone(),
             state: state.clone(),
@@ -51,6 +53,7 @@ impl Backend {
             linter,
             dispatcher,
             openings: Arc::new(Openings::new()),
+            lane,
         }
     }
 
@@ -65,8 +68,7 @@ impl Backend {
     }
 
     fn is_config_uri(&self, uri: &lsp::Uri) -> bool {
-        uri.as_str().ends_with(".toml")
-            && from_proto::path(uri).is_some_and(|path| self.state.configs.is_config_file(&path))
+        edit_lane::is_config_uri(&self.state, uri)
     }
 
     /// The document's snapshot for a request; a panic in the core becomes an error response.
@@ -135,6 +137,7 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
+        let _applying = self.lane.applying();
         let document = params.text_document;
         if self.is_config_uri(&document.uri) {
             return self.reload_configuration().await;
@@ -158,37 +161,15 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
+        let _applying = self.lane.applying();
         let document = params.text_document;
         if self.is_config_uri(&document.uri) {
             return self.reload_configuration().await;
         }
-        let started = std::time::Instant::now();
-        let (uri, version) = (document.uri.as_str(), document.version);
         let changes = from_proto::changes(&params.content_changes);
-        match contain("applying an edit", || {
-            self.state.change(uri, version, &changes)
-        }) {
-            Ok(Ok(open)) => {
-                tracing::debug!("applied v{version} in {:?}", started.elapsed());
-                // A keystroke in a document of ordinary size, with no lint waiting: lint it
-                // here, sparing it two trips between threads. Anything else goes to the
-                // linter task, which coalesces bursts and keeps the order.
-                if open.document.len() <= INLINE_LINT_BYTES && self.linter.is_idle() {
-                    let linted = diagnostics::diagnose_change(&self.state, &document.uri, &open);
-                    for linted in linted {
-                        diagnostics::publish_linted(&self.client, &self.state, linted).await;
-                    }
-                } else {
-                    self.linter.lint(document.uri);
-                }
-            }
-            Ok(Err(error)) => tracing::error!("change not applied: {error}"),
-            Err(panicked) => {
-                // The store missed this edit, so later ones would land in the wrong places:
-                // forget the document (reopening it restores it) rather than lint garbage.
-                self.state.close(uri);
-                self.tell_user(panicked).await;
-            }
+        let (uri, version) = (&document.uri, document.version);
+        for linted in edit_lane::apply(&self.state, &self.linter, uri, version, &changes) {
+            diagnostics::publish_linted(&self.client, &self.state, linted).await;
         }
     }
 
@@ -199,6 +180,7 @@ impl LanguageServer for Backend {
     }
 
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
+        let _applying = self.lane.applying();
         let uri = params.text_document.uri;
         if self.is_config_uri(&uri) {
             return;

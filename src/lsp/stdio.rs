@@ -13,13 +13,15 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::pin::Pin;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::mpsc;
 use tower_lsp_server::jsonrpc::{self, ErrorCode, Id};
+
+use super::edit_lane::EditLane;
 
 /// The method a malformed frame is replaced with. Not part of LSP; answered with an error.
 pub const MALFORMED_METHOD: &str = "baton/malformedMessage";
@@ -53,11 +55,17 @@ impl Malformed {
 /// Starts reading `input` on a thread; the returned reader yields the checked frames and ends
 /// when `input` does. A thread, not a tokio task: a blocking read of stdin cannot be
 /// cancelled, and would keep the runtime from shutting down.
-pub fn checked_frames(input: impl Read + Send + 'static) -> FrameReader {
+///
+/// Edits the [`EditLane`] takes (once the server has made it) are applied on that thread and
+/// never reach the server.
+pub fn checked_frames(
+    input: impl Read + Send + 'static,
+    lane: Arc<OnceLock<Arc<EditLane>>>,
+) -> FrameReader {
     let (sender, frames) = mpsc::channel(QUEUE);
     let spawned = std::thread::Builder::new()
         .name("baton-stdin".to_owned())
-        .spawn(move || pump(BufReader::with_capacity(64 * 1024, input), &sender));
+        .spawn(move || pump(BufReader::with_capacity(64 * 1024, input), &sender, &lane));
     if let Err(error) = spawned {
         tracing::error!("cannot start the stdin reader: {error}");
     }
@@ -69,13 +77,21 @@ pub fn checked_frames(input: impl Read + Send + 'static) -> FrameReader {
 }
 
 /// Reads frames until the input ends or the server stops listening.
-fn pump(mut input: impl BufRead, sender: &mpsc::Sender<Vec<u8>>) {
+fn pump(mut input: impl BufRead, sender: &mpsc::Sender<Vec<u8>>, lane: &OnceLock<Arc<EditLane>>) {
     loop {
         let body = match read_frame(&mut input) {
             Ok(Some(Frame::Body(body))) if body.is_empty() => continue,
-            Ok(Some(Frame::Body(body))) => match check(&body) {
-                Ok(()) => body,
-                Err(stand_in) => stand_in,
+            Ok(Some(Frame::Body(body))) => match lane.get() {
+                Some(lane) if lane.take(&body) => continue,
+                lane => match check(&body) {
+                    Ok(()) => {
+                        if let Some(lane) = lane {
+                            lane.passed_on(&body);
+                        }
+                        body
+                    }
+                    Err(stand_in) => stand_in,
+                },
             },
             Ok(Some(Frame::BadHeader(reason))) => {
                 stand_in(Id::Null, ErrorCode::ParseError, &reason)
