@@ -2,10 +2,12 @@
 //!
 //! Notifications that change text (`didOpen`, `didChange`, `didClose`) apply it to the store
 //! synchronously, before their first `.await`: tower-lsp-server polls handlers in arrival
-//! order, so edits land in order. They then hand the document to the linter task, which lints
-//! the newest version; but `didOpen` stores the text unparsed and has it parsed, linted and
-//! published on the blocking pool, one parse per core at a time (`openings.rs`). No handler awaits a request
-//! to the client.
+//! order, so edits land in order. Most edits never reach these handlers: the reader thread
+//! applies them itself when nothing the server got before them is still to be applied
+//! (`edit_lane.rs`); the handlers tell it when they have. An edit lints its document at once,
+//! or hands it to the linter task, which lints the newest version; `didOpen` stores the text
+//! unparsed and has it parsed, linted and published on the blocking pool, one parse per core
+//! at a time (`openings.rs`). No handler awaits a request to the client.
 
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
