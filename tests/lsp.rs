@@ -354,14 +354,7 @@ fn a_malformed_message_gets_an_error_and_the_server_keeps_serving() {
     // A document over the size limit gets one diagnostic saying so, and nothing else.
     let huge = format!("# Huge @writer\n{}", "x".repeat(9 * 1024 * 1024));
     let doc = server.open(&workspace.uri("huge.brief.md"), &huge);
-    let diagnostics = server.wait_for_diagnostics(&doc.uri, Some(1));
-    assert_eq!(diagnostics.len(), 1);
-    assert_eq!(diagnostics[0]["code"], "too-large");
-    let symbols = server.request(
-        "textDocument/documentSymbol",
-        json!({ "textDocument": { "uri": doc.uri } }),
-    );
-    assert_eq!(symbols, json!([]));
+    support::assert_too_large_to_lint(&mut server, &doc.uri, 1);
     server.shutdown();
 }
 

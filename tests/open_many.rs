@@ -221,13 +221,6 @@ fn a_document_too_large_to_lint_stays_unlinted_when_edited() {
     let mut doc = server.open(&workspace.uri("huge.brief.md"), &huge);
     let change = doc.replace("# Huge", "# Huger");
     server.change(&mut doc, vec![change]);
-    let diagnostics = server.wait_for_diagnostics(&doc.uri, Some(2));
-    assert_eq!(diagnostics.len(), 1);
-    assert_eq!(diagnostics[0]["code"], "too-large");
-    let symbols = server.request(
-        "textDocument/documentSymbol",
-        json!({ "textDocument": { "uri": doc.uri } }),
-    );
-    assert_eq!(symbols, json!([]));
+    support::assert_too_large_to_lint(&mut server, &doc.uri, 2);
     server.shutdown();
 }

@@ -568,3 +568,16 @@ pub fn underlined(doc: &Doc, diagnostics: &[Value]) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Waits for `version` of the document at `uri` and checks what a document over the size
+/// limit gets: one `too-large` diagnostic, and no symbols.
+pub fn assert_too_large_to_lint(server: &mut Server, uri: &str, version: i64) {
+    let diagnostics = server.wait_for_diagnostics(uri, Some(version));
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0]["code"], "too-large");
+    let symbols = server.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    assert_eq!(symbols, json!([]));
+}
