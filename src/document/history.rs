@@ -3,6 +3,7 @@
 //! server's published diagnostics, say).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Change, Position, Shift};
 
@@ -21,21 +22,30 @@ pub struct Edited {
 }
 
 /// The last changes of a document, oldest first.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct History {
     changes: VecDeque<Edited>,
     /// The oldest version the changes reach back to: earlier ones are forgotten, or were
     /// replaced whole.
     known_from: i32,
+    /// Which opening of a document this is: versions start again when it is opened again.
+    opening: u64,
 }
 
 impl History {
-    /// A history that starts at `version`.
+    /// The history of a document just opened at `version`.
     pub fn starting_at(version: i32) -> Self {
+        static OPENINGS: AtomicU64 = AtomicU64::new(1);
         History {
             changes: VecDeque::new(),
             known_from: version,
+            opening: OPENINGS.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    /// Tells this opening of the document from any other, earlier or later.
+    pub fn opening(&self) -> u64 {
+        self.opening
     }
 
     /// Records the changes that made `version`, with the shifts the document reported.

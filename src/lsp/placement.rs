@@ -26,6 +26,8 @@ pub struct Placements {
 }
 
 struct Published {
+    /// The opening of the document ([`History::opening`]) and its version.
+    opening: u64,
     version: i32,
     encoding: Encoding,
     /// In the order published: the document's.
@@ -80,6 +82,7 @@ impl Placements {
         self.documents.insert(
             uri.to_owned(),
             Published {
+                opening: open.history.opening(),
                 version: open.version,
                 encoding,
                 placed,
@@ -102,7 +105,8 @@ fn carry(
     version: i32,
     encoding: Encoding,
 ) -> Option<Vec<Option<Placed>>> {
-    if last.encoding != encoding || last.version > version {
+    let same_opening = last.opening == history.opening();
+    if !same_opening || last.encoding != encoding || last.version > version {
         return None;
     }
     let mut placed = last.placed;
@@ -268,6 +272,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_document_opened_again_is_placed_afresh() {
+        let (store, placements) = (Store::default(), Placements::default());
+        let place = |open: &OpenDocument| {
+            let diagnostics = found(&open.document);
+            placements.place(URI, open, diagnostics.iter(), Encoding::Utf16)
+        };
+        // The same heading at the same bytes, on another line.
+        place(&store.open(URI, 1, "x\ny\n# Title\n"));
+        let reopened = store.open(URI, 1, "xyz\n# Title\n");
+        assert_eq!(place(&reopened), fresh(&reopened, Encoding::Utf16));
     }
 
     fn floor_boundary(text: &str, mut at: usize) -> usize {
