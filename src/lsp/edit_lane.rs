@@ -25,7 +25,7 @@ use tower_lsp_server::Client;
 
 use super::diagnostics::{self, Linted};
 use super::from_proto;
-use super::guard::contain;
+use super::guard::{contain, Panicked};
 use super::linter::Linter;
 use super::state::State;
 use crate::document::Change;
@@ -57,8 +57,16 @@ impl EditLane {
     }
 
     /// Applies the message in `body` if it is an edit this lane takes; false when it is for
-    /// the server.
+    /// the server. A panic is contained here, as the server contains its handlers': the
+    /// thread goes on reading.
     pub fn take(&self, body: &[u8]) -> bool {
+        contain("taking an edit", || self.try_take(body)).unwrap_or_else(|panicked| {
+            self.tell_user(panicked);
+            true
+        })
+    }
+
+    fn try_take(&self, body: &[u8]) -> bool {
         if self.behind.load(Ordering::SeqCst) != 0 {
             return false;
         }
@@ -88,15 +96,17 @@ impl EditLane {
         for linted in apply(&self.state, &self.linter, &uri, document.version, &changes) {
             match linted {
                 Ok(publication) => diagnostics::publish(&self.state, publication),
-                Err(panicked) => {
-                    let (client, state) = (self.client.clone(), self.state.clone());
-                    self.runtime.spawn(async move {
-                        diagnostics::tell_user(&client, &state, panicked).await;
-                    });
-                }
+                Err(panicked) => self.tell_user(panicked),
             }
         }
         true
+    }
+
+    fn tell_user(&self, panicked: Panicked) {
+        let (client, state) = (self.client.clone(), self.state.clone());
+        self.runtime.spawn(async move {
+            diagnostics::tell_user(&client, &state, panicked).await;
+        });
     }
 
     /// Notes that the server got `body`: if it is a document notification it will apply,
