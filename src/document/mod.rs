@@ -129,11 +129,12 @@ impl Document {
         let start = range.start.min(end);
         // One walk down the rope finds the chunk; most slices lie within it.
         let (chunk, chunk_start, _, _) = self.rope.chunk_at_byte(start);
+        // Offset 0 is always a boundary, so the search always finds one.
         let floor = |at: usize| (0..=at).rev().find(|&at| chunk.is_char_boundary(at));
         let in_chunk = |at: usize| at.checked_sub(chunk_start).filter(|&at| at <= chunk.len());
         if let Some((from, to)) = in_chunk(start).zip(in_chunk(end)) {
             let (from, to) = (floor(from).unwrap_or(0), floor(to).unwrap_or(0));
-            return Cow::Borrowed(&chunk[from.min(to)..to]);
+            return Cow::Borrowed(&chunk[from..to]);
         }
         let end = self.floor_char_boundary(end);
         let start = self.floor_char_boundary(start.min(end));
