@@ -252,12 +252,7 @@ impl Document {
             tree.edit(&edit);
         }
         segment.len = segment.len + text.len() - range.len();
-        // Typing prose into a paragraph changes no structure: the parse waits for an edit
-        // that might.
-        let prose = range.is_empty() && segment.insert_prose(&self.rope, range.start, text);
-        if !prose {
-            segment.reparse(&self.rope);
-        }
+        let prose = segment.update(&self.rope, range.start, range.len(), text);
         for later in &mut self.segments[index + 1..] {
             later.start = later.start + text.len() - range.len();
         }

@@ -35,6 +35,9 @@ pub struct Segment {
     pub revision: u64,
 }
 
+/// The largest segment the line scanner reads again after each edit (see [`Segment::update`]).
+const RESCAN_BYTES: usize = 16 * 1024;
+
 /// Revisions are unique across documents and threads.
 fn next_revision() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -91,7 +94,7 @@ impl Segment {
     /// letter or a non-ASCII character and holds no `|`,
     /// changes none of these; `tests/incremental.rs` checks the outline against a whole
     /// parse next to each of them.
-    pub fn insert_prose(&mut self, rope: &Rope, at: usize, text: &str) -> bool {
+    fn insert_prose(&mut self, rope: &Rope, at: usize, text: &str) -> bool {
         let prose = |c: char| !c.is_control() && c != '|';
         if text.is_empty() || !text.chars().all(prose) || !self.in_paragraph(rope, at) {
             return false;
@@ -143,9 +146,36 @@ impl Segment {
         false
     }
 
+    /// Reads the segment again after an edit that inserted `text` at `at` (an offset in the
+    /// rope) in place of `removed` bytes; its tree, if it has one, was already told of the
+    /// edit. Returns whether the outline merely moved past an insert (see [`insert_prose`]),
+    /// so that the document's outline can be moved in place rather than collected again.
+    ///
+    /// A segment read without a tree is scanned again while the line scanner can read it: a
+    /// brief of a few kilobytes scans in microseconds, where a parse takes a good part of a
+    /// millisecond. The first edit the scanner cannot read parses it, and from then on the
+    /// segment keeps its tree and reparses incrementally.
+    ///
+    /// [`insert_prose`]: Segment::insert_prose
+    pub fn update(&mut self, rope: &Rope, at: usize, removed: usize, text: &str) -> bool {
+        if removed == 0 && self.insert_prose(rope, at, text) {
+            return true;
+        }
+        if self.tree.is_none() && self.len <= RESCAN_BYTES {
+            if let Some(scanned) = scan::scan(rope, self.start..self.end()) {
+                self.outline = Arc::new(scanned.outline);
+                self.closed = scanned.closed;
+                self.revision = next_revision();
+                return false;
+            }
+        }
+        self.reparse(rope);
+        false
+    }
+
     /// Reparses after the text of this segment was edited (and its tree, if it has one,
     /// told so).
-    pub fn reparse(&mut self, rope: &Rope) {
+    fn reparse(&mut self, rope: &Rope) {
         let range = self.start..self.end();
         let tree = parse::parse(rope, range.clone(), self.tree.as_ref());
         self.outline = Arc::new(Outline::build(rope, &tree, self.start));
