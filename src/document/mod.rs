@@ -17,7 +17,7 @@ use ropey::Rope;
 
 pub use outline::{FrontMatterBlock, Heading, Outline};
 pub use position::{Encoding, Position};
-use segments::Segment;
+use segments::{Segment, Update};
 
 /// Documents larger than this are not parsed or linted: the cost would be felt on every
 /// keystroke, and no brief is that long.
@@ -192,8 +192,13 @@ impl Document {
                     shifts.push(None);
                 }
                 Some((start, end)) => {
-                    let start = self.offset_of(start, encoding);
-                    let end = self.offset_of(end, encoding).max(start);
+                    let start_offset = self.offset_of(start, encoding);
+                    // An insertion (the usual keystroke) is placed once.
+                    let end = match end == start {
+                        true => start_offset,
+                        false => self.offset_of(end, encoding).max(start_offset),
+                    };
+                    let start = start_offset;
                     let (bytes, lines) = (self.rope.len_bytes(), self.rope.len_lines());
                     restructured |= self.edit(start..end, change.text);
                     shifts.push(Some(Shift {
@@ -217,13 +222,15 @@ impl Document {
     /// collected again; for prose typed into a paragraph, it is moved in place instead.
     fn edit(&mut self, range: Range<usize>, text: &str) -> bool {
         // The tree-sitter edit needs the old text's positions: read them before the rope
-        // changes, which spares copying it.
+        // changes, which spares copying it. A segment without a tree needs none.
         let landing = (!self.segments.is_empty()).then(|| {
             let index = self.join_segments_touching(range.clone());
-            let base = self.segments[index].start;
-            let start = parse::point_of(&self.rope, base, range.start);
-            let old_end = parse::point_of(&self.rope, base, range.end);
-            (index, start, old_end)
+            let segment = &self.segments[index];
+            let points = segment.tree.is_some().then(|| {
+                let start = parse::point_of(&self.rope, segment.start, range.start);
+                (start, parse::point_of(&self.rope, segment.start, range.end))
+            });
+            (index, points)
         });
         let (start_char, end_char) = (
             self.rope.byte_to_char(range.start),
@@ -231,7 +238,7 @@ impl Document {
         );
         self.rope.remove(start_char..end_char);
         self.rope.insert(start_char, text);
-        let Some((index, start_position, old_end_position)) = landing else {
+        let Some((index, points)) = landing else {
             return true;
         };
         if self.is_too_large() {
@@ -240,25 +247,25 @@ impl Document {
         }
         let segment = &mut self.segments[index];
         let new_end = range.start + text.len();
-        let edit = tree_sitter::InputEdit {
-            start_byte: range.start - segment.start,
-            old_end_byte: range.end - segment.start,
-            new_end_byte: new_end - segment.start,
-            start_position,
-            old_end_position,
-            new_end_position: parse::point_of(&self.rope, segment.start, new_end),
-        };
-        if let Some(tree) = segment.tree.as_mut() {
-            tree.edit(&edit);
+        if let (Some(tree), Some((start_position, old_end_position))) = (&mut segment.tree, points)
+        {
+            tree.edit(&tree_sitter::InputEdit {
+                start_byte: range.start - segment.start,
+                old_end_byte: range.end - segment.start,
+                new_end_byte: new_end - segment.start,
+                start_position,
+                old_end_position,
+                new_end_position: parse::point_of(&self.rope, segment.start, new_end),
+            });
         }
         segment.len = segment.len + text.len() - range.len();
-        let prose = segment.update(&self.rope, range.start, range.len(), text);
+        let update = segment.update(&self.rope, range.start, range.len(), text);
         for later in &mut self.segments[index + 1..] {
             later.start = later.start + text.len() - range.len();
         }
-        if !prose {
-            segments::normalize(&self.rope, &mut self.segments, index..index + 1);
-        }
+        let window = index..index + 1;
+        let normalized =
+            update != Update::Prose && segments::normalize(&self.rope, &mut self.segments, window);
         // Keep the tree where the user types, for the next keystroke; let the others go.
         let typed = range.start..new_end;
         for segment in &mut self.segments {
@@ -267,10 +274,11 @@ impl Document {
                 segment.tree = None;
             }
         }
-        if prose {
+        let moved = update != Update::Restructured && !normalized;
+        if moved {
             Arc::make_mut(&mut self.outline).insert_at(range.start, text.len());
         }
-        !prose
+        !moved
     }
 
     /// The index of the one segment that holds `range` of the old text, joining segments

@@ -105,8 +105,40 @@ fn position_by_walks(rope: &Rope, offset: usize, encoding: Encoding) -> Position
 }
 
 /// The byte offset of a position. A line past the end maps to the end of the text; a column
-/// past the end of its line maps to the end of the line (before its line break), as LSP asks.
+/// past the end of its line maps to the end of the line (before its line break), as LSP asks;
+/// a column inside a character (a surrogate pair, a UTF-8 sequence) rounds down to its start.
+///
+/// Every edit the editor sends is placed with this: the characters of the line up to the
+/// column are counted from the line's start, one walk of the rope's tree in all; a column far
+/// into a long line takes the walks instead.
 pub fn offset_of(rope: &Rope, position: Position, encoding: Encoding) -> usize {
+    let line = position.line as usize;
+    let column = position.column as usize;
+    if line >= rope.len_lines() {
+        return rope.len_bytes();
+    }
+    if column > SHORT_LINE {
+        return offset_by_walks(rope, position, encoding);
+    }
+    let line_start = rope.line_to_byte(line);
+    let (mut at, mut counted) = (line_start, 0);
+    for character in rope.byte_slice(line_start..).chars() {
+        let width = match encoding {
+            Encoding::Utf8 => character.len_utf8(),
+            Encoding::Utf16 => character.len_utf16(),
+            Encoding::Utf32 => 1,
+        };
+        if character == '\n' || character == '\r' || counted + width > column {
+            return at;
+        }
+        counted += width;
+        at += character.len_utf8();
+    }
+    rope.len_bytes()
+}
+
+/// [`offset_of`] by walks of the rope's tree, whatever the column.
+fn offset_by_walks(rope: &Rope, position: Position, encoding: Encoding) -> usize {
     let line = position.line as usize;
     if line >= rope.len_lines() {
         return rope.len_bytes();
@@ -226,6 +258,34 @@ mod tests {
                         position_of(&rope, offset, encoding),
                         position_by_walks(&rope, offset, encoding),
                         "offset {}", offset
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Counting a line's characters places a position where the walks do, columns past
+        /// the line's end and inside characters included.
+        #[test]
+        fn counting_columns_agrees_with_walks(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "é", "🎉", "日本", "\n", "\r\n", "\r", " ",
+                    "the quick brown fox jumps over the lazy dog", "ééééééééééé🎉🎉🎉🎉",
+                ]),
+                0..3000,
+            ),
+            picks in proptest::collection::vec((0u32..400, 0u32..1100), 1..50),
+        ) {
+            let rope = Rope::from_str(&pieces.concat());
+            for (line, column) in picks {
+                let position = Position::new(line, column);
+                for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+                    proptest::prop_assert_eq!(
+                        offset_of(&rope, position, encoding),
+                        offset_by_walks(&rope, position, encoding),
+                        "{:?} in {:?}", position, encoding
                     );
                 }
             }

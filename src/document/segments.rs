@@ -35,6 +35,20 @@ pub struct Segment {
     pub revision: u64,
 }
 
+/// What an edit did to a segment's outline (see [`Segment::update`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Update {
+    /// Prose was typed into a paragraph: the outline moved past it, and nothing around the
+    /// paragraph can have changed.
+    Prose,
+    /// The segment was read again and its outline only moved past the insert; whether its
+    /// boundaries still hold is yet to be checked (a line that was blank may now continue a
+    /// paragraph into the next segment).
+    Moved,
+    /// The outline changed.
+    Restructured,
+}
+
 /// The largest segment the line scanner reads again after each edit (see [`Segment::update`]).
 const RESCAN_BYTES: usize = 16 * 1024;
 
@@ -148,8 +162,8 @@ impl Segment {
 
     /// Reads the segment again after an edit that inserted `text` at `at` (an offset in the
     /// rope) in place of `removed` bytes; its tree, if it has one, was already told of the
-    /// edit. Returns whether the outline merely moved past an insert (see [`insert_prose`]),
-    /// so that the document's outline can be moved in place rather than collected again.
+    /// edit. Says whether the outline merely moved past an insert, so that the document's
+    /// outline can be moved in place rather than collected again.
     ///
     /// A segment read without a tree is scanned again while the line scanner can read it: a
     /// brief of a few kilobytes scans in microseconds, where a parse takes a good part of a
@@ -157,20 +171,28 @@ impl Segment {
     /// segment keeps its tree and reparses incrementally.
     ///
     /// [`insert_prose`]: Segment::insert_prose
-    pub fn update(&mut self, rope: &Rope, at: usize, removed: usize, text: &str) -> bool {
+    pub fn update(&mut self, rope: &Rope, at: usize, removed: usize, text: &str) -> Update {
         if removed == 0 && self.insert_prose(rope, at, text) {
-            return true;
+            return Update::Prose;
         }
         if self.tree.is_none() && self.len <= RESCAN_BYTES {
             if let Some(scanned) = scan::scan(rope, self.start..self.end()) {
+                let moved = removed == 0 && {
+                    let mut moved = (*self.outline).clone();
+                    moved.insert_at(at - self.start, text.len());
+                    moved == scanned.outline
+                };
                 self.outline = Arc::new(scanned.outline);
                 self.closed = scanned.closed;
                 self.revision = next_revision();
-                return false;
+                return match moved {
+                    true => Update::Moved,
+                    false => Update::Restructured,
+                };
             }
         }
         self.reparse(rope);
-        false
+        Update::Restructured
     }
 
     /// Reparses after the text of this segment was edited (and its tree, if it has one,
@@ -201,8 +223,9 @@ pub fn build(rope: &Rope, range: Range<usize>) -> Vec<Segment> {
 
 /// Restores the invariants for the segments `window` (and their neighbours): every segment
 /// but the first starts with an H1 the whole document would see, and no segment holds such
-/// an H1 anywhere else.
-pub fn normalize(rope: &Rope, segments: &mut Vec<Segment>, window: Range<usize>) {
+/// an H1 anywhere else. Returns whether it split or merged any.
+pub fn normalize(rope: &Rope, segments: &mut Vec<Segment>, window: Range<usize>) -> bool {
+    let mut changed = false;
     let (mut low, mut high) = (window.start, window.end.min(segments.len()));
     let mut index = low;
     while index < high {
@@ -218,6 +241,7 @@ pub fn normalize(rope: &Rope, segments: &mut Vec<Segment>, window: Range<usize>)
         }
         let added = pieces.len();
         segments.splice(index..=index, pieces);
+        changed = true;
         index += added;
         high += added - 1;
     }
@@ -230,6 +254,7 @@ pub fn normalize(rope: &Rope, segments: &mut Vec<Segment>, window: Range<usize>)
         let merged = Segment::parse(rope, segments[boundary].start..segments[boundary + 1].end());
         segments[boundary] = merged;
         segments.remove(boundary + 1);
+        changed = true;
         // The merged segment ends where the next one did: its new end is checked too.
         high = high.saturating_sub(1).max(boundary);
         // The merge may have made the previous boundary doubtful (a front matter that now
@@ -237,6 +262,7 @@ pub fn normalize(rope: &Rope, segments: &mut Vec<Segment>, window: Range<usize>)
         low = boundary.saturating_sub(1);
         boundary = low;
     }
+    changed
 }
 
 /// Cuts a segment at `cuts`, keeping only the cuts whose boundary holds once the pieces are
