@@ -7,8 +7,8 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::diagnostic::Diagnostic;
 use super::front_matter::{self, FrontMatter};
@@ -37,6 +37,8 @@ struct Kept {
     offset: usize,
     len: usize,
     title: String,
+    /// A hash of the title, for [`Findings::titles`].
+    title_hash: u64,
     keys: Option<TitleKeys>,
     /// The H1 and its `@mention`: where the document rules report a brief's inherited
     /// target agent, and whether it has one of its own.
@@ -91,6 +93,16 @@ enum Element {
     LinkTarget(usize),
 }
 
+/// The front matter as last read, kept while the part that holds it is unchanged.
+struct KeptFrontMatter {
+    /// The revision of the document's first part (`None`: not to be kept).
+    revision: Option<u64>,
+    front_matter: FrontMatter,
+    diagnostics: Vec<Diagnostic>,
+    /// A hash of the block's place and text, for the document rules' structure.
+    hash: u64,
+}
+
 /// Per-document memory of what the brief rules found. Owned by whoever lints the document
 /// as it changes; useless (but harmless) across documents.
 #[derive(Default)]
@@ -101,8 +113,12 @@ pub struct LintCache {
     key: Option<(usize, usize, String, Machine)>,
     /// In document order, so that walking the briefs again meets them in the same order.
     kept: Vec<Option<Kept>>,
-    front_matter: Option<(u64, FrontMatter, Vec<Diagnostic>)>,
+    /// The list the next lint fills, kept empty between lints so that its memory is reused.
+    spare: Vec<Option<Kept>>,
+    front_matter: Option<Arc<KeptFrontMatter>>,
     document_findings: Option<DocumentFindings>,
+    /// How many diagnostics the last lint found, to size the next one's list.
+    found: usize,
 }
 
 impl LintCache {
@@ -117,9 +133,9 @@ impl LintCache {
             };
         }
         let parts: Vec<(Range<usize>, u64)> = document.parts().collect();
-        let (front_matter, mut diagnostics) =
-            self.front_matter(document, parts.first().map(|part| part.1));
-        let Some(kind) = classify(context.path, &front_matter, context.config) else {
+        let kept_front_matter = self.front_matter(document, parts.first().map(|part| part.1));
+        let front_matter = &kept_front_matter.front_matter;
+        let Some(kind) = classify(context.path, front_matter, context.config) else {
             return Findings::default();
         };
         let same_key = self
@@ -143,15 +159,15 @@ impl LintCache {
             self.key = Some(key);
         }
         let kind_spec = context.kinds.get(&kind);
-        let mut kept: Vec<Option<Kept>> = Vec::with_capacity(self.kept.len());
+        let mut kept = std::mem::take(&mut self.spare);
         let mut bases = Vec::with_capacity(self.kept.len());
         let mut next_old = 0;
         let mut part = 0;
+        let mut diagnostics = Vec::with_capacity(self.found);
+        diagnostics.extend(kept_front_matter.diagnostics.iter().cloned());
         let mut titles_hasher = DefaultHasher::new();
         let mut structure = DefaultHasher::new();
-        if let Some(block) = &document.outline().front_matter {
-            (block.range.clone(), document.slice(block.range.clone())).hash(&mut structure);
-        }
+        structure.write_u64(kept_front_matter.hash);
         let mut placeable = true;
         for span in model::spans(document) {
             while part + 1 < parts.len() && parts[part].0.end <= span.range.start {
@@ -167,7 +183,7 @@ impl LintCache {
                     check_brief(
                         document,
                         context,
-                        &front_matter,
+                        front_matter,
                         kind_spec,
                         brief,
                         Place {
@@ -184,26 +200,29 @@ impl LintCache {
                 range: shift(&diagnostic.range),
                 ..diagnostic.clone()
             }));
-            entry.title.hash(&mut titles_hasher);
+            titles_hasher.write_u64(entry.title_hash);
             structure.write_u64(entry.structure);
             placeable &= entry.placeable;
             bases.push(part_range.start);
             kept.push(Some(entry));
         }
-        self.kept = kept;
+        let mut spare = std::mem::replace(&mut self.kept, kept);
+        spare.clear();
+        self.spare = spare;
         let structure = placeable.then(|| structure.finish());
         let briefs = Briefs {
             kind: kind_spec,
             bases: &bases,
             structure,
         };
-        let found = self.document_rules(document, context, &front_matter, briefs);
+        let found = self.document_rules(document, context, front_matter, briefs);
         diagnostics.extend(found);
         let order = super::diagnostic::Diagnostic::document_order;
         // Usually in order already, but for what the document rules added.
         if !diagnostics.is_sorted_by(|a, b| order(a, b).is_le()) {
             diagnostics.sort_by(order);
         }
+        self.found = diagnostics.len();
         Findings {
             kind: Some(kind),
             diagnostics,
@@ -362,19 +381,25 @@ impl LintCache {
         &mut self,
         document: &Document,
         first_part: Option<u64>,
-    ) -> (FrontMatter, Vec<Diagnostic>) {
-        if let (Some(revision), Some((kept, front_matter, diagnostics))) =
-            (first_part, &self.front_matter)
-        {
-            if *kept == revision {
-                return (front_matter.clone(), diagnostics.clone());
+    ) -> Arc<KeptFrontMatter> {
+        if let Some(kept) = &self.front_matter {
+            if first_part.is_some() && kept.revision == first_part {
+                return kept.clone();
             }
         }
         let (front_matter, diagnostics) = front_matter::read(document);
-        if let Some(revision) = first_part {
-            self.front_matter = Some((revision, front_matter.clone(), diagnostics.clone()));
+        let mut hasher = DefaultHasher::new();
+        if let Some(block) = &document.outline().front_matter {
+            (block.range.clone(), document.slice(block.range.clone())).hash(&mut hasher);
         }
-        (front_matter, diagnostics)
+        let kept = Arc::new(KeptFrontMatter {
+            revision: first_part,
+            front_matter,
+            diagnostics,
+            hash: hasher.finish(),
+        });
+        self.front_matter = Some(kept.clone());
+        kept
     }
 }
 
@@ -437,6 +462,11 @@ fn check_brief(
         offset,
         len: brief.range.len(),
         keys: (!brief.title.is_empty()).then(|| TitleKeys::of(&brief.title)),
+        title_hash: {
+            let mut hasher = DefaultHasher::new();
+            brief.title.hash(&mut hasher);
+            hasher.finish()
+        },
         heading: brief.heading.as_ref().map(relative),
         mention: brief.mention.map(|mention| Mention {
             range: relative(&mention.range),

@@ -76,11 +76,20 @@ impl Kind {
 /// A field or kind name as compared: lowercase, single spaces, no trailing colons.
 pub fn normalize(name: &str) -> String {
     let trimmed = name.trim().trim_end_matches([':', '：']).trim();
-    trimmed
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    let mut words = String::with_capacity(trimmed.len());
+    for word in trimmed.split_whitespace() {
+        if !words.is_empty() {
+            words.push(' ');
+        }
+        words.push_str(word);
+    }
+    // Every heading of a brief is normalized as it is linted: ASCII, the usual case, is
+    // lowercased in place.
+    if words.is_ascii() {
+        words.make_ascii_lowercase();
+        return words;
+    }
+    words.to_lowercase()
 }
 
 /// All kinds in force for a document.
@@ -208,6 +217,10 @@ impl Kinds {
     }
 
     pub fn get(&self, name: &str) -> Option<&Kind> {
+        // The usual case, a kind asked for as it is named, allocates nothing.
+        if let Some(kind) = self.kinds.iter().find(|kind| kind.name == name) {
+            return Some(kind);
+        }
         let wanted = normalize(name);
         self.kinds
             .iter()

@@ -3,11 +3,20 @@
 /// Known names close enough to `wanted` to be a likely typo, closest first (at most three).
 pub fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let wanted_lower = wanted.to_lowercase();
+    let wanted_chars = wanted.chars().count();
+    let wanted_lower_chars = wanted_lower.chars().count();
     let mut scored: Vec<(usize, &str)> = known
         .into_iter()
         .filter_map(|name| {
-            let distance = strsim::damerau_levenshtein(&wanted_lower, &name.to_lowercase());
-            let bound = (wanted.chars().count().max(name.chars().count()) / 3).max(2);
+            let bound = (wanted_chars.max(name.chars().count()) / 3).max(2);
+            let name_lower = name.to_lowercase();
+            // The distance is at least the difference in length: a name too long or too
+            // short to be close is not measured (this runs on every keystroke in a brief
+            // with an unknown agent).
+            if wanted_lower_chars.abs_diff(name_lower.chars().count()) > bound {
+                return None;
+            }
+            let distance = strsim::damerau_levenshtein(&wanted_lower, &name_lower);
             (distance <= bound && distance > 0 || (distance == 0 && wanted != name))
                 .then_some((distance, name))
         })

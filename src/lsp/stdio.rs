@@ -254,10 +254,16 @@ impl AsyncRead for FrameReader {
 /// whole under one lock (see [`write_out`]), so frames from both never interleave.
 pub struct DirectStdout;
 
-/// Writes one message, framed, beside tower-lsp-server's (see [`DirectStdout`]).
-pub fn write_frame(body: &[u8]) -> io::Result<()> {
-    let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    frame.extend_from_slice(body);
+/// Writes one message, framed, beside tower-lsp-server's (see [`DirectStdout`]); its body is
+/// `parts` one after the other, copied once, into the frame.
+pub fn write_frame(parts: &[&[u8]]) -> io::Result<()> {
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    let header = format!("Content-Length: {len}\r\n\r\n");
+    let mut frame = Vec::with_capacity(header.len() + len);
+    frame.extend_from_slice(header.as_bytes());
+    for part in parts {
+        frame.extend_from_slice(part);
+    }
     write_out(&frame)
 }
 

@@ -48,18 +48,16 @@ impl DiagnosticsJson {
 /// Sends the notification for `uri`. Blocks until stdout has taken it, as every message the
 /// server writes does.
 pub fn publish_diagnostics(uri: &str, version: Option<i32>, diagnostics: &DiagnosticsJson) {
-    let mut body = Vec::with_capacity(diagnostics.0.len() + uri.len() + 128);
-    body.extend_from_slice(
+    let version = version.map(|version| format!(r#","version":{version}"#));
+    let parts: [&[u8]; 6] = [
         br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#,
-    );
-    body.extend_from_slice(&to_json(uri));
-    if let Some(version) = version {
-        body.extend_from_slice(format!(r#","version":{version}"#).as_bytes());
-    }
-    body.extend_from_slice(br#","diagnostics":"#);
-    body.extend_from_slice(&diagnostics.0);
-    body.extend_from_slice(b"}}");
-    if let Err(error) = stdio::write_frame(&body) {
+        &to_json(uri),
+        version.as_deref().unwrap_or_default().as_bytes(),
+        br#","diagnostics":"#,
+        &diagnostics.0,
+        b"}}",
+    ];
+    if let Err(error) = stdio::write_frame(&parts) {
         tracing::error!("cannot write diagnostics for {uri}: {error}");
     }
 }
