@@ -170,6 +170,8 @@ fn typing_prose_anywhere_matches_a_fresh_parse() {
         "# B\n\n1.5 is\n\n#abc\n\n-abc\n\n>q\n\n+x\n",
         "# B\n\n[foo]:\nurl\n\ntext here\n",
         "# B\n\na | b\n--|--\nc | d\n\nab\n--|--\n",
+        "# B\n\na | b\n--|--\nc d\nmore\n\n> quote\nlazy line\n\n- item\n  next\nlazy\n",
+        "# B\n\n```\nabc def\n```\n\n<!-- note\nabc def\n-->\n\n---\nkind: x\n---\n\nText\n",
         "# B\n\nabc\n===\n\nSetext\n------\n",
         "# B\n\n<div>\nabc\n</div>\n\nabc\n<!--\nx\n-->\n",
         "# B\n\n- item abc\n  more text\n\n> quote abc\n> more\n",

@@ -29,6 +29,9 @@ pub struct Segment {
     pub tree: Option<Tree>,
     /// Whether the segment's last block has ended (see `is_closed`), read off its tree.
     pub closed: bool,
+    /// Whether the line scanner read the segment's blocks (see `scan.rs`): they are then
+    /// only of the kinds it models, which its outline tells apart without a tree.
+    pub plain: bool,
     pub outline: Arc<Outline>,
     /// Changes whenever the segment's text does (not when it merely moves), so what was
     /// computed from the text can be kept across edits elsewhere.
@@ -72,6 +75,7 @@ impl Segment {
             len: range.len(),
             tree: Some(tree),
             closed,
+            plain: false,
             outline,
             revision: next_revision(),
         }
@@ -92,15 +96,18 @@ impl Segment {
             len: range.len(),
             tree: None,
             closed: scanned.closed,
+            plain: true,
             outline: Arc::new(scanned.outline),
             revision: next_revision(),
         }
     }
 
-    /// Takes an insertion of prose into a paragraph without reparsing, when it cannot change
-    /// the block structure: the tree (already told of the edit) stays as it is until the next
-    /// reparse, which reads it with every edit since, and the outline moves past the insert.
-    /// `at` is the insertion's offset in the rope. Returns whether it did.
+    /// Takes an insertion of prose into a paragraph without reading the segment again, when
+    /// it cannot change the block structure: the outline moves past the insert, and the tree,
+    /// if there is one (already told of the edit), stays as it is until the next reparse,
+    /// which reads it with every edit since. Without a tree, the outline of a plain segment
+    /// says where the paragraphs are. `at` is the insertion's offset in the rope. Returns
+    /// whether it did.
     ///
     /// Block structure is decided at line starts, by blank lines, and by a few whole-line
     /// forms (underlines, fences, table rows, link reference definitions). Text without line
@@ -124,9 +131,9 @@ impl Segment {
     /// emoji, say) of a line of a plain paragraph (not a
     /// heading's, not starting a link reference definition) that holds no `|`.
     fn in_paragraph(&self, rope: &Rope, at: usize) -> bool {
-        let Some(tree) = &self.tree else {
+        if self.tree.is_none() && !self.plain {
             return false;
-        };
+        }
         let line = rope.byte_to_line(at);
         let line_start = rope.line_to_byte(line);
         let line_text = rope.line(line);
@@ -143,6 +150,9 @@ impl Segment {
             return false;
         }
         let relative = at - self.start;
+        let Some(tree) = &self.tree else {
+            return self.outside_outline(relative);
+        };
         let mut node = tree
             .root_node()
             .descendant_for_byte_range(relative, relative);
@@ -158,6 +168,21 @@ impl Segment {
             }
         }
         false
+    }
+
+    /// For a plain segment: whether `relative` lies outside every heading, code or HTML block
+    /// and the front matter. A line there that starts with a letter is a paragraph's (or a
+    /// table row's, which typing into cannot end either): the scanner gives up on link
+    /// reference definitions and on everything else such a line could belong to.
+    fn outside_outline(&self, relative: usize) -> bool {
+        let holds = |range: &Range<usize>| range.start <= relative && relative <= range.end;
+        let outline = &self.outline;
+        !(outline.headings.iter().any(|heading| holds(&heading.range))
+            || outline.verbatim.iter().any(holds)
+            || outline
+                .front_matter
+                .as_ref()
+                .is_some_and(|block| holds(&block.range)))
     }
 
     /// Reads the segment again after an edit that inserted `text` at `at` (an offset in the
@@ -184,6 +209,7 @@ impl Segment {
                 };
                 self.outline = Arc::new(scanned.outline);
                 self.closed = scanned.closed;
+                self.plain = true;
                 self.revision = next_revision();
                 return match moved {
                     true => Update::Moved,
@@ -203,6 +229,7 @@ impl Segment {
         self.outline = Arc::new(Outline::build(rope, &tree, self.start));
         self.closed = is_closed(rope, range, &tree);
         self.tree = Some(tree);
+        self.plain = false;
         self.revision = next_revision();
     }
 }
