@@ -234,22 +234,36 @@ mod tests {
         roundtrip(&text, 2 + 20, Encoding::Utf16, (1, 10));
     }
 
+    /// Texts of every kind of character and line break, large enough to span many chunks of
+    /// the rope.
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        let pieces = proptest::sample::select(vec![
+            "a",
+            "é",
+            "🎉",
+            "日本",
+            "\n",
+            "\r\n",
+            "\r",
+            " ",
+            // Lines long enough to start in one chunk of the rope and go on in another.
+            "the quick brown fox jumps over the lazy dog",
+            "ééééééééééé🎉🎉🎉🎉",
+        ]);
+        proptest::strategy::Strategy::prop_map(
+            proptest::collection::vec(pieces, 0..3000),
+            |pieces| pieces.concat(),
+        )
+    }
+
     proptest::proptest! {
         /// Reading the position off one chunk gives what walking the rope gives, wherever
         /// the chunks of a large text happen to split it.
         #[test]
         fn chunk_reading_agrees_with_walks(
-            pieces in proptest::collection::vec(
-                proptest::sample::select(vec![
-                    "a", "é", "🎉", "日本", "\n", "\r\n", "\r", " ",
-                    // Lines long enough to start in one chunk of the rope and go on in another.
-                    "the quick brown fox jumps over the lazy dog", "ééééééééééé🎉🎉🎉🎉",
-                ]),
-                0..3000,
-            ),
+            text in text(),
             picks in proptest::collection::vec(0usize..20_000, 1..50),
         ) {
-            let text = pieces.concat();
             let rope = Rope::from_str(&text);
             for pick in picks {
                 let offset = floor_char_boundary(&rope, pick.min(text.len()));
@@ -262,23 +276,15 @@ mod tests {
                 }
             }
         }
-    }
 
-    proptest::proptest! {
         /// Counting a line's characters places a position where the walks do, columns past
         /// the line's end and inside characters included.
         #[test]
         fn counting_columns_agrees_with_walks(
-            pieces in proptest::collection::vec(
-                proptest::sample::select(vec![
-                    "a", "é", "🎉", "日本", "\n", "\r\n", "\r", " ",
-                    "the quick brown fox jumps over the lazy dog", "ééééééééééé🎉🎉🎉🎉",
-                ]),
-                0..3000,
-            ),
+            text in text(),
             picks in proptest::collection::vec((0u32..400, 0u32..1100), 1..50),
         ) {
-            let rope = Rope::from_str(&pieces.concat());
+            let rope = Rope::from_str(&text);
             for (line, column) in picks {
                 let position = Position::new(line, column);
                 for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
