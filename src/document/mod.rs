@@ -191,14 +191,13 @@ impl Document {
                     self.segments.clear();
                     shifts.push(None);
                 }
-                Some((start, end)) => {
-                    let start_offset = self.offset_of(start, encoding);
+                Some((from, to)) => {
+                    let start = self.offset_of(from, encoding);
                     // An insertion (the usual keystroke) is placed once.
-                    let end = match end == start {
-                        true => start_offset,
-                        false => self.offset_of(end, encoding).max(start_offset),
+                    let end = match to == from {
+                        true => start,
+                        false => self.offset_of(to, encoding).max(start),
                     };
-                    let start = start_offset;
                     let (bytes, lines) = (self.rope.len_bytes(), self.rope.len_lines());
                     restructured |= self.edit(start..end, change.text);
                     shifts.push(Some(Shift {

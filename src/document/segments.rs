@@ -190,12 +190,11 @@ impl Segment {
     /// edit. Says whether the outline merely moved past an insert, so that the document's
     /// outline can be moved in place rather than collected again.
     ///
-    /// A segment read without a tree is scanned again while the line scanner can read it: a
-    /// brief of a few kilobytes scans in microseconds, where a parse takes a good part of a
+    /// Prose typed into a paragraph is taken as it is ([`Segment::insert_prose`]). Otherwise
+    /// a segment without a tree is scanned again while the line scanner can read it: a brief
+    /// of a few kilobytes scans in microseconds, where a parse takes a good part of a
     /// millisecond. The first edit the scanner cannot read parses it, and from then on the
     /// segment keeps its tree and reparses incrementally.
-    ///
-    /// [`insert_prose`]: Segment::insert_prose
     pub fn update(&mut self, rope: &Rope, at: usize, removed: usize, text: &str) -> Update {
         if removed == 0 && self.insert_prose(rope, at, text) {
             return Update::Prose;
