@@ -93,7 +93,8 @@ impl SafeDir {
     /// made with its parents when missing. Links on the way are the user's own layout and are
     /// followed; the files written into it are still created without following any.
     pub fn chosen(path: &Path) -> Result<SafeDir, WriteError> {
-        fs::create_dir_all(path).map_err(|error| WriteError::io("create the folder", path, error))?;
+        fs::create_dir_all(path)
+            .map_err(|error| WriteError::io("create the folder", path, error))?;
         Ok(SafeDir {
             path: path.to_path_buf(),
         })
@@ -190,7 +191,10 @@ impl SafeDir {
             _ => Err(WriteError::io(
                 "name a file in",
                 &self.path,
-                io::Error::new(io::ErrorKind::InvalidInput, format!("{name:?} is not a plain file name")),
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{name:?} is not a plain file name"),
+                ),
             )),
         }
     }
@@ -287,7 +291,9 @@ fn check_folder(path: &Path, found: Found, user: Option<u32>) -> Result<(), Writ
         return Err(WriteError::NotAFolder { path });
     }
     match (found.owner, user) {
-        (Some(owner), Some(user)) if owner != user => Err(WriteError::NotYours { path, owner, user }),
+        (Some(owner), Some(user)) if owner != user => {
+            Err(WriteError::NotYours { path, owner, user })
+        }
         _ => Ok(()),
     }
 }
@@ -345,3 +351,6 @@ fn sync_folder(folder: &Path) -> Result<(), WriteError> {
     }
     Ok(())
 }
+
+#[cfg(all(test, unix))]
+mod tests;

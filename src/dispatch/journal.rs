@@ -56,8 +56,8 @@ impl Journal {
         let runs = fs_safe::baton_dir(&self.root)?.subdir(RUNS_DIR)?;
         let name = format!("{}.jsonl", record.run_id);
         let file = runs.create_new(&name)?;
-        let writer =
-            RunWriter::start(file, record).map_err(|error| WriteError::io("write", &path, error))?;
+        let writer = RunWriter::start(file, record)
+            .map_err(|error| WriteError::io("write", &path, error))?;
         runs.sync()?;
         Ok(writer)
     }
