@@ -194,6 +194,13 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     let status = match &finished.outcome {
         Outcome::Done => Status::Done,
         Outcome::Partial(_) => Status::Partial,
+        // A run refused its journal (a planted link, say) has no run file to point to.
+        Outcome::Failed(reason) if !journal_file.is_file() => {
+            return Err(Stop::Failed(format!(
+                "agent `{}` was not sent the brief: {reason}; the file is unchanged",
+                finished.agent
+            )))
+        }
         Outcome::Failed(reason) => {
             return Err(Stop::Failed(format!(
                 "agent `{}` failed: {reason}; the file is unchanged (run {} in {})",
