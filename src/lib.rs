@@ -3,6 +3,7 @@
 //! The core (`document`, `brief`, `config`) is synchronous and knows nothing of LSP; `lsp` is
 //! the thin shell that speaks the protocol, and `cli` renders the same results for a terminal.
 //! `workspace` joins the two: which configuration applies, what linked documents hold.
+//! `fs_safe` is the only code that creates files: inside the workspace, no symlinks.
 
 pub mod agent;
 pub mod brief;
@@ -10,5 +11,6 @@ pub mod cli;
 pub mod config;
 pub mod dispatch;
 pub mod document;
+pub mod fs_safe;
 pub mod lsp;
 pub mod workspace;

@@ -3,6 +3,10 @@
 
 mod support;
 
+#[allow(dead_code)]
+#[path = "agents/server.rs"]
+mod server;
+
 #[path = "security/files.rs"]
 mod files;
 #[path = "security/keys.rs"]

@@ -1,7 +1,8 @@
 //! `baton send FILE [--brief TITLE] [--agent NAME]`: the dispatch flow of DESIGN §4 from a
 //! terminal. One brief goes to one agent (then its fallbacks); the run is journalled before
 //! anything is sent, every chunk is journalled as it arrives (`dispatch::run`), and the answer
-//! is written into the file atomically (temp file and rename) as an output block under its
+//! is written into the file atomically (a temp file with a random name, then a rename, by
+//! `fs_safe`; a brief that is a symbolic link is refused) as an output block under its
 //! brief, replacing that agent's earlier block. Progress goes to stderr.
 //!
 //! Trust (DESIGN §7): an agent that needs trust (`command` agents, keyed agents with a foreign
@@ -9,7 +10,7 @@
 //! trusted with `baton trust`, or the environment says `BATON_TRUST_WORKSPACE=1`.
 
 use std::fs;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,6 +25,7 @@ use crate::dispatch::queue::Queues;
 use crate::dispatch::run::{self, Outcome, Update};
 use crate::dispatch::run_id;
 use crate::document::Document;
+use crate::fs_safe;
 use crate::workspace::{no_open_documents, LinkedDocuments, Machine, Settings};
 
 /// What `baton send` was asked to do.
@@ -78,6 +80,9 @@ fn prepare(options: &Options) -> Result<Prepared, Stop> {
     let shown = options.file.display().to_string();
     let file = std::path::absolute(&options.file)
         .map_err(|error| Stop::Usage(format!("{shown}: {error}")))?;
+    // The answer will replace the file; a link is refused before anything is sent, so that
+    // neither the link nor the file it names is replaced behind the user's back.
+    fs_safe::replaceable(&file).map_err(|error| Stop::Usage(error.to_string()))?;
     let original = read_text(&file, &shown).map_err(Stop::Usage)?;
     let folder = file.parent().unwrap_or(Path::new("/")).to_path_buf();
     let (settings, problems) = Settings::discover(&folder);
@@ -189,6 +194,13 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     let status = match &finished.outcome {
         Outcome::Done => Status::Done,
         Outcome::Partial(_) => Status::Partial,
+        // A run refused its journal (a planted link, say) has no run file to point to.
+        Outcome::Failed(reason) if !journal_file.is_file() => {
+            return Err(Stop::Failed(format!(
+                "agent `{}` was not sent the brief: {reason}; the file is unchanged",
+                finished.agent
+            )))
+        }
         Outcome::Failed(reason) => {
             return Err(Stop::Failed(format!(
                 "agent `{}` failed: {reason}; the file is unchanged (run {} in {})",
@@ -260,31 +272,8 @@ fn write_block(
         &current[..range.start],
         &current[range.end..]
     );
-    write_atomically(&prepared.file, &updated)
-        .map_err(|error| Stop::Failed(format!("cannot write {shown}: {error}; {}", kept())))
-}
-
-/// Writes `text` to a temp file beside `file`, with its permissions, and renames it over.
-fn write_atomically(file: &Path, text: &str) -> io::Result<()> {
-    let folder = file.parent().unwrap_or(Path::new("/"));
-    let name = file
-        .file_name()
-        .and_then(|name| name.to_str())
-        .unwrap_or("brief");
-    let temp = folder.join(format!(".{name}.baton-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut out = fs::File::create(&temp)?;
-        out.write_all(text.as_bytes())?;
-        out.sync_all()?;
-        if let Ok(metadata) = fs::metadata(file) {
-            fs::set_permissions(&temp, metadata.permissions())?;
-        }
-        fs::rename(&temp, file)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
+    fs_safe::replace_atomically(&prepared.file, updated.as_bytes())
+        .map_err(|error| Stop::Failed(format!("{error}; {}", kept())))
 }
 
 /// The progress line on stderr: updated in place on a terminal, plain lines otherwise.

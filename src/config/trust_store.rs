@@ -12,17 +12,19 @@
 //!
 //! A workspace is named by its root, the folder holding its `baton.toml`, as a canonical
 //! absolute path; trusting a folder trusts that workspace only, not the folders below it that
-//! have a `baton.toml` of their own. Writes go to a temp file in the same folder, then a rename,
-//! so a crash never leaves half a store.
+//! have a `baton.toml` of their own. Writes go to a temp file with a random name in the same
+//! folder, then a rename (`fs_safe::replace_atomically`), so a crash never leaves half a store;
+//! a store that is a symbolic link is refused, not replaced.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 use thiserror::Error;
 
 use super::discover::{find_workspace_config, user_config_path};
+use crate::fs_safe::{self, SafeDir, WriteError};
 
 /// The store's file name, in the user's configuration folder.
 pub const TRUST_FILE: &str = "trusted.toml";
@@ -43,6 +45,9 @@ pub enum TrustError {
         path: PathBuf,
         source: io::Error,
     },
+    /// Writing refused or failed; the message names the file and why (`fs_safe`).
+    #[error("cannot write the trust store {}: {source}", path.display())]
+    Write { path: PathBuf, source: WriteError },
     /// The file exists but is not the store's TOML; nothing in it is trusted.
     #[error("the trust store {} is not valid ({reason}); fix it or delete it, then trust your workspaces again", path.display())]
     Corrupt { path: PathBuf, reason: String },
@@ -150,7 +155,16 @@ impl TrustStore {
             text.push_str(&format!("    {quoted},\n"));
         }
         text.push_str("]\n");
-        write_atomically(&self.path, &text).map_err(|source| self.io("write", source))
+        let folder = match self.path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        SafeDir::chosen(folder)
+            .and_then(|_| fs_safe::replace_atomically(&self.path, text.as_bytes()))
+            .map_err(|source| TrustError::Write {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     fn io(&self, action: &'static str, source: io::Error) -> TrustError {
@@ -217,27 +231,6 @@ fn canonical_or_absolute(path: &Path) -> PathBuf {
         }
         normal
     })
-}
-
-/// Writes `text` to a temp file beside `file` and renames it over, creating the folder.
-fn write_atomically(file: &Path, text: &str) -> io::Result<()> {
-    let folder = file.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(folder)?;
-    let name = file
-        .file_name()
-        .and_then(|name| name.to_str())
-        .unwrap_or(TRUST_FILE);
-    let temp = folder.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut out = fs::File::create(&temp)?;
-        out.write_all(text.as_bytes())?;
-        out.sync_all()?;
-        fs::rename(&temp, file)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
 }
 
 #[cfg(test)]

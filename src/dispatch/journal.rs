@@ -13,21 +13,21 @@
 //! prompt and messages), never request headers, so no API key can land here.
 
 use std::collections::HashSet;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::run_file;
 pub use super::run_file::{Final, Run, RunRecord, RunSummary, RunWriter};
+use crate::fs_safe::{self, WriteError};
 
-/// What `.baton/.gitignore` holds: runs hold prompts and answers, which stay out of git.
-const GITIGNORE: &str =
-    "# baton's run journal and threads: what was sent to agents and what came back.\n*\n";
+/// The folder of `.baton` that holds the run files.
+const RUNS_DIR: &str = "runs";
 
 /// The runs of one workspace. The only code that writes run files.
 #[derive(Clone, Debug)]
 pub struct Journal {
-    baton: PathBuf,
+    root: PathBuf,
     runs: PathBuf,
 }
 
@@ -35,9 +35,11 @@ impl Journal {
     /// The journal under `<root>/.baton/runs/`. Touches no disk: the directory is made by the
     /// first [`Journal::start`], so merely opening a document leaves no trace.
     pub fn new(root: &Path) -> Journal {
-        let baton = root.join(".baton");
-        let runs = baton.join("runs");
-        Journal { baton, runs }
+        let runs = root.join(fs_safe::BATON_DIR).join(RUNS_DIR);
+        Journal {
+            root: root.to_path_buf(),
+            runs,
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -45,11 +47,18 @@ impl Journal {
     }
 
     /// Records a run before any byte of it leaves: the start event is on disk when this returns.
-    pub fn start(&self, record: RunRecord) -> io::Result<RunWriter> {
-        let path = self.path(&record.run_id)?;
-        self.create_dirs()?;
-        let writer = RunWriter::create(&path, record)?;
-        sync_dir(&self.runs)?;
+    /// The run file is created only inside the workspace's real `.baton/runs/` (`fs_safe`): a
+    /// planted link there is refused, and the run with it.
+    pub fn start(&self, record: RunRecord) -> Result<RunWriter, WriteError> {
+        let path = self
+            .path(&record.run_id)
+            .map_err(|error| WriteError::io("name a run file in", &self.runs, error))?;
+        let runs = fs_safe::baton_dir(&self.root)?.subdir(RUNS_DIR)?;
+        let name = format!("{}.jsonl", record.run_id);
+        let file = runs.create_new(&name)?;
+        let writer = RunWriter::start(file, record)
+            .map_err(|error| WriteError::io("write", &path, error))?;
+        runs.sync()?;
         Ok(writer)
     }
 
@@ -114,32 +123,6 @@ impl Journal {
         }
         Ok(self.runs.join(format!("{run_id}.jsonl")))
     }
-
-    fn create_dirs(&self) -> io::Result<()> {
-        if !self.runs.is_dir() {
-            fs::create_dir_all(&self.runs)?;
-            sync_dir(&self.baton)?;
-        }
-        let gitignore = self.baton.join(".gitignore");
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(gitignore)
-        {
-            Ok(mut file) => file.write_all(GITIGNORE.as_bytes()),
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-            Err(error) => Err(error),
-        }
-    }
-}
-
-/// Makes a directory entry durable (a new file's name, not only its bytes). A no-op where
-/// directories cannot be opened (Windows).
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    if cfg!(unix) {
-        File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 /// Run ids name files, so they are kept to letters, digits, `-` and `_`.

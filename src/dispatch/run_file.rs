@@ -4,7 +4,7 @@
 //! lines that do not parse (a torn last line) and events of unknown types.
 
 use std::borrow::Cow;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -182,12 +182,9 @@ pub struct RunWriter {
 }
 
 impl RunWriter {
-    /// Creates the file of a new run and writes its start event, fsynced.
-    pub(super) fn create(path: &Path, record: RunRecord) -> io::Result<RunWriter> {
-        let mut file = OpenOptions::new()
-            .append(true)
-            .create_new(true)
-            .open(path)?;
+    /// Writes the start event into the new run file `file` (created by the journal, opened
+    /// for appending), fsynced.
+    pub(super) fn start(mut file: File, record: RunRecord) -> io::Result<RunWriter> {
         let mut line = Vec::new();
         write_line(&mut file, &mut line, &Event::Start(Cow::Borrowed(&record)))?;
         file.sync_all()?;

@@ -27,6 +27,7 @@ use crate::dispatch::inputs;
 use crate::dispatch::journal::{Final, Journal};
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run_id;
+use crate::fs_safe;
 
 /// The commands the server executes.
 pub const COMMANDS: [&str; 7] = [SEND, PREVIEW, CANCEL, RECOVER, AGENTS, JOURNAL, RUNS];
@@ -37,6 +38,9 @@ pub const RECOVER: &str = "baton.recover";
 pub const AGENTS: &str = "baton.agents";
 pub const JOURNAL: &str = "baton.journal";
 pub const RUNS: &str = "baton.runs";
+
+/// The folder of `.baton` that holds "Preview payload" files.
+const PREVIEW_DIR: &str = "preview";
 
 /// The arguments of every command: one object, each command reading what it needs.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -212,7 +216,6 @@ impl Dispatcher {
         let uri = args.uri()?.to_owned();
         let snapshot = self.snapshot(&uri)?;
         let plan = self.contained_plan(&snapshot, &args)?;
-        let dir = plan.journal_root.join(".baton").join("preview");
         let stem = snapshot
             .context
             .path
@@ -226,15 +229,13 @@ impl Dispatcher {
             slug(&plan.brief_title),
             slug(plan.agent())
         );
-        let path = dir.join(name);
         let text = plan::preview(&plan);
-        let written = write_preview(&dir, &path, &text);
-        written.map_err(|error| {
-            refused(format!(
-                "cannot write the preview {}: {error}",
-                path.display()
-            ))
-        })?;
+        // Only inside the workspace's real `.baton/preview/`: a repository may have planted a
+        // link at `.baton`, at `preview` or at this very name (`fs_safe`).
+        let path = fs_safe::baton_dir(&plan.journal_root)
+            .and_then(|baton| baton.subdir(PREVIEW_DIR))
+            .and_then(|dir| dir.replace(&name, text.as_bytes()))
+            .map_err(|error| refused(format!("baton did not write the preview: {error}")))?;
         let Some(file_uri) = to_proto::file_uri(&path) else {
             return Err(refused(format!("no URI for {}", path.display())));
         };
@@ -515,15 +516,6 @@ fn slug(text: &str) -> String {
     } else {
         out.chars().take(60).collect()
     }
-}
-
-fn write_preview(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let gitignore = dir.parent().map(|baton| baton.join(".gitignore"));
-    if let Some(gitignore) = gitignore.filter(|file| !file.exists()) {
-        std::fs::write(gitignore, "# baton's run journal and previews\n*\n")?;
-    }
-    std::fs::write(path, text)
 }
 
 /// `baton/runs`: the runs queued or streaming, sent whenever that changes.
