@@ -146,12 +146,12 @@ impl Dispatcher {
                 ..from_proto::offset(document, range.end, encoding)
         });
         let open_at = |path: &Path| self.state.open_document_at(path);
+        let linked = snapshot.context.linked(&open_at);
         let inputs = inputs::gather(
             document,
             &analysis.briefs,
             &analysis.briefs[index],
-            Some(path),
-            &open_at,
+            linked.as_ref(),
         );
         plan::plan(&Ask {
             path,

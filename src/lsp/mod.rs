@@ -28,6 +28,7 @@ mod server;
 mod state;
 mod stdio;
 mod to_proto;
+mod trust;
 mod wire;
 
 use std::process::ExitCode;
