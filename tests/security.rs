@@ -3,6 +3,9 @@
 
 mod support;
 
+#[path = "agents/server.rs"]
+mod server;
+
 #[path = "security/files.rs"]
 mod files;
 #[path = "security/keys.rs"]
