@@ -3,6 +3,7 @@
 
 mod support;
 
+#[allow(dead_code)]
 #[path = "agents/server.rs"]
 mod server;
 
