@@ -155,30 +155,25 @@ mod tests {
     #[test]
     fn links_into_other_files_are_read_from_disk_inside_the_workspace_only() {
         let dir = std::env::temp_dir().join(format!("baton-inputs-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let done = block_text("a", &marker("01A", "a", Status::Done), "From afar.");
-        std::fs::write(
-            dir.join("scan.brief.md"),
-            format!("# Scan\n\n## Objective\n\nLook.\n\n{done}"),
-        )
-        .unwrap();
-        let text = "# Report\n\nUse [[scan.brief.md#Scan]].\n";
-        let document = Document::new(text);
-        let briefs = model::briefs(&document);
-        let path = dir.join("ws/report.brief.md");
         std::fs::create_dir_all(dir.join("ws")).unwrap();
-        std::fs::rename(dir.join("scan.brief.md"), dir.join("ws/scan.brief.md")).unwrap();
-        std::fs::copy(dir.join("ws/scan.brief.md"), dir.join("secret.brief.md")).unwrap();
+        let done = block_text("a", &marker("01A", "a", Status::Done), "From afar.");
+        let scan = format!("# Scan\n\n## Objective\n\nLook.\n\n{done}");
+        std::fs::write(dir.join("ws/scan.brief.md"), &scan).unwrap();
+        std::fs::write(dir.join("secret.brief.md"), &scan).unwrap();
+        let path = dir.join("ws/report.brief.md");
         let linked = LinkedDocuments::new(&path, Boundary::at(&dir.join("ws")), &no_open_documents);
-        let inputs = gather(&document, &briefs, &briefs[0], Some(&linked));
-        let outside = Document::new("# Report\n\nUse [[../secret.brief.md#Scan]].\n");
-        let outside_briefs = model::briefs(&outside);
-        let leaked = gather(&outside, &outside_briefs, &outside_briefs[0], Some(&linked));
+        let inputs_from = |text: &str| {
+            let document = Document::new(text);
+            let briefs = model::briefs(&document);
+            gather(&document, &briefs, &briefs[0], Some(&linked))
+        };
+        let inside = inputs_from("# Report\n\nUse [[scan.brief.md#Scan]].\n");
+        let outside = inputs_from("# Report\n\nUse [[../secret.brief.md#Scan]].\n");
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(inputs.len(), 1);
-        assert_eq!(inputs[0].text, "From afar.");
+        assert_eq!(inside.len(), 1);
+        assert_eq!(inside[0].text, "From afar.");
         assert!(
-            leaked.is_empty(),
+            outside.is_empty(),
             "a document outside the workspace is not read"
         );
     }
