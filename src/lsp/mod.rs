@@ -7,6 +7,7 @@
 mod actions;
 mod capabilities;
 mod config_watch;
+mod context;
 mod diagnostics;
 mod dispatch;
 mod edit_lane;

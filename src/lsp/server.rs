@@ -212,16 +212,21 @@ impl LanguageServer for Backend {
                 .collect()
         };
         let (added, removed) = (paths(&params.event.added), paths(&params.event.removed));
-        if let Err(panicked) = contain("changing workspace folders", || {
+        let changed = contain("changing workspace folders", || {
             self.state.change_folders(&added, &removed)
-        }) {
-            return self.tell_user(panicked).await;
-        }
+        });
+        let reports = match changed {
+            Ok(reports) => reports,
+            Err(panicked) => return self.tell_user(panicked).await,
+        };
         for (uri, _) in self.state.open_uris() {
             if let Ok(uri) = lsp::Uri::from_str(&uri) {
                 self.linter.lint(uri);
             }
         }
+        let encoding = self.state.encoding();
+        self.publish(diagnostics::config_publications(reports, encoding))
+            .await;
     }
 
     async fn code_action(

@@ -7,11 +7,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock, PoisonError};
 
 use dashmap::DashMap;
 
 use super::config_watch::{Configs, Report};
+use super::context::DocumentContext;
 use super::guard::{contain, Panicked};
 use super::options::InitializationOptions;
 use super::placement::Placements;
@@ -21,7 +22,7 @@ use crate::brief::cache::{Findings, LintCache};
 use crate::brief::{self, Analysis, Context, NoOtherDocuments};
 use crate::document::store::{ChangeError, OpenDocument, Store};
 use crate::document::{Change, Document, Encoding};
-use crate::workspace::{Boundary, LinkedDocuments, Machine, Settings};
+use crate::workspace::{Boundary, Settings};
 
 /// What `initialize` settled, fixed for the session.
 #[derive(Clone, Debug, Default)]
@@ -43,50 +44,6 @@ pub struct Session {
     pub code_lens_refresh: bool,
     /// Whether the client takes `window/showDocument`.
     pub show_document: bool,
-}
-
-/// Where an open document lives and the configuration it is linted with; set when it opens
-/// and when the configuration or the editor's folders change, never per keystroke.
-pub struct DocumentContext {
-    /// `None` for a document that is not a file (an untitled buffer).
-    pub path: Option<PathBuf>,
-    pub settings: Settings,
-    /// The folder its links may read (DESIGN §7); `None` with `path`.
-    pub boundary: Option<Boundary>,
-    /// Trust and the agents' key variables, read when the context is made.
-    pub machine: Machine,
-    /// What the lints while typing kept; new with every context, so a configuration
-    /// change never reuses findings made under the old one.
-    pub cache: Mutex<LintCache>,
-}
-
-impl DocumentContext {
-    /// The documents its links name, inside its boundary; `None` for an untitled buffer.
-    pub fn linked<'a>(
-        &self,
-        open: &'a dyn Fn(&Path) -> Option<Document>,
-    ) -> Option<LinkedDocuments<'a>> {
-        let path = self.path.as_deref()?;
-        let boundary = self.boundary.clone()?;
-        Some(LinkedDocuments::new(path, boundary, open))
-    }
-
-    /// `trusted`: whether the user trusts the workspace (see [`State::trusts`]).
-    pub fn new(
-        path: Option<PathBuf>,
-        settings: Settings,
-        boundary: Option<Boundary>,
-        trusted: bool,
-    ) -> Self {
-        let machine = Machine::detect(&settings.config, trusted);
-        DocumentContext {
-            path,
-            settings,
-            boundary,
-            machine,
-            cache: Mutex::default(),
-        }
-    }
 }
 
 /// What the linter found at one version of a document; the full analysis the features
@@ -132,7 +89,7 @@ pub struct State {
     /// Open documents by path, for links across files.
     uris_by_path: DashMap<PathBuf, String>,
     /// The editor's folders and the trust they carry.
-    pub trust: Trust,
+    trust: Trust,
     shut_down: AtomicBool,
     panicked: AtomicBool,
 }
@@ -148,10 +105,13 @@ impl State {
     }
 
     /// Applies `workspace/didChangeWorkspaceFolders`, then re-binds every open document, whose
-    /// trust and link boundary may have changed with the folders.
-    pub fn change_folders(&self, added: &[PathBuf], removed: &[PathBuf]) {
+    /// trust and link boundary may have changed with the folders; returns the configuration
+    /// problems to show.
+    pub fn change_folders(&self, added: &[PathBuf], removed: &[PathBuf]) -> Vec<Report> {
         self.trust.change_folders(added, removed);
-        self.rebind(&mut Vec::new());
+        let mut reports = Vec::new();
+        self.rebind(&mut reports);
+        reports
     }
 
     pub fn session(&self) -> &Session {
@@ -317,12 +277,9 @@ impl State {
     ) -> T {
         let settings = &context.settings;
         let open_at = |path: &Path| self.open_document_at(path);
-        let linked;
-        let others: &dyn brief::OtherDocuments = match context.linked(&open_at) {
-            Some(found) => {
-                linked = found;
-                &linked
-            }
+        let linked = context.linked(&open_at);
+        let others: &dyn brief::OtherDocuments = match &linked {
+            Some(linked) => linked,
             None => &NoOtherDocuments,
         };
         lint(&Context {
