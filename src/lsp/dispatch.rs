@@ -110,7 +110,7 @@ impl Dispatcher {
     }
 
     /// Whether the user trusts the workspace of `snapshot`, as its diagnostics were linted
-    /// with (`State::trusts`), so a send and its `untrusted-agent` diagnostic always agree.
+    /// with (`lsp/trust.rs`), so a send and its `untrusted-agent` diagnostic always agree.
     fn trusted(&self, snapshot: &Snapshot) -> bool {
         snapshot.context.machine.trusted_workspace
     }
