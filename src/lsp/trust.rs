@@ -12,13 +12,25 @@ use crate::config::trust_store;
 use crate::workspace::boundary::{covered, real_path};
 
 /// The editor's folders and the trust known of each workspace root.
-#[derive(Default)]
 pub struct Trust {
     /// The folders the editor names now, as real paths.
     folders: RwLock<Arc<Vec<PathBuf>>>,
-    /// Each workspace root met so far (as configuration found it), read from the store once,
-    /// not once per opened document.
-    roots: DashMap<PathBuf, Root>,
+    /// Each root met so far (as configuration found it), and whether it holds the
+    /// `baton.toml` in force; read from the store once, not once per opened document.
+    roots: DashMap<(PathBuf, bool), Root>,
+    /// What `baton trust` (or the environment) says of a workspace root:
+    /// `trust_store::workspace_trusted`, but for tests.
+    by_user: fn(Option<&Path>) -> bool,
+}
+
+impl Default for Trust {
+    fn default() -> Self {
+        Trust {
+            folders: RwLock::default(),
+            roots: DashMap::new(),
+            by_user: trust_store::workspace_trusted,
+        }
+    }
 }
 
 /// A workspace root as trust sees it.
@@ -80,15 +92,16 @@ impl Trust {
         let Some(root) = workspace.or(folder) else {
             return trust_store::workspace_trusted(None);
         };
-        let known = match self.roots.get(root) {
+        let key = (root.to_path_buf(), workspace.is_some());
+        let known = match self.roots.get(&key) {
             Some(known) => known.clone(),
             None => {
                 let known = Root {
                     real: real_path(root),
                     // A folder without a `baton.toml` defines no agent to trust.
-                    by_user: trust_store::workspace_trusted(workspace),
+                    by_user: (self.by_user)(workspace),
                 };
-                self.roots.insert(root.to_path_buf(), known.clone());
+                self.roots.insert(key, known.clone());
                 known
             }
         };
@@ -102,7 +115,11 @@ mod tests {
 
     #[test]
     fn the_editor_trusts_only_workspaces_within_its_folders_as_they_change() {
-        let trust = Trust::default();
+        // Whatever the store of the machine running the tests holds.
+        let trust = Trust {
+            by_user: |_| false,
+            ..Trust::default()
+        };
         trust.set_folders(&[PathBuf::from("/nowhere/a")]);
         let inside = Some(Path::new("/nowhere/a/project"));
         let beside = Some(Path::new("/nowhere/a2"));
@@ -123,5 +140,16 @@ mod tests {
         );
         assert!(trust.trusts(true, beside, None));
         assert!(!trust.trusts(true, inside, None), "its folder was removed");
+
+        let trusted_by_user = Trust {
+            by_user: |root| root == Some(Path::new("/nowhere/b")),
+            ..Trust::default()
+        };
+        let b = Some(Path::new("/nowhere/b"));
+        assert!(trusted_by_user.trusts(false, b, None), "wherever it is");
+        assert!(
+            !trusted_by_user.trusts(false, None, b),
+            "a bare folder has no agents to trust"
+        );
     }
 }
