@@ -1,18 +1,23 @@
 //! The linter's view of the folder a document lives in: which configuration applies, what
 //! the other documents its links name contain, and what the machine says about sending (which
-//! key variables are set). Shared by `baton check` and the server.
+//! key variables are set). Shared by `baton check` and the server. Links read nothing outside
+//! the workspace ([`boundary`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+pub mod boundary;
 
 use crate::brief::kind::Kinds;
 pub use crate::brief::lint::Machine;
-use crate::brief::lint::OtherDocuments;
+use crate::brief::lint::{LinkedDocument, OtherDocuments};
 use crate::brief::model;
 use crate::config::{self, Config, ConfigProblem};
 use crate::document::{Document, MAX_LINTED_BYTES};
+use boundary::percent_decode;
+pub use boundary::{normalize, Boundary, Located};
 
 /// A configuration with the kinds it defines, ready to lint with. Cheap to clone.
 #[derive(Clone, Default)]
@@ -66,42 +71,54 @@ fn is_set(name: &str) -> bool {
 }
 
 /// Reads the documents that links name, relative to the linted document, preferring what the
-/// editor holds open (`open`) over the disk. Each document is read at most once per lint.
+/// editor holds open (`open`) over the disk, and only inside the document's [`Boundary`]: a
+/// link that leaves it is answered `Outside` and nothing there is read. Each document's titles
+/// are read at most once per lint.
 pub struct LinkedDocuments<'a> {
     dir: PathBuf,
+    boundary: Boundary,
     open: &'a dyn Fn(&Path) -> Option<Document>,
-    cache: RefCell<HashMap<PathBuf, Option<Vec<String>>>>,
+    cache: RefCell<HashMap<String, LinkedDocument>>,
 }
 
 impl<'a> LinkedDocuments<'a> {
-    /// `document` is the linted document's path; `open` looks up editor buffers by path.
-    pub fn new(document: &Path, open: &'a dyn Fn(&Path) -> Option<Document>) -> Self {
+    /// `document` is the linted document's path, `boundary` the folder its links may reach;
+    /// `open` looks up editor buffers by path.
+    pub fn new(
+        document: &Path,
+        boundary: Boundary,
+        open: &'a dyn Fn(&Path) -> Option<Document>,
+    ) -> Self {
         let dir = document.parent().map(Path::to_path_buf).unwrap_or_default();
         LinkedDocuments {
             dir,
+            boundary,
             open,
             cache: RefCell::default(),
         }
     }
 
-    fn read(&self, path: &Path) -> Option<Vec<String>> {
-        let document = match (self.open)(path) {
-            Some(document) => document,
-            None => {
-                let metadata = std::fs::metadata(path).ok()?;
-                if !metadata.is_file() || metadata.len() > MAX_LINTED_BYTES as u64 {
-                    return None;
-                }
-                let bytes = std::fs::read(path).ok()?;
-                Document::new(&String::from_utf8_lossy(&bytes))
-            }
-        };
-        Some(
-            model::briefs(&document)
-                .into_iter()
-                .map(|brief| brief.title)
-                .collect(),
-        )
+    /// The document the link `file` names, if it is inside the boundary and can be read.
+    pub fn document(&self, file: &str) -> Option<Document> {
+        match self.boundary.locate(&self.dir, file) {
+            Located::Inside { named, real } => self.read(&named, real.as_deref()),
+            Located::Outside => None,
+        }
+    }
+
+    /// The editor's buffer at `named`, else the file at `real` (the checked path, every
+    /// symbolic link resolved), if it is a file small enough to lint.
+    fn read(&self, named: &Path, real: Option<&Path>) -> Option<Document> {
+        if let Some(document) = (self.open)(named) {
+            return Some(document);
+        }
+        let real = real?;
+        let metadata = std::fs::metadata(real).ok()?;
+        if !metadata.is_file() || metadata.len() > MAX_LINTED_BYTES as u64 {
+            return None;
+        }
+        let bytes = std::fs::read(real).ok()?;
+        Some(Document::new(&String::from_utf8_lossy(&bytes)))
     }
 }
 
@@ -111,60 +128,36 @@ pub fn no_open_documents(_: &Path) -> Option<Document> {
 }
 
 impl OtherDocuments for LinkedDocuments<'_> {
-    fn titles(&self, file: &str) -> Option<Vec<String>> {
-        let path = resolve_link(&self.dir, file);
-        if let Some(cached) = self.cache.borrow().get(&path) {
+    fn find(&self, file: &str) -> LinkedDocument {
+        if let Some(cached) = self.cache.borrow().get(file) {
             return cached.clone();
         }
-        let titles = self.read(&path);
-        self.cache.borrow_mut().insert(path, titles.clone());
-        titles
+        let found = match self.boundary.locate(&self.dir, file) {
+            Located::Outside => LinkedDocument::Outside {
+                workspace: self.boundary.root().display().to_string(),
+            },
+            Located::Inside { named, real } => match self.read(&named, real.as_deref()) {
+                Some(document) => LinkedDocument::Found(
+                    model::briefs(&document)
+                        .into_iter()
+                        .map(|brief| brief.title)
+                        .collect(),
+                ),
+                None => LinkedDocument::Missing,
+            },
+        };
+        self.cache
+            .borrow_mut()
+            .insert(file.to_owned(), found.clone());
+        found
     }
 }
 
-/// The path a link's `file` names, relative to the folder `dir` of the linking document.
+/// The path a link's `file` names, relative to the folder `dir` of the linking document, as
+/// written (no symbolic link resolved): for matching links against each other and against
+/// open documents. What may be read goes through [`Boundary::locate`].
 pub fn resolve_link(dir: &Path, file: &str) -> PathBuf {
     normalize(&dir.join(percent_decode(file)))
-}
-
-/// Resolves `.` and `..` without touching the disk, so a link to a missing file still has a
-/// stable path to report.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// Links in Markdown may percent-encode spaces (`my%20brief.brief.md`).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(value)) => {
-                out.push(value);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -176,12 +169,22 @@ mod tests {
         let open = |path: &Path| {
             (path == Path::new("/ws/plans/b.brief.md")).then(|| Document::new("# Plan @x\n"))
         };
-        let linked = LinkedDocuments::new(Path::new("/ws/notes/a.brief.md"), &open);
+        let boundary = Boundary::at(Path::new("/ws"));
+        let linked = LinkedDocuments::new(Path::new("/ws/notes/a.brief.md"), boundary, &open);
         assert_eq!(
-            linked.titles("../plans/./b.brief.md"),
-            Some(vec!["Plan".to_owned()])
+            linked.find("../plans/./b.brief.md"),
+            LinkedDocument::Found(vec!["Plan".to_owned()])
         );
-        assert_eq!(linked.titles("../plans/missing%20file.brief.md"), None);
+        assert_eq!(
+            linked.find("../plans/missing%20file.brief.md"),
+            LinkedDocument::Missing
+        );
+        assert_eq!(
+            linked.find("../../elsewhere/b.brief.md"),
+            LinkedDocument::Outside {
+                workspace: "/ws".into()
+            }
+        );
     }
 
     #[test]

@@ -55,6 +55,12 @@ fn initialize_announces_every_capability_and_registers_the_config_watcher() {
             "textDocumentSync": {
               "change": 2,
               "openClose": true
+            },
+            "workspace": {
+              "workspaceFolders": {
+                "changeNotifications": true,
+                "supported": true
+              }
             }
           },
           "serverInfo": {

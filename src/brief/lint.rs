@@ -13,19 +13,30 @@ use crate::config::Config;
 use crate::document::Document;
 
 /// What the linter may know of other documents, for links across files. The shell answers
-/// from open documents and the disk; tests answer from a map.
+/// from open documents and the disk, within the workspace; tests answer from a map.
 pub trait OtherDocuments {
-    /// The brief titles of the document `file` names, relative to the linted document;
-    /// `None` when there is no such document.
-    fn titles(&self, file: &str) -> Option<Vec<String>>;
+    /// The document `file` names, relative to the linted document.
+    fn find(&self, file: &str) -> LinkedDocument;
+}
+
+/// What a link to another document leads to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkedDocument {
+    /// A document, with the titles of its briefs.
+    Found(Vec<String>),
+    /// No document baton can read there.
+    Missing,
+    /// A document outside the workspace whose folder is `workspace` (as the user reads it):
+    /// baton neither reads nor sends it, so whether it exists is not known either.
+    Outside { workspace: String },
 }
 
 /// No other documents: every cross-file link is broken.
 pub struct NoOtherDocuments;
 
 impl OtherDocuments for NoOtherDocuments {
-    fn titles(&self, _: &str) -> Option<Vec<String>> {
-        None
+    fn find(&self, _: &str) -> LinkedDocument {
+        LinkedDocument::Missing
     }
 }
 

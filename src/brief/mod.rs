@@ -21,5 +21,7 @@ pub mod symbols;
 pub mod target;
 
 pub use diagnostic::{Code, Diagnostic, FixHint, Severity, TextRange};
-pub use lint::{lint, Analysis, Context, Machine, NoOtherDocuments, OtherDocuments};
+pub use lint::{
+    lint, Analysis, Context, LinkedDocument, Machine, NoOtherDocuments, OtherDocuments,
+};
 pub use target::target_agent;

@@ -21,7 +21,7 @@ use crate::brief::lint::{is_named_baton_document, lint, Context};
 use crate::brief::{front_matter, Code, Severity};
 use crate::config::{trust_store, ConfigProblem};
 use crate::document::Document;
-use crate::workspace::{no_open_documents, LinkedDocuments, Machine, Settings};
+use crate::workspace::{no_open_documents, Boundary, LinkedDocuments, Machine, Settings};
 
 /// How `check` prints its findings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,7 +190,8 @@ impl Checker<'_> {
             Err(error) => return self.not_utf8(file, named, error),
         };
         let document = Document::new(&text);
-        let others = LinkedDocuments::new(&file.path, &no_open_documents);
+        let boundary = Boundary::of_document(settings.config.root.as_deref(), folder, &[]);
+        let others = LinkedDocuments::new(&file.path, boundary, &no_open_documents);
         let context = Context {
             config: &settings.config,
             kinds: &settings.kinds,

@@ -26,7 +26,7 @@ use crate::dispatch::run::{self, Outcome, Update};
 use crate::dispatch::run_id;
 use crate::document::Document;
 use crate::fs_safe;
-use crate::workspace::{no_open_documents, LinkedDocuments, Machine, Settings};
+use crate::workspace::{no_open_documents, Boundary, LinkedDocuments, Machine, Settings};
 
 /// What `baton send` was asked to do.
 #[derive(Clone, Debug)]
@@ -94,7 +94,9 @@ fn prepare(options: &Options) -> Result<Prepared, Stop> {
         );
     }
     let document = Document::new(&original);
-    let analysis = analyse(&document, &file, &settings);
+    let boundary = Boundary::of_document(settings.config.root.as_deref(), &folder, &[]);
+    let linked = LinkedDocuments::new(&file, boundary, &no_open_documents);
+    let analysis = analyse(&document, &file, &settings, &linked);
     let usage = |refusal: Refusal| Stop::Usage(format!("{shown}: {refusal}"));
     if analysis.kind.is_none() {
         return Err(usage(Refusal::NotBaton));
@@ -104,8 +106,7 @@ fn prepare(options: &Options) -> Result<Prepared, Stop> {
         &document,
         &analysis.briefs,
         &analysis.briefs[index],
-        Some(&file),
-        &no_open_documents,
+        Some(&linked),
     );
     let trusted = trust_store::workspace_trusted(settings.config.root.as_deref());
     let plan = plan::plan(&Ask {
@@ -136,8 +137,12 @@ fn read_text(file: &Path, shown: &str) -> Result<String, String> {
         .map_err(|_| format!("{shown} is not valid UTF-8; baton reads UTF-8 only"))
 }
 
-fn analyse(document: &Document, file: &Path, settings: &Settings) -> Analysis {
-    let others = LinkedDocuments::new(file, &no_open_documents);
+fn analyse(
+    document: &Document,
+    file: &Path,
+    settings: &Settings,
+    others: &LinkedDocuments<'_>,
+) -> Analysis {
     let machine = Machine::detect(
         &settings.config,
         trust_store::workspace_trusted(settings.config.root.as_deref()),
@@ -146,7 +151,7 @@ fn analyse(document: &Document, file: &Path, settings: &Settings) -> Analysis {
         config: &settings.config,
         kinds: &settings.kinds,
         path: Some(file),
-        others: &others,
+        others,
         machine: &machine,
     };
     lint(document, &context)

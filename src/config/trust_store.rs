@@ -259,6 +259,12 @@ mod tests {
             !store.contains(&ws.join("sub")).unwrap(),
             "not its subfolders"
         );
+        fs::create_dir_all(dir.join("ws2")).unwrap();
+        assert!(
+            !store.contains(&dir.join("ws2")).unwrap(),
+            "not a sibling whose name starts the same"
+        );
+        assert!(!store.contains(&dir).unwrap(), "not the folder above");
         let text = fs::read_to_string(store.path()).unwrap();
         assert!(text.starts_with("# Workspaces trusted"), "{text}");
 

@@ -1,9 +1,10 @@
 //! The inputs of a run (DESIGN §1, §4 step 2): a link from one brief to another means "this
 //! brief uses that brief's latest output". For each brief the sent brief links to, in this
-//! document or in another file, the newest output block that holds an answer.
+//! document or in another file, the newest output block that holds an answer. Other files
+//! are read only inside the workspace (`workspace::LinkedDocuments`): a document outside it
+//! is never read, so nothing of it is sent.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use crate::brief::graph::local_target;
 use crate::brief::link::Target;
@@ -11,19 +12,17 @@ use crate::brief::model::{self, Brief};
 use crate::brief::output::{self, Status};
 use crate::brief::payload::Input;
 use crate::document::Document;
-use crate::document::MAX_LINTED_BYTES;
-use crate::workspace::resolve_link;
+use crate::workspace::LinkedDocuments;
 
 /// The latest outputs of the briefs `brief` links to, in the order its links first name them.
-/// `briefs` are the briefs of `document`, at `path`; other files are read through `open` (the
-/// editor's buffers), else from disk. Links that lead nowhere, and briefs with no output yet,
-/// contribute nothing.
+/// `briefs` are the briefs of `document`; other files are read through `linked` (`None` for a
+/// document that is not a file). Links that lead nowhere or out of the workspace, and briefs
+/// with no output yet, contribute nothing.
 pub fn gather(
     document: &Document,
     briefs: &[Brief],
     brief: &Brief,
-    path: Option<&Path>,
-    open: &dyn Fn(&Path) -> Option<Document>,
+    linked: Option<&LinkedDocuments<'_>>,
 ) -> Vec<Input> {
     let mut seen = HashSet::new();
     let mut inputs = Vec::new();
@@ -35,8 +34,8 @@ pub fn gather(
             None => local_target(&link.target, briefs)
                 .filter(|&index| briefs[index].title != brief.title)
                 .and_then(|index| latest_output(document, &briefs[index])),
-            Some(file) => path.and_then(|path| {
-                let other = read(&resolve_link(path.parent()?, file), open)?;
+            Some(file) => linked.and_then(|linked| {
+                let other = linked.document(file)?;
                 let found = model::briefs(&other)
                     .into_iter()
                     .find(|candidate| matches(&link.target, candidate))?;
@@ -50,18 +49,6 @@ pub fn gather(
 
 fn matches(target: &Target, brief: &Brief) -> bool {
     !brief.title.is_empty() && target.matches_title(&brief.title)
-}
-
-fn read(path: &Path, open: &dyn Fn(&Path) -> Option<Document>) -> Option<Document> {
-    if let Some(document) = open(path) {
-        return Some(document);
-    }
-    let metadata = std::fs::metadata(path).ok()?;
-    if !metadata.is_file() || metadata.len() > MAX_LINTED_BYTES as u64 {
-        return None;
-    }
-    let bytes = std::fs::read(path).ok()?;
-    Some(Document::new(&String::from_utf8_lossy(&bytes)))
 }
 
 /// The newest answer among the brief's output blocks: the one whose run id sorts last (run
@@ -113,7 +100,7 @@ pub fn latest_output(document: &Document, brief: &Brief) -> Option<Input> {
 mod tests {
     use super::*;
     use crate::brief::output::{block_text, Marker};
-    use crate::workspace::no_open_documents;
+    use crate::workspace::{no_open_documents, Boundary};
 
     fn marker(run: &str, agent: &str, status: Status) -> Marker {
         Marker {
@@ -129,7 +116,7 @@ mod tests {
         let document = Document::new(text);
         let briefs = model::briefs(&document);
         let brief = briefs.iter().find(|brief| brief.title == title).unwrap();
-        gather(&document, &briefs, brief, None, &no_open_documents)
+        gather(&document, &briefs, brief, None)
     }
 
     #[test]
@@ -166,28 +153,28 @@ mod tests {
     }
 
     #[test]
-    fn links_into_other_files_are_read_from_disk() {
+    fn links_into_other_files_are_read_from_disk_inside_the_workspace_only() {
         let dir = std::env::temp_dir().join(format!("baton-inputs-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(dir.join("ws")).unwrap();
         let done = block_text("a", &marker("01A", "a", Status::Done), "From afar.");
-        std::fs::write(
-            dir.join("scan.brief.md"),
-            format!("# Scan\n\n## Objective\n\nLook.\n\n{done}"),
-        )
-        .unwrap();
-        let text = "# Report\n\nUse [[scan.brief.md#Scan]].\n";
-        let document = Document::new(text);
-        let briefs = model::briefs(&document);
-        let path = dir.join("report.brief.md");
-        let inputs = gather(
-            &document,
-            &briefs,
-            &briefs[0],
-            Some(&path),
-            &no_open_documents,
-        );
+        let scan = format!("# Scan\n\n## Objective\n\nLook.\n\n{done}");
+        std::fs::write(dir.join("ws/scan.brief.md"), &scan).unwrap();
+        std::fs::write(dir.join("secret.brief.md"), &scan).unwrap();
+        let path = dir.join("ws/report.brief.md");
+        let linked = LinkedDocuments::new(&path, Boundary::at(&dir.join("ws")), &no_open_documents);
+        let inputs_from = |text: &str| {
+            let document = Document::new(text);
+            let briefs = model::briefs(&document);
+            gather(&document, &briefs, &briefs[0], Some(&linked))
+        };
+        let inside = inputs_from("# Report\n\nUse [[scan.brief.md#Scan]].\n");
+        let outside = inputs_from("# Report\n\nUse [[../secret.brief.md#Scan]].\n");
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(inputs.len(), 1);
-        assert_eq!(inputs[0].text, "From afar.");
+        assert_eq!(inside.len(), 1);
+        assert_eq!(inside[0].text, "From afar.");
+        assert!(
+            outside.is_empty(),
+            "a document outside the workspace is not read"
+        );
     }
 }

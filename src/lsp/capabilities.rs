@@ -1,6 +1,8 @@
 //! What the server offers and what it takes from the client's `initialize`: the position
 //! encoding (negotiated once), the options, the client abilities the server relies on.
 
+use std::path::PathBuf;
+
 use tower_lsp_server::ls_types as lsp;
 
 use super::from_proto;
@@ -39,6 +41,7 @@ pub fn session(params: &lsp::InitializeParams) -> Session {
         .or(root_uri)
         .and_then(from_proto::path);
     Session {
+        folders: editor_folders(params),
         encoding: negotiate_encoding(&params.capabilities),
         options: InitializationOptions::from_value(params.initialization_options.clone()),
         root,
@@ -59,6 +62,25 @@ pub fn session(params: &lsp::InitializeParams) -> Session {
             .and_then(|w| w.show_document.as_ref())
             .is_some_and(|show| show.support),
     }
+}
+
+/// Every folder the editor named: its workspace folders, else its `rootUri`, else its
+/// `rootPath`. `trustedWorkspace` covers these and nothing else.
+fn editor_folders(params: &lsp::InitializeParams) -> Vec<PathBuf> {
+    if let Some(folders) = &params.workspace_folders {
+        return folders
+            .iter()
+            .filter_map(|folder| from_proto::path(&folder.uri))
+            .collect();
+    }
+    #[allow(deprecated)] // Older clients name their folder only so.
+    let root = params
+        .root_uri
+        .as_ref()
+        .and_then(from_proto::path)
+        .or_else(|| params.root_path.as_ref().map(PathBuf::from))
+        .filter(|root| root.is_absolute());
+    root.into_iter().collect()
 }
 
 pub fn initialize_result(encoding: Encoding) -> lsp::InitializeResult {
@@ -106,6 +128,14 @@ fn server_capabilities(encoding: Encoding) -> lsp::ServerCapabilities {
         execute_command_provider: Some(lsp::ExecuteCommandOptions {
             commands: dispatch::COMMANDS.map(str::to_owned).to_vec(),
             work_done_progress_options: lsp::WorkDoneProgressOptions::default(),
+        }),
+        // Trust follows the folders the editor names, so their changes must reach us.
+        workspace: Some(lsp::WorkspaceServerCapabilities {
+            workspace_folders: Some(lsp::WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(lsp::OneOf::Left(true)),
+            }),
+            file_operations: None,
         }),
         ..lsp::ServerCapabilities::default()
     }

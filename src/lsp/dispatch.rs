@@ -114,7 +114,7 @@ impl Dispatcher {
     }
 
     /// Whether the user trusts the workspace of `snapshot`, as its diagnostics were linted
-    /// with (`State::trusts`), so a send and its `untrusted-agent` diagnostic always agree.
+    /// with (`lsp/trust.rs`), so a send and its `untrusted-agent` diagnostic always agree.
     fn trusted(&self, snapshot: &Snapshot) -> bool {
         snapshot.context.machine.trusted_workspace
     }
@@ -150,12 +150,12 @@ impl Dispatcher {
                 ..from_proto::offset(document, range.end, encoding)
         });
         let open_at = |path: &Path| self.state.open_document_at(path);
+        let linked = snapshot.context.linked(&open_at);
         let inputs = inputs::gather(
             document,
             &analysis.briefs,
             &analysis.briefs[index],
-            Some(path),
-            &open_at,
+            linked.as_ref(),
         );
         plan::plan(&Ask {
             path,

@@ -17,7 +17,7 @@ use super::to_proto;
 use crate::brief::link::{Link, Target};
 use crate::brief::navigate::{self, Definition};
 use crate::brief::{complete, hover as hovers, model, symbols};
-use crate::document::{Document, Encoding, MAX_LINTED_BYTES};
+use crate::document::{Document, Encoding};
 use crate::workspace::resolve_link;
 
 /// The LSP error for a rename that cannot be done (`RequestFailed`), with the reason.
@@ -102,7 +102,9 @@ pub fn definition(
             file: Some(file), ..
         } => {
             let path = resolve_link(snapshot.context.path.as_deref()?.parent()?, &file);
-            let other = document_at(state, &path)?;
+            // Read within the workspace only, as the linter does: a link out leads nowhere.
+            let open_at = |path: &Path| state.open_document_at(path);
+            let other = snapshot.context.linked(&open_at)?.document(&file)?;
             let link = navigate::link_at(analysis, offset)?;
             let range = brief_heading(&other, &link.target).unwrap_or(0..0);
             lsp::Location::new(
@@ -277,19 +279,6 @@ fn incoming_links<'a>(
                 names_path && target.matches_title(title)
             }
         })
-}
-
-/// The document at `path`: the editor's copy if open, else the file on disk.
-fn document_at(state: &State, path: &Path) -> Option<Document> {
-    if let Some(document) = state.open_document_at(path) {
-        return Some(document);
-    }
-    let metadata = std::fs::metadata(path).ok()?;
-    if metadata.len() > MAX_LINTED_BYTES as u64 {
-        return None;
-    }
-    let bytes = std::fs::read(path).ok()?;
-    Some(Document::new(&String::from_utf8_lossy(&bytes)))
 }
 
 /// The text of a file (a configuration file), to place a range in it.

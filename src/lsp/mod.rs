@@ -7,6 +7,7 @@
 mod actions;
 mod capabilities;
 mod config_watch;
+mod context;
 mod diagnostics;
 mod dispatch;
 mod edit_lane;
@@ -28,6 +29,7 @@ mod server;
 mod state;
 mod stdio;
 mod to_proto;
+mod trust;
 mod wire;
 
 use std::process::ExitCode;

@@ -202,6 +202,33 @@ impl LanguageServer for Backend {
         }
     }
 
+    /// The editor's folders decide which workspaces its trust covers and, for documents
+    /// without a `baton.toml`, where their links may reach: re-lint every open document.
+    async fn did_change_workspace_folders(&self, params: lsp::DidChangeWorkspaceFoldersParams) {
+        let paths = |folders: &[lsp::WorkspaceFolder]| -> Vec<_> {
+            folders
+                .iter()
+                .filter_map(|folder| from_proto::path(&folder.uri))
+                .collect()
+        };
+        let (added, removed) = (paths(&params.event.added), paths(&params.event.removed));
+        let changed = contain("changing workspace folders", || {
+            self.state.change_folders(&added, &removed)
+        });
+        let reports = match changed {
+            Ok(reports) => reports,
+            Err(panicked) => return self.tell_user(panicked).await,
+        };
+        for (uri, _) in self.state.open_uris() {
+            if let Ok(uri) = lsp::Uri::from_str(&uri) {
+                self.linter.lint(uri);
+            }
+        }
+        let encoding = self.state.encoding();
+        self.publish(diagnostics::config_publications(reports, encoding))
+            .await;
+    }
+
     async fn code_action(
         &self,
         params: lsp::CodeActionParams,

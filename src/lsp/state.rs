@@ -1,26 +1,28 @@
 //! What the handlers share: the open documents, the configuration each one uses, the latest
-//! analysis of each, and what `initialize` settled.
+//! analysis of each, what `initialize` settled, and the folders the editor names now (which
+//! decide trust and where links may reach).
 //!
 //! Every map holds `Arc`s; readers clone one out and drop the guard at once, so no guard is
 //! ever held across an `.await` (or across a lint, which reads other entries).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock, PoisonError};
 
 use dashmap::DashMap;
 
 use super::config_watch::{Configs, Report};
+use super::context::DocumentContext;
 use super::guard::{contain, Panicked};
 use super::options::InitializationOptions;
 use super::placement::Placements;
 use super::runs::Runs;
+use super::trust::Trust;
 use crate::brief::cache::{Findings, LintCache};
 use crate::brief::{self, Analysis, Context, NoOtherDocuments};
-use crate::config::trust_store;
 use crate::document::store::{ChangeError, OpenDocument, Store};
 use crate::document::{Change, Document, Encoding};
-use crate::workspace::{LinkedDocuments, Machine, Settings};
+use crate::workspace::{Boundary, Settings};
 
 /// What `initialize` settled, fixed for the session.
 #[derive(Clone, Debug, Default)]
@@ -29,6 +31,9 @@ pub struct Session {
     pub options: InitializationOptions,
     /// The first workspace folder: untitled documents use its configuration.
     pub root: Option<PathBuf>,
+    /// Every folder the editor named in `initialize` (`State::trust` keeps the folders
+    /// it names now).
+    pub folders: Vec<PathBuf>,
     /// Whether the client takes versioned `documentChanges` in workspace edits.
     pub document_changes: bool,
     /// Whether the client lets the server register a file watcher.
@@ -39,32 +44,6 @@ pub struct Session {
     pub code_lens_refresh: bool,
     /// Whether the client takes `window/showDocument`.
     pub show_document: bool,
-}
-
-/// Where an open document lives and the configuration it is linted with; set when it opens
-/// and when the configuration reloads, never per keystroke.
-pub struct DocumentContext {
-    /// `None` for a document that is not a file (an untitled buffer).
-    pub path: Option<PathBuf>,
-    pub settings: Settings,
-    /// Trust and the agents' key variables, read when the context is made.
-    pub machine: Machine,
-    /// What the lints while typing kept; new with every context, so a configuration
-    /// change never reuses findings made under the old one.
-    pub cache: Mutex<LintCache>,
-}
-
-impl DocumentContext {
-    /// `trusted`: whether the user trusts the workspace (see [`State::trusts`]).
-    pub fn new(path: Option<PathBuf>, settings: Settings, trusted: bool) -> Self {
-        let machine = Machine::detect(&settings.config, trusted);
-        DocumentContext {
-            path,
-            settings,
-            machine,
-            cache: Mutex::default(),
-        }
-    }
 }
 
 /// What the linter found at one version of a document; the full analysis the features
@@ -109,18 +88,30 @@ pub struct State {
     analyses: DashMap<String, Arc<Analyzed>>,
     /// Open documents by path, for links across files.
     uris_by_path: DashMap<PathBuf, String>,
-    /// What the user's trust store said of each workspace root, read once per root (and again
-    /// after a configuration reload), not once per opened document.
-    trusted_roots: DashMap<PathBuf, bool>,
+    /// The editor's folders and the trust they carry.
+    trust: Trust,
     shut_down: AtomicBool,
     panicked: AtomicBool,
 }
 
 impl State {
     pub fn initialize(&self, session: Session) {
+        let folders = session.folders.clone();
         if self.session.set(session).is_err() {
             tracing::warn!("a second initialize was ignored");
+            return;
         }
+        self.trust.set_folders(&folders);
+    }
+
+    /// Applies `workspace/didChangeWorkspaceFolders`, then re-binds every open document, whose
+    /// trust and link boundary may have changed with the folders; returns the configuration
+    /// problems to show.
+    pub fn change_folders(&self, added: &[PathBuf], removed: &[PathBuf]) -> Vec<Report> {
+        self.trust.change_folders(added, removed);
+        let mut reports = Vec::new();
+        self.rebind(&mut reports);
+        reports
     }
 
     pub fn session(&self) -> &Session {
@@ -158,8 +149,7 @@ impl State {
         if let Some(path) = &path {
             self.uris_by_path.insert(path.clone(), uri.to_owned());
         }
-        let trusted = self.trusts(&settings);
-        let context = Arc::new(DocumentContext::new(path, settings, trusted));
+        let context = Arc::new(self.context(path, settings));
         self.contexts.insert(uri.to_owned(), context);
         (open, reports)
     }
@@ -184,21 +174,17 @@ impl State {
         }
     }
 
-    /// Whether the user trusts the workspace of `settings`: the editor said so
-    /// (`initializationOptions.trustedWorkspace`), or `baton trust` (or the environment) did.
-    pub fn trusts(&self, settings: &Settings) -> bool {
-        if self.session().options.is_trusted() {
-            return true;
-        }
-        let Some(root) = settings.config.root.as_deref() else {
-            return trust_store::workspace_trusted(None);
-        };
-        if let Some(known) = self.trusted_roots.get(root) {
-            return *known;
-        }
-        let trusted = trust_store::workspace_trusted(Some(root));
-        self.trusted_roots.insert(root.to_path_buf(), trusted);
-        trusted
+    /// The context of a document at `path` linted with `settings`: its link boundary and
+    /// whether its workspace is trusted ([`Trust::trusts`]), as the editor's folders are now.
+    fn context(&self, path: Option<PathBuf>, settings: Settings) -> DocumentContext {
+        let dir = path.as_deref().and_then(Path::parent);
+        let workspace = settings.config.root.as_deref();
+        let folders = self.trust.folders();
+        let boundary = dir.map(|dir| Boundary::of_document(workspace, dir, &folders));
+        let editor_trusts = self.session().options.is_trusted();
+        let folder = dir.or(self.session().root.as_deref());
+        let trusted = self.trust.trusts(editor_trusts, workspace, folder);
+        DocumentContext::new(path, settings, boundary, trusted)
     }
 
     fn settings_for(&self, path: Option<&Path>) -> (Settings, Vec<Report>) {
@@ -214,7 +200,14 @@ impl State {
     pub fn reload_configuration(&self) -> Vec<Report> {
         let mut reports = self.configs.reload();
         // `baton trust` may have run meanwhile.
-        self.trusted_roots.clear();
+        self.trust.forget_store();
+        self.rebind(&mut reports);
+        reports
+    }
+
+    /// Makes every open document's context again (configuration, boundary, trust), collecting
+    /// configuration problems into `reports`; their analyses are made again on next use.
+    fn rebind(&self, reports: &mut Vec<Report>) {
         let contexts: Vec<(String, Arc<DocumentContext>)> = self
             .contexts
             .iter()
@@ -223,15 +216,10 @@ impl State {
         for (uri, context) in contexts {
             let (settings, more) = self.settings_for(context.path.as_deref());
             reports.extend(more);
-            let path = context.path.clone();
-            let trusted = self.trusts(&settings);
-            self.contexts.insert(
-                uri.clone(),
-                Arc::new(DocumentContext::new(path, settings, trusted)),
-            );
+            let context = self.context(context.path.clone(), settings);
+            self.contexts.insert(uri.clone(), Arc::new(context));
             self.analyses.remove(&uri);
         }
-        reports
     }
 
     /// Lints `open` (the version of `uri` just stored) and remembers the result. `None` when
@@ -289,12 +277,9 @@ impl State {
     ) -> T {
         let settings = &context.settings;
         let open_at = |path: &Path| self.open_document_at(path);
-        let linked;
-        let others: &dyn brief::OtherDocuments = match &context.path {
-            Some(path) => {
-                linked = LinkedDocuments::new(path, &open_at);
-                &linked
-            }
+        let linked = context.linked(&open_at);
+        let others: &dyn brief::OtherDocuments = match &linked {
+            Some(linked) => linked,
             None => &NoOtherDocuments,
         };
         lint(&Context {

@@ -1,8 +1,9 @@
-//! `broken-link`: a brief link that points at no brief, here or in the named document.
+//! `broken-link`: a brief link that points at no brief, here or in the named document, or at
+//! a document outside the workspace, which baton never reads or sends (DESIGN §7).
 
 use crate::brief::diagnostic::{Code, Diagnostic, FixHint};
 use crate::brief::link::{Link, Target};
-use crate::brief::lint::RuleContext;
+use crate::brief::lint::{LinkedDocument, RuleContext};
 use crate::brief::suggest;
 
 pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
@@ -29,10 +30,18 @@ pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
 }
 
 fn problem_in_other_document(context: &RuleContext<'_>, link: &Link, file: &str) -> Option<String> {
-    let Some(titles) = context.others.titles(file) else {
-        return Some(format!(
-            "`{file}` is not a document baton can find (paths are relative to this file)"
-        ));
+    let titles = match context.others.find(file) {
+        LinkedDocument::Found(titles) => titles,
+        LinkedDocument::Missing => {
+            return Some(format!(
+                "`{file}` is not a document baton can find (paths are relative to this file)"
+            ))
+        }
+        LinkedDocument::Outside { workspace } => {
+            return Some(format!(
+                "`{file}` is outside this workspace ({workspace}); baton reads and sends only documents inside it"
+            ))
+        }
     };
     if titles.iter().any(|title| link.target.matches_title(title)) {
         return None;
@@ -62,7 +71,7 @@ mod tests {
 
     #[test]
     fn links_must_reach_a_brief() {
-        let text = "# Market scan @researcher\nsee [[Market Scan]] and [x](#market-scan)\n# Write up @writer\nUses [[Market scn]], [[other.brief.md#Plan]], [[other.brief.md#Plna]], [[gone.brief.md#X]] and [y](#marketscan).\n";
+        let text = "# Market scan @researcher\nsee [[Market Scan]] and [x](#market-scan)\n# Write up @writer\nUses [[Market scn]], [[other.brief.md#Plan]], [[other.brief.md#Plna]], [[gone.brief.md#X]] and [y](#marketscan).\n# Leak @writer\nUses [[../other/secret.brief.md#Payroll plan]] and [t](/srv/x.brief.md#a).\n";
         expect![[r#"
             4: error[broken-link]: no brief titled `Market scn` in this document; link to an existing brief's title (the quick fix offers the closest)
               | Uses [[Market scn]], [[other.brief.md#Plan]], [[other.brief.md#Plna]], [[gone.brief.md#X]] and [y](#marketscan).
@@ -78,6 +87,12 @@ mod tests {
               | Uses [[Market scn]], [[other.brief.md#Plan]], [[other.brief.md#Plna]], [[gone.brief.md#X]] and [y](#marketscan).
               |                                                                                                ^^^^^^^^^^^^^^^^
               fix: {"fix":"closest-link"}
+            6: error[broken-link]: `../other/secret.brief.md` is outside this workspace (/ws); baton reads and sends only documents inside it
+              | Uses [[../other/secret.brief.md#Payroll plan]] and [t](/srv/x.brief.md#a).
+              |      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+            6: error[broken-link]: `/srv/x.brief.md` is outside this workspace (/ws); baton reads and sends only documents inside it
+              | Uses [[../other/secret.brief.md#Payroll plan]] and [t](/srv/x.brief.md#a).
+              |                                                    ^^^^^^^^^^^^^^^^^^^^^^
         "#]]
         .assert_eq(&render(text, "", &["broken-link"]));
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::brief::kind::Kinds;
-use crate::brief::lint::{lint, Context, Machine, OtherDocuments};
+use crate::brief::lint::{lint, Context, LinkedDocument, Machine, OtherDocuments};
 use crate::config::{merge, Config};
 use crate::document::Document;
 
@@ -23,8 +23,18 @@ model = "claude-sonnet-4-5"
 struct Files(BTreeMap<&'static str, Vec<String>>);
 
 impl OtherDocuments for Files {
-    fn titles(&self, file: &str) -> Option<Vec<String>> {
-        self.0.get(file).cloned()
+    fn find(&self, file: &str) -> LinkedDocument {
+        // A fixture's workspace is `/ws`; a link that climbs out of it (`../`) or starts at
+        // the root leaves it.
+        if file.starts_with("../") || file.starts_with('/') {
+            return LinkedDocument::Outside {
+                workspace: "/ws".into(),
+            };
+        }
+        match self.0.get(file) {
+            Some(titles) => LinkedDocument::Found(titles.clone()),
+            None => LinkedDocument::Missing,
+        }
     }
 }
 
