@@ -11,7 +11,7 @@ use crate::brief::kind::Kinds;
 pub use crate::brief::lint::Machine;
 use crate::brief::lint::OtherDocuments;
 use crate::brief::model;
-use crate::config::{self, Config, ConfigProblem};
+use crate::config::{self, key_variable, Config, ConfigProblem};
 use crate::document::{Document, MAX_LINTED_BYTES};
 
 /// A configuration with the kinds it defines, ready to lint with. Cheap to clone.
@@ -48,7 +48,7 @@ impl Machine {
             .agents
             .values()
             .filter_map(|agent| agent.api_key_env.as_deref())
-            .filter(|name| is_set(name))
+            .filter(|name| key_variable::is_name(name) && is_set(name))
             .map(str::to_owned)
             .collect();
         Machine {

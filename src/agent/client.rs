@@ -77,7 +77,9 @@ pub async fn send_with(
         let delivered = sink.delivered();
         let error = match result {
             Ok(finish) => return Ok(finish),
-            Err(error) => error,
+            // A provider asking for a longer pause than baton waits is treated as down now,
+            // not waited for (nor for a shorter stretch, which would only fail again).
+            Err(error) => error.with_wait_capped(options.retry.max_retry_after),
         };
         if attempt >= options.retry.retries || delivered > 0 || !error.is_retryable() {
             tracing::debug!(agent = agent_name, error = %error, delivered, "agent call failed");

@@ -10,7 +10,8 @@ use crate::config::AgentSpec;
 pub const BACKOFF_BASE: Duration = Duration::from_millis(500);
 /// The longest backoff, so a run never looks dead for minutes between attempts.
 pub const BACKOFF_CAP: Duration = Duration::from_secs(30);
-/// The longest `Retry-After` honoured; a provider asking for more is treated as down, and
+/// The longest `Retry-After` honoured; a provider asking for more is treated as down (the
+/// attempt fails at once, saying how long it asked, and the fallbacks are tried), since
 /// waiting that long would only hide it from the user.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -62,6 +63,24 @@ fn random_fraction() -> f64 {
             .as_nanos(),
     );
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A `Retry-After` header: how long it asks to wait, and its text as the provider wrote it
+/// (only ever delay seconds or an HTTP date, the forms that parse), for messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryAfter {
+    pub wait: Duration,
+    pub header: String,
+}
+
+impl RetryAfter {
+    /// The header's `value` as of `now`; `None` when it is neither form.
+    pub fn parse(value: &str, now: SystemTime) -> Option<RetryAfter> {
+        Some(RetryAfter {
+            wait: parse_retry_after(value, now)?,
+            header: value.trim().to_owned(),
+        })
+    }
 }
 
 /// A `Retry-After` value: delay seconds, or an HTTP date (IMF-fixdate, as RFC 9110 requires
