@@ -21,9 +21,9 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::probe::{probe, Reach, PROBE_TIMEOUT};
-use crate::config::{key_variable, policy};
 use crate::config::trust_store::workspace_trusted;
 use crate::config::{self, AgentSpec, Config, Locality, Provider};
+use crate::config::{key_variable, policy};
 
 /// How `baton agents` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -200,8 +200,7 @@ fn row(
         valid,
         set: valid
             && trust != Trust::Refused
-            && variable
-                .is_some_and(|env| std::env::var_os(env).is_some_and(|key| !key.is_empty())),
+            && variable.is_some_and(|env| std::env::var_os(env).is_some_and(|key| !key.is_empty())),
     };
     Row {
         name: name.to_owned(),

@@ -142,12 +142,18 @@ mod tests {
             ("MY_VERY_LONG_BUT_WORDY_VARIABLE_NAME", Verdict::Name),
             ("", Verdict::Empty),
             ("  ", Verdict::Empty),
-            ("sk-proj-abcDEF1234567890abcDEF1234567890", Verdict::LooksLikeKey),
+            (
+                "sk-proj-abcDEF1234567890abcDEF1234567890",
+                Verdict::LooksLikeKey,
+            ),
             ("sk-ant-api03-abcdef", Verdict::LooksLikeKey),
             ("sk-short", Verdict::LooksLikeKey),
             ("xoxb-123-456", Verdict::LooksLikeKey),
             ("AKIAIOSFODNN7EXAMPLE", Verdict::LooksLikeKey),
-            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", Verdict::LooksLikeKey),
+            (
+                "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+                Verdict::LooksLikeKey,
+            ),
             ("sk_live_51H8abcdefghijklmnop1234", Verdict::LooksLikeKey),
             ("hf_aBcDeFgHiJkLmNoPqRsTuVwXyZaBcDeF", Verdict::LooksLikeKey),
             ("AIzaSyA-1234567890abcdefghijklmnop", Verdict::LooksLikeKey),
@@ -171,7 +177,8 @@ mod tests {
 
     #[test]
     fn a_pasted_key_is_an_error_at_the_value_that_does_not_quote_it() {
-        let text = "[agents.a]\nprovider = \"openai\"\napi_key_env = \"sk-proj-abcDEF1234567890abcDEF\"\n\
+        let text =
+            "[agents.a]\nprovider = \"openai\"\napi_key_env = \"sk-proj-abcDEF1234567890abcDEF\"\n\
                     [agents.b]\nprovider = \"openai\"\napi_key_env = \"OPENAI_API_KEY\"\n";
         let tree = DeTable::parse(text).unwrap();
         let errors = problems(tree.get_ref());

@@ -100,7 +100,10 @@ pub fn trust_needed(spec: &AgentSpec) -> Vec<Reason> {
         });
     }
     let default = spec.provider.default_base_url();
-    let configured = spec.base_url.as_deref().map(|url| url.trim_end_matches('/'));
+    let configured = spec
+        .base_url
+        .as_deref()
+        .map(|url| url.trim_end_matches('/'));
     if let Some(base_url) = configured.filter(|url| Some(*url) != default) {
         reasons.push(Reason::KeyToOtherEndpoint {
             variable,
@@ -170,7 +173,9 @@ pub fn defined_by_workspace(config: &Config, agent: &str) -> bool {
 fn host(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     if host.is_empty() {
         "given in `proxy`".to_owned()
     } else {
@@ -218,7 +223,9 @@ mod tests {
     }
 
     fn spec(toml: &str) -> AgentSpec {
-        let file = Config::from_toml(&format!("[agents.a]\n{toml}")).unwrap().file;
+        let file = Config::from_toml(&format!("[agents.a]\n{toml}"))
+            .unwrap()
+            .file;
         file.agents["a"].clone()
     }
 
@@ -307,7 +314,8 @@ mod tests {
 
     #[test]
     fn reasons_name_the_variable_and_host_never_a_value() {
-        let pasted = spec("provider = \"openai\"\napi_key_env = \"sk-proj-abcDEF1234567890abcDEF\"");
+        let pasted =
+            spec("provider = \"openai\"\napi_key_env = \"sk-proj-abcDEF1234567890abcDEF\"");
         let message = trust_needed(&pasted)[0].to_string();
         assert!(!message.contains("abcDEF"), "{message}");
         let other = spec("provider = \"openai\"\napi_key_env = \"AWS_SECRET_ACCESS_KEY\"");

@@ -80,7 +80,8 @@ fallback = ["proxy"]
             machine,
             ..Setup::default()
         };
-        let text = "# Run it @cli\n# Send it @proxy\n# Defaulted\n# Fine @writer\n# Falls back @fine\n";
+        let text =
+            "# Run it @cli\n# Send it @proxy\n# Defaulted\n# Fine @writer\n# Falls back @fine\n";
         expect![[r#"
             1: error[untrusted-agent]: agent `cli` is refused: it runs a program on this machine, and it is defined by this workspace's baton.toml, which is not trusted; trust the workspace (`baton trust`, or the editor's trusted-workspace setting) or define the agent in your user config
               | # Run it @cli
