@@ -5,7 +5,7 @@
 use super::{agent_sites, AgentSite};
 use crate::brief::diagnostic::{Code, Diagnostic};
 use crate::brief::lint::RuleContext;
-use crate::config::key_variable;
+use crate::config::{key_variable, policy};
 
 /// Agents named by a brief's own `@mention`.
 pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
@@ -18,10 +18,15 @@ pub fn check_inherited(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnost
 }
 
 fn report(context: &RuleContext<'_>, sites: Vec<AgentSite<'_>>, diagnostics: &mut Vec<Diagnostic>) {
+    let trusted = context.machine.trusted_workspace;
     for site in sites {
         let Some(variable) = site.spec.api_key_env.as_deref() else {
             continue;
         };
+        if policy::refusal(context.config, &site.name, trusted).is_some() {
+            // `untrusted-agent` says why; whether its key is set was not even looked at.
+            continue;
+        }
         let message = if !key_variable::is_name(variable) {
             // Never quoted: it may be the key itself, pasted where its variable's name belongs.
             format!(
