@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use super::retry::RetryAfter;
+use super::retry::{long_wait, RetryAfter};
 
 /// A failed call to an agent. Every message is safe to show and to log: none carries an API
 /// key or a request header (provider messages are scrubbed of the key before they get here).
@@ -25,7 +25,7 @@ pub enum AgentError {
     /// agents are tried.
     #[error(
         "HTTP {status}{}: the provider asked to wait {} (Retry-After: {}), longer than baton waits ({}){}",
-        reason(*status), duration(retry_after.wait), retry_after.header, seconds(*cap), detail(message)
+        reason(*status), long_wait(retry_after.wait), retry_after.header, seconds(*cap), detail(message)
     )]
     WaitTooLong {
         status: u16,
@@ -112,24 +112,6 @@ impl AgentError {
                 self,
                 AgentError::Timeout { .. } | AgentError::WaitTooLong { .. }
             )
-    }
-
-    /// This error, or, when it is a status whose `Retry-After` asks for more than `cap`,
-    /// [`AgentError::WaitTooLong`]: not retried, and saying how long the provider asked.
-    pub(crate) fn with_wait_capped(self, cap: Duration) -> AgentError {
-        match self {
-            AgentError::Http {
-                status,
-                retry_after: Some(retry_after),
-                message,
-            } if retry_after.wait > cap => AgentError::WaitTooLong {
-                status,
-                retry_after,
-                cap,
-                message,
-            },
-            other => other,
-        }
     }
 
     /// The HTTP status, when the failure was one.
@@ -233,19 +215,6 @@ pub(crate) fn seconds(duration: Duration) -> String {
         format!("{} s", duration.as_secs())
     } else {
         format!("{:.1} s", duration.as_secs_f64())
-    }
-}
-
-/// `27 h 46 min`, `5 min 30 s`, `90 s`: a long wait, as a person would say it.
-fn duration(duration: Duration) -> String {
-    let total = duration.as_secs();
-    let (hours, minutes, secs) = (total / 3600, total % 3600 / 60, total % 60);
-    match (hours, minutes, secs) {
-        _ if total < 120 => format!("{total} s"),
-        (0, minutes, 0) => format!("{minutes} min"),
-        (0, minutes, secs) => format!("{minutes} min {secs} s"),
-        (hours, 0, _) => format!("{hours} h"),
-        (hours, minutes, _) => format!("{hours} h {minutes} min"),
     }
 }
 
@@ -370,31 +339,6 @@ mod tests {
             "HTTP 429 Too Many Requests",
             "no message, no colon"
         );
-    }
-
-    #[test]
-    fn a_wait_past_the_cap_fails_at_once_saying_how_long() {
-        let asked = |seconds| AgentError::Http {
-            status: 429,
-            retry_after: Some(RetryAfter {
-                wait: Duration::from_secs(seconds),
-                header: seconds.to_string(),
-            }),
-            message: "slow down".into(),
-        };
-        let cap = Duration::from_secs(60);
-        let capped = asked(100_000).with_wait_capped(cap);
-        assert_eq!(
-            capped.to_string(),
-            "HTTP 429 Too Many Requests: the provider asked to wait 27 h 46 min (Retry-After: 100000), longer than baton waits (60 s) (slow down)"
-        );
-        assert!(!capped.is_retryable() && capped.calls_for_fallback());
-        assert_eq!(capped.status(), Some(429));
-        let patient = asked(60).with_wait_capped(cap);
-        assert!(patient.is_retryable(), "at the cap, waited out");
-        assert_eq!(duration(Duration::from_secs(90)), "90 s");
-        assert_eq!(duration(Duration::from_secs(330)), "5 min 30 s");
-        assert_eq!(duration(Duration::from_secs(7200)), "2 h");
     }
 
     #[test]
