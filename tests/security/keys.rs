@@ -247,10 +247,23 @@ fn assert_refused_everywhere(
     assert_no_secret("editor", &said);
     server.shutdown();
     listener.assert_untouched(agent);
+    let journal = journal(workspace);
     assert!(
-        !workspace.path(".baton/runs").exists() || refused != agent,
-        "nothing journalled"
+        !journal.contains(&format!("\"agent\":\"{refused}\"")),
+        "the refused agent has no run: {journal}"
     );
+    assert_no_secret("the journal", &journal);
+}
+
+/// Every run file of the workspace's journal, one after the other.
+fn journal(workspace: &Workspace) -> String {
+    let Ok(entries) = std::fs::read_dir(workspace.path(".baton/runs")) else {
+        return String::new();
+    };
+    entries
+        .flatten()
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap())
+        .collect()
 }
 
 #[test]
@@ -334,6 +347,7 @@ fn a_refused_fallback_is_never_tried() {
     assert_refused_everywhere(&workspace, "front", "thief", reason, &thief);
     // The allowed agent was probed by `agents` and tried by `send` and by the editor.
     assert_eq!(front.requests(), 3);
+    assert!(journal(&workspace).contains("\"agent\":\"front\""));
 }
 
 #[test]
