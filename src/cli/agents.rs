@@ -200,7 +200,8 @@ fn row(
         valid,
         set: valid
             && trust != Trust::Refused
-            && variable.is_some_and(|env| std::env::var_os(env).is_some_and(|key| !key.is_empty())),
+            && variable
+                .is_some_and(|env| std::env::var(env).is_ok_and(|key| !key.trim().is_empty())),
     };
     Row {
         name: name.to_owned(),

@@ -48,6 +48,14 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::RunsProgram => f.write_str("it runs a program on this machine"),
+            Reason::KeyWithoutUse {
+                provider: Provider::Command,
+                variable,
+            } => write!(
+                f,
+                "it names the key in {} though `command` agents take no key",
+                Shown(variable)
+            ),
             Reason::KeyWithoutUse { provider, variable } => write!(
                 f,
                 "it would send the key in {} though `{}` agents take no key, so whatever listens at their endpoint would get it",
