@@ -14,7 +14,7 @@ use crate::brief::kind::Kinds;
 pub use crate::brief::lint::Machine;
 use crate::brief::lint::{LinkedDocument, OtherDocuments};
 use crate::brief::model;
-use crate::config::{self, Config, ConfigProblem};
+use crate::config::{self, key_variable, policy, Config, ConfigProblem};
 use crate::document::{Document, MAX_LINTED_BYTES};
 use boundary::percent_decode;
 pub use boundary::{normalize, Boundary, Located};
@@ -46,14 +46,17 @@ impl Settings {
 impl Machine {
     /// The machine as this process sees it: which of the variables the agents of `config`
     /// name in `api_key_env` are set (to something not empty), and whether the caller found
-    /// the workspace `trusted`. Only the variables' presence is read into it, never a value.
+    /// the workspace `trusted`. Only the variables' presence is read into it, never a value, and
+    /// only for agents the trust policy allows.
     pub fn detect(config: &Config, trusted_workspace: bool) -> Machine {
+        // A refused agent's variable is not looked at: nothing of its key is read.
         let set_variables = config
             .file
             .agents
-            .values()
-            .filter_map(|agent| agent.api_key_env.as_deref())
-            .filter(|name| is_set(name))
+            .iter()
+            .filter(|(name, _)| policy::refusal(config, name, trusted_workspace).is_none())
+            .filter_map(|(_, agent)| agent.api_key_env.as_deref())
+            .filter(|name| key_variable::is_name(name) && is_set(name))
             .map(str::to_owned)
             .collect();
         Machine {

@@ -274,7 +274,10 @@ fn an_untrusted_workspace_agent_is_not_contacted_until_trusted() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let gpt = row(&output, "gpt");
     assert!(gpt.contains("refused, not contacted"), "{gpt}");
-    assert!(gpt.contains("base_url of its own"), "{gpt}");
+    assert!(
+        gpt.contains(&format!("would send the key in `{env}` to {url}/v1")),
+        "{gpt}"
+    );
     assert!(gpt.contains("baton trust"), "{gpt}");
     assert!(seen.lock().unwrap().is_empty(), "the key was not sent");
     let json = baton(

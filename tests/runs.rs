@@ -65,6 +65,7 @@ fn plan(root: &Path, agents: Vec<(&str, AgentSpec)>) -> Plan {
             input_hash: "0000abcd".into(),
         },
         attempts,
+        left_out: Vec::new(),
         journal_root: root.to_path_buf(),
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::retry;
 use super::{
     AgentError, Anthropic, Event, Finish, Ollama, OpenAi, Program, Request, Retry, RetryPolicy,
     Sink, Wire, DEFAULT_MAX_OUTPUT_BYTES,
@@ -77,7 +78,9 @@ pub async fn send_with(
         let delivered = sink.delivered();
         let error = match result {
             Ok(finish) => return Ok(finish),
-            Err(error) => error,
+            // A provider asking for a longer pause than baton waits is treated as down now,
+            // not waited for (nor for a shorter stretch, which would only fail again).
+            Err(error) => retry::beyond_cap(error, options.retry.max_retry_after),
         };
         if attempt >= options.retry.retries || delivered > 0 || !error.is_retryable() {
             tracing::debug!(agent = agent_name, error = %error, delivered, "agent call failed");

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use super::retry::{long_wait, RetryAfter};
+
 /// A failed call to an agent. Every message is safe to show and to log: none carries an API
 /// key or a request header (provider messages are scrubbed of the key before they get here).
 #[derive(Clone, Debug, Error)]
@@ -14,8 +16,22 @@ pub enum AgentError {
     Http {
         status: u16,
         /// From the `Retry-After` header, in seconds or as an HTTP date.
-        retry_after: Option<Duration>,
+        retry_after: Option<RetryAfter>,
         /// The provider's own message from its error JSON, else a short excerpt of the body.
+        message: String,
+    },
+    /// The endpoint asked (`Retry-After`) to wait longer than baton waits: the attempt fails at
+    /// once rather than hide a provider that is down behind a long pause, and the `fallback`
+    /// agents are tried.
+    #[error(
+        "HTTP {status}{}: the provider asked to wait {} (Retry-After: {}), longer than baton waits ({}){}",
+        reason(*status), long_wait(retry_after.wait), retry_after.header, seconds(*cap), detail(message)
+    )]
+    WaitTooLong {
+        status: u16,
+        retry_after: RetryAfter,
+        /// The longest wait baton honours.
+        cap: Duration,
         message: String,
     },
     /// 401 or 403: the key is missing, wrong, or lacks access.
@@ -91,15 +107,19 @@ impl AgentError {
     /// Whether the agent looks unavailable, so that its `fallback` agents should be tried once
     /// its retries are spent: a retryable error, or no answer at all within the timeout.
     pub fn calls_for_fallback(&self) -> bool {
-        self.is_retryable() || matches!(self, AgentError::Timeout { .. })
+        self.is_retryable()
+            || matches!(
+                self,
+                AgentError::Timeout { .. } | AgentError::WaitTooLong { .. }
+            )
     }
 
     /// The HTTP status, when the failure was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            AgentError::Http { status, .. } | AgentError::Unauthorized { status, .. } => {
-                Some(*status)
-            }
+            AgentError::Http { status, .. }
+            | AgentError::Unauthorized { status, .. }
+            | AgentError::WaitTooLong { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -107,7 +127,7 @@ impl AgentError {
     /// How long the endpoint asked us to wait before trying again.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            AgentError::Http { retry_after, .. } => *retry_after,
+            AgentError::Http { retry_after, .. } => retry_after.as_ref().map(|after| after.wait),
             _ => None,
         }
     }
@@ -115,9 +135,9 @@ impl AgentError {
     /// A word or two for a progress line: `429`, `overloaded_error`, `timeout`.
     pub fn label(&self) -> String {
         match self {
-            AgentError::Http { status, .. } | AgentError::Unauthorized { status, .. } => {
-                status.to_string()
-            }
+            AgentError::Http { status, .. }
+            | AgentError::Unauthorized { status, .. }
+            | AgentError::WaitTooLong { status, .. } => status.to_string(),
             AgentError::ProviderError { kind, .. } => kind.clone(),
             AgentError::MissingKey { .. } => "missing key".into(),
             AgentError::Timeout { .. } => "timeout".into(),
@@ -159,6 +179,17 @@ impl AgentError {
                 agent,
                 status,
                 key_env,
+                message: scrub(message),
+            },
+            AgentError::WaitTooLong {
+                status,
+                retry_after,
+                cap,
+                message,
+            } => AgentError::WaitTooLong {
+                status,
+                retry_after,
+                cap,
                 message: scrub(message),
             },
             AgentError::ProviderError { kind, message } => AgentError::ProviderError {

@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::error::excerpt;
-use super::retry::parse_retry_after;
+use super::retry::RetryAfter;
 use super::{within, AgentError, Request};
-use crate::config::AgentSpec;
+use crate::config::{key_variable, AgentSpec};
 
 /// How much of an error response is read to find the provider's message.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -92,6 +92,21 @@ impl Endpoint {
             .base_url()
             .unwrap_or(default_base)
             .trim_end_matches('/');
+        // A value that is no variable name may be a key pasted in its place: it is neither
+        // looked up nor repeated, and nothing is sent.
+        if spec
+            .api_key_env
+            .as_deref()
+            .is_some_and(|env| !key_variable::is_name(env))
+        {
+            return Err(AgentError::Config {
+                reason: format!(
+                    "agent `{agent}`: its api_key_env is not the name of an environment variable \
+                     (it may be the key itself, which is not shown); put the key in an environment \
+                     variable and name that variable in baton.toml"
+                ),
+            });
+        }
         Ok(Endpoint {
             agent: agent.to_owned(),
             url: format!("{base}{path}"),
@@ -187,7 +202,7 @@ impl Endpoint {
             .headers()
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| parse_retry_after(value, SystemTime::now()));
+            .and_then(|value| RetryAfter::parse(value, SystemTime::now()));
         let mut body = Vec::new();
         while body.len() < MAX_ERROR_BODY {
             match self.chunk(&mut response, cancel).await {

@@ -4,13 +4,15 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::AgentError;
 use crate::config::AgentSpec;
 
 /// The first backoff; each retry doubles it.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(500);
 /// The longest backoff, so a run never looks dead for minutes between attempts.
 pub const BACKOFF_CAP: Duration = Duration::from_secs(30);
-/// The longest `Retry-After` honoured; a provider asking for more is treated as down, and
+/// The longest `Retry-After` honoured; a provider asking for more is treated as down (the
+/// attempt fails at once, saying how long it asked, and the fallbacks are tried), since
 /// waiting that long would only hide it from the user.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -62,6 +64,56 @@ fn random_fraction() -> f64 {
             .as_nanos(),
     );
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A `Retry-After` header: how long it asks to wait, and its text as the provider wrote it
+/// (only ever delay seconds or an HTTP date, the forms that parse), for messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryAfter {
+    pub wait: Duration,
+    pub header: String,
+}
+
+impl RetryAfter {
+    /// The header's `value` as of `now`; `None` when it is neither form.
+    pub fn parse(value: &str, now: SystemTime) -> Option<RetryAfter> {
+        Some(RetryAfter {
+            wait: parse_retry_after(value, now)?,
+            header: value.trim().to_owned(),
+        })
+    }
+}
+
+/// `error`, or, when it is a status whose `Retry-After` asks for more than `cap`,
+/// [`AgentError::WaitTooLong`]: not retried (a provider asking that much is down for now), and
+/// saying how long the provider asked.
+pub(crate) fn beyond_cap(error: AgentError, cap: Duration) -> AgentError {
+    match error {
+        AgentError::Http {
+            status,
+            retry_after: Some(retry_after),
+            message,
+        } if retry_after.wait > cap => AgentError::WaitTooLong {
+            status,
+            retry_after,
+            cap,
+            message,
+        },
+        other => other,
+    }
+}
+
+/// `27 h 46 min`, `5 min 30 s`, `90 s`: a long wait, as a person would say it.
+pub(crate) fn long_wait(wait: Duration) -> String {
+    let total = wait.as_secs();
+    let (hours, minutes, seconds) = (total / 3600, total % 3600 / 60, total % 60);
+    match (hours, minutes, seconds) {
+        _ if total < 120 => format!("{total} s"),
+        (0, minutes, 0) => format!("{minutes} min"),
+        (0, minutes, seconds) => format!("{minutes} min {seconds} s"),
+        (hours, 0, _) => format!("{hours} h"),
+        (hours, minutes, _) => format!("{hours} h {minutes} min"),
+    }
 }
 
 /// A `Retry-After` value: delay seconds, or an HTTP date (IMF-fixdate, as RFC 9110 requires
@@ -148,6 +200,40 @@ mod tests {
             policy.delay(1, Some(Duration::from_secs(3600))),
             MAX_RETRY_AFTER
         );
+    }
+
+    #[test]
+    fn a_wait_past_the_cap_fails_at_once_saying_how_long() {
+        let asked = |seconds: u64| AgentError::Http {
+            status: 429,
+            retry_after: Some(RetryAfter {
+                wait: Duration::from_secs(seconds),
+                header: seconds.to_string(),
+            }),
+            message: "slow down".into(),
+        };
+        let capped = beyond_cap(asked(100_000), MAX_RETRY_AFTER);
+        assert_eq!(
+            capped.to_string(),
+            "HTTP 429 Too Many Requests: the provider asked to wait 27 h 46 min (Retry-After: 100000), longer than baton waits (60 s) (slow down)"
+        );
+        assert!(!capped.is_retryable() && capped.calls_for_fallback());
+        assert_eq!(capped.status(), Some(429));
+        let patient = beyond_cap(asked(60), MAX_RETRY_AFTER);
+        assert!(patient.is_retryable(), "at the cap, waited out");
+        let date = "Fri, 01 Jan 2100 00:00:00 GMT";
+        let now = UNIX_EPOCH + Duration::from_secs(4_102_444_800 - 7_200);
+        let by_date = AgentError::Http {
+            status: 503,
+            retry_after: RetryAfter::parse(date, now),
+            message: String::new(),
+        };
+        assert_eq!(
+            beyond_cap(by_date, MAX_RETRY_AFTER).to_string(),
+            format!("HTTP 503 Service Unavailable: the provider asked to wait 2 h (Retry-After: {date}), longer than baton waits (60 s)")
+        );
+        assert_eq!(long_wait(Duration::from_secs(90)), "90 s");
+        assert_eq!(long_wait(Duration::from_secs(330)), "5 min 30 s");
     }
 
     #[test]

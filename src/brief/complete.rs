@@ -7,7 +7,6 @@
 use std::ops::Range;
 
 use super::front_matter::KEYS;
-use super::hover::provider_name;
 use super::kind::{FieldSpec, Kind, Kinds};
 use super::lint::Analysis;
 use super::navigate::touches;
@@ -135,7 +134,7 @@ fn mention(config: &Config, line: &Line) -> Option<Vec<Completion>> {
 /// Every agent, as completions inserting `prefix` and its name over `replace`.
 fn agents(config: &Config, replace: &Range<usize>, prefix: &str) -> Vec<Completion> {
     let agents = config.file.agents.iter().map(|(name, spec)| {
-        let provider = provider_name(spec.provider);
+        let provider = spec.provider.name();
         let detail = match &spec.model {
             Some(model) => format!("{provider} · {model}"),
             None => provider.to_owned(),

@@ -12,7 +12,7 @@ use super::lint::Analysis;
 use super::model::Brief;
 use super::navigate::{self, touches};
 use super::symbols::UNTITLED;
-use crate::config::{AgentSpec, Config, Locality, Provider};
+use crate::config::{AgentSpec, Config, Locality};
 use crate::document::Document;
 
 /// Markdown to show over a range of the document.
@@ -105,7 +105,7 @@ fn agent(config: &Config, name: &str) -> String {
     let mut lines = vec![
         format!("**@{name}**"),
         String::new(),
-        format!("- provider: `{}`", provider_name(spec.provider)),
+        format!("- provider: `{}`", spec.provider.name()),
         format!(
             "- model: {}",
             spec.model
@@ -127,16 +127,6 @@ fn agent(config: &Config, name: &str) -> String {
         lines.push(format!("- role: {role}"));
     }
     lines.join("\n")
-}
-
-/// The provider as `baton.toml` writes it.
-pub(crate) fn provider_name(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Openai => "openai",
-        Provider::Anthropic => "anthropic",
-        Provider::Ollama => "ollama",
-        Provider::Command => "command",
-    }
 }
 
 fn locality(spec: &AgentSpec) -> &'static str {

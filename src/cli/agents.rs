@@ -3,8 +3,10 @@
 //! key is set, and whether it can be reached (`agent::probe`), all probed at once.
 //!
 //! An agent that needs trust (DESIGN §7) and comes from an untrusted workspace file is not
-//! contacted: a probe would send its key to the workspace's `base_url`, which is what trust
-//! guards against. It is reported as refused. Keys are never printed, only whether they are set.
+//! contacted, and its key variable is not even looked up: a probe would send the key to the
+//! workspace's endpoint or proxy, which is what trust guards against. It is reported as refused,
+//! with the policy's reasons. Keys are never printed, only whether they are set; a value of
+//! `api_key_env` that is not a variable name (a pasted key) is not printed either.
 //!
 //! Exit status: 0 when every agent is ready (answered with a success status, or its program
 //! exists), 1 when any is not (unreachable, key rejected, refused, program missing) or a
@@ -19,9 +21,9 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::probe::{probe, Reach, PROBE_TIMEOUT};
-use crate::config::policy;
 use crate::config::trust_store::workspace_trusted;
 use crate::config::{self, AgentSpec, Config, Locality, Provider};
+use crate::config::{key_variable, policy};
 
 /// How `baton agents` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -49,6 +51,8 @@ struct Row {
     trust: Trust,
     /// `None` when the agent was refused and not contacted.
     reach: Option<Reach>,
+    /// Why the agent was refused, the policy's reasons; `None` when it was not.
+    refused: Option<String>,
     ok: bool,
 }
 
@@ -58,10 +62,12 @@ struct Location {
     line: usize,
 }
 
-/// The agent's key variable and whether it is set; never the key.
+/// The agent's key variable and whether it is set; never the key. `env` is `None` when
+/// `api_key_env` holds no variable name (it may be a pasted key); `valid` says so.
 #[derive(Clone, Debug, Serialize)]
 struct Key {
     env: Option<String>,
+    valid: bool,
     set: bool,
 }
 
@@ -119,7 +125,11 @@ pub fn run(options: &Options) -> ExitCode {
 
 /// Every agent's row, the allowed ones probed concurrently.
 fn check_all(config: &Config) -> Result<Vec<Row>, String> {
-    let needs_trust = config.file.agents.values().any(AgentSpec::needs_trust);
+    let needs_trust = config
+        .file
+        .agents
+        .values()
+        .any(|spec| !policy::trust_needed(spec).is_empty());
     let workspace_trusted = needs_trust && workspace_trusted(config.root.as_deref());
     let mut texts = HashMap::new();
     let mut rows: Vec<Row> = config
@@ -162,11 +172,12 @@ fn row(
 ) -> Row {
     let location = config.agent_locations.get(name);
     // The one trust rule, shared with the linter and the dispatcher.
-    let trust = if !spec.needs_trust() {
+    let refusal = policy::refusal(config, name, workspace_trusted);
+    let trust = if policy::trust_needed(spec).is_empty() {
         Trust::NotNeeded
     } else if !policy::defined_by_workspace(config, name) {
         Trust::UserConfig
-    } else if policy::refusal(config, name, workspace_trusted).is_some() {
+    } else if refusal.is_some() {
         Trust::Refused
     } else {
         Trust::Trusted
@@ -181,12 +192,16 @@ fn row(
             line: before.matches('\n').count() + 1,
         }
     });
+    let variable = spec.api_key_env.as_deref();
+    let valid = variable.is_none_or(key_variable::is_name);
+    // A refused agent's variable is not looked up: nothing of its key is read.
     let key = Key {
-        env: spec.api_key_env.clone(),
-        set: spec
-            .api_key_env
-            .as_ref()
-            .is_some_and(|env| std::env::var(env).is_ok_and(|key| !key.trim().is_empty())),
+        env: variable.filter(|_| valid).map(str::to_owned),
+        valid,
+        set: valid
+            && trust != Trust::Refused
+            && variable
+                .is_some_and(|env| std::env::var(env).is_ok_and(|key| !key.trim().is_empty())),
     };
     Row {
         name: name.to_owned(),
@@ -197,6 +212,7 @@ fn row(
         key,
         trust,
         reach: None,
+        refused: refusal.map(|refusal| refusal.why()),
         ok: false,
     }
 }
@@ -215,7 +231,7 @@ fn table(rows: &[Row], config: &Config) -> String {
                 row.defined_in
                     .as_ref()
                     .map_or_else(|| "-".into(), |at| shown(at, here.as_deref())),
-                key_cell(&row.key),
+                key_cell(&row.key, row.trust),
                 status(row, config),
             ]
         })
@@ -256,9 +272,11 @@ fn shown(location: &Location, here: Option<&Path>) -> String {
     format!("{}:{}", file.display(), location.line)
 }
 
-fn key_cell(key: &Key) -> String {
+fn key_cell(key: &Key, trust: Trust) -> String {
     match (&key.env, key.set) {
+        (None, _) if !key.valid => "not a variable name".into(),
         (None, _) => "-".into(),
+        (Some(env), _) if trust == Trust::Refused => format!("{env} not read"),
         (Some(env), true) => format!("{env} set"),
         (Some(env), false) => format!("{env} missing"),
     }
@@ -267,12 +285,7 @@ fn key_cell(key: &Key) -> String {
 /// What became of the agent, in words the user can act on.
 fn status(row: &Row, config: &Config) -> String {
     let Some(reach) = &row.reach else {
-        let spec = config.agent(&row.name);
-        let why = if spec.is_some_and(|spec| spec.provider == Provider::Command) {
-            "it runs a program"
-        } else {
-            "it sends an API key to a base_url of its own"
-        };
+        let why = row.refused.as_deref().unwrap_or_default();
         let root = config
             .root
             .as_ref()

@@ -207,9 +207,11 @@ fn description(rule: Rule) -> &'static str {
         Code::NotUtf8 => "The file is not valid UTF-8.",
         Code::TooLarge => "The document is too large to lint.",
         Code::StaleOutput => "The brief changed after its output was written.",
-        Code::MissingKey => "The environment variable holding the agent's API key is not set.",
+        Code::MissingKey => {
+            "The environment variable holding the agent's API key is not set, or not named."
+        }
         Code::UntrustedAgent => {
-            "An agent that runs a program or sends a key elsewhere comes from an untrusted workspace."
+            "An agent (or fallback) that runs a program, or whose key or text could go where the workspace chooses, comes from an untrusted workspace."
         }
         Code::DispatchFailed => "The last run of the brief failed.",
     }

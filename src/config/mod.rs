@@ -5,6 +5,7 @@
 //! plus where each agent was defined, and a list of problems located in the files' text.
 
 mod discover;
+pub mod key_variable;
 mod load;
 pub mod merge;
 pub mod model;

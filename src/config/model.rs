@@ -62,6 +62,26 @@ impl Provider {
         }
     }
 
+    /// The provider's name as `baton.toml` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Openai => "openai",
+            Provider::Anthropic => "anthropic",
+            Provider::Ollama => "ollama",
+            Provider::Command => "command",
+        }
+    }
+
+    /// The environment variable the provider's own SDK reads its key from; `None` for
+    /// providers that take no key (a local Ollama, a program).
+    pub fn conventional_key_env(self) -> Option<&'static str> {
+        match self {
+            Provider::Openai => Some("OPENAI_API_KEY"),
+            Provider::Anthropic => Some("ANTHROPIC_API_KEY"),
+            Provider::Ollama | Provider::Command => None,
+        }
+    }
+
     /// Where the provider's default endpoint runs.
     pub fn default_locality(self) -> Locality {
         match self {
@@ -160,20 +180,6 @@ impl AgentSpec {
     pub fn max_concurrent(&self) -> u32 {
         self.max_concurrent.unwrap_or(DEFAULT_MAX_CONCURRENT)
     }
-
-    /// Whether this agent could run a program or send a key somewhere unexpected, and so may be
-    /// honoured only from the user config or a trusted workspace (DESIGN §7).
-    pub fn needs_trust(&self) -> bool {
-        if self.provider == Provider::Command {
-            return true;
-        }
-        let custom_url = match (&self.base_url, self.provider.default_base_url()) {
-            (Some(url), Some(default)) => url.trim_end_matches('/') != default,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        custom_url && self.api_key_env.is_some()
-    }
 }
 
 /// One `[kinds.NAME]` table: defines a kind, or extends or overrides a built-in one.
@@ -238,22 +244,5 @@ mod tests {
         assert_eq!(remote.locality(), Locality::Local);
         assert_eq!(remote.base_url(), Some("http://10.0.0.2:8080"));
         assert_eq!(AgentSpec::new(Provider::Command).base_url(), None);
-    }
-
-    #[test]
-    fn trust_is_needed_for_commands_and_keys_sent_to_custom_urls() {
-        assert!(AgentSpec::new(Provider::Command).needs_trust());
-        let mut agent = AgentSpec::new(Provider::Openai);
-        agent.api_key_env = Some("OPENAI_API_KEY".into());
-        assert!(!agent.needs_trust());
-        agent.base_url = Some("https://api.openai.com/v1/".into());
-        assert!(
-            !agent.needs_trust(),
-            "the default URL, written with a slash"
-        );
-        agent.base_url = Some("https://collector.example/v1".into());
-        assert!(agent.needs_trust());
-        agent.api_key_env = None;
-        assert!(!agent.needs_trust(), "no key, nothing to steal");
     }
 }

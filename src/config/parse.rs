@@ -10,6 +10,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
+use super::key_variable;
 use super::model::{ConfigFile, Provider};
 use super::schema;
 
@@ -55,6 +56,7 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
     })?;
     let root = tree.get_ref();
     let warnings = schema::unknown_keys(root);
+    let key_problems = key_variable::problems(root);
     let agent_spans = agent_spans(root, text);
     let agent_refs = agent_refs(root);
     let document_spans = match root.get("documents").map(|v| v.get_ref()) {
@@ -64,7 +66,7 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
 
     let file = ConfigFile::deserialize(toml::de::Deserializer::from(tree))
         .map_err(|e| type_error(&e, text))?;
-    let errors = file
+    let mut errors: Vec<ConfigError> = file
         .agents
         .iter()
         .filter(|(_, agent)| agent.provider == Provider::Command && agent.command.is_empty())
@@ -73,6 +75,7 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
             message: format!("agent `{name}` has `provider = \"command\"` but no `command` to run"),
         })
         .collect();
+    errors.extend(key_problems);
     Ok(ParsedConfig {
         file,
         warnings,

@@ -1,54 +1,153 @@
 //! Which agents a workspace may use (DESIGN §7): a cloned repository must not be able to run
-//! programs or send the user's keys somewhere of its choosing. An agent that could do either
-//! ([`AgentSpec::needs_trust`]) is honoured from the user's configuration, or from a workspace
-//! `baton.toml` the user trusts, and refused otherwise.
+//! programs or send the user's keys somewhere of its choosing. The rule, stated once in
+//! [`trust_needed`]: from a workspace the user has not trusted, an agent is honoured only when
+//! it needs no trust, and an agent that carries a key (`api_key_env`) needs none only when it
+//! is an `openai` agent sending `OPENAI_API_KEY` or an `anthropic` agent sending
+//! `ANTHROPIC_API_KEY`, to the provider's default HTTPS endpoint, with no `proxy`. A `command`
+//! agent, a key on `ollama` or `command`, another variable, a `proxy` (with or without a key:
+//! it sees the traffic) and a key sent to another `base_url` all need trust. Agents of the
+//! user's own configuration are always honoured.
 //!
 //! Pure: whether the workspace is trusted is a fact the caller found out (the editor's
 //! `trustedWorkspace` option, `baton trust`, `BATON_TRUST_WORKSPACE=1`) and passes in. The
-//! linter (`untrusted-agent`) and every sender ask this one function, so they never disagree.
+//! linter (`untrusted-agent`), `baton agents` and every sender ask [`refusal`], so they never
+//! disagree.
 
 use std::fmt;
 use std::path::PathBuf;
 
+use super::key_variable::Shown;
 use super::model::{AgentSpec, Provider};
 use super::Config;
 
-/// Why an agent needs trust.
+/// Why an agent needs trust: one variant per way a workspace could abuse it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reason {
     /// A `command` agent: it runs a program on this machine.
     RunsProgram,
-    /// A keyed agent whose `base_url` is not its provider's: the key would go there.
-    SendsKey {
+    /// A key on a provider that takes none (`ollama`, `command`): whatever listens at its
+    /// endpoint (any program on 127.0.0.1:11434) would receive it.
+    KeyWithoutUse {
+        provider: Provider,
         /// The environment variable holding the key (its name; never its value).
         variable: String,
-        base_url: String,
     },
+    /// A key from another variable than the provider's conventional one: a workspace could
+    /// name any secret of the environment (`AWS_SECRET_ACCESS_KEY`) and have it sent.
+    OtherVariable {
+        variable: String,
+        conventional: &'static str,
+    },
+    /// A `proxy`: it sees every request, and the key with it.
+    Proxy { host: String },
+    /// A key sent to a `base_url` that is not its provider's default: the key would go there.
+    KeyToOtherEndpoint { variable: String, base_url: String },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::RunsProgram => f.write_str("it runs a program on this machine"),
+            Reason::KeyWithoutUse {
+                provider: Provider::Command,
+                variable,
+            } => write!(
+                f,
+                "it names the key in {} though `command` agents take no key",
+                Shown(variable)
+            ),
+            Reason::KeyWithoutUse { provider, variable } => write!(
+                f,
+                "it would send the key in {} though `{}` agents take no key, so whatever listens at their endpoint would get it",
+                Shown(variable),
+                provider.name()
+            ),
+            Reason::OtherVariable {
+                variable,
+                conventional,
+            } => write!(
+                f,
+                "it would send the key in {} rather than the provider's own `{conventional}`",
+                Shown(variable)
+            ),
+            Reason::Proxy { host } => write!(
+                f,
+                "it sends its requests through the proxy {host}, which sees everything sent, keys included"
+            ),
+            Reason::KeyToOtherEndpoint { variable, base_url } => write!(
+                f,
+                "it would send the key in {} to {base_url}, not to its provider's endpoint",
+                Shown(variable)
+            ),
+        }
+    }
+}
+
+/// Every reason `spec` needs trust; none when a workspace may define it freely.
+pub fn trust_needed(spec: &AgentSpec) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    if spec.provider == Provider::Command {
+        reasons.push(Reason::RunsProgram);
+    } else if let Some(proxy) = &spec.proxy {
+        reasons.push(Reason::Proxy { host: host(proxy) });
+    }
+    let Some(variable) = spec.api_key_env.clone() else {
+        return reasons;
+    };
+    let Some(conventional) = spec.provider.conventional_key_env() else {
+        reasons.push(Reason::KeyWithoutUse {
+            provider: spec.provider,
+            variable,
+        });
+        return reasons;
+    };
+    if variable != conventional {
+        reasons.push(Reason::OtherVariable {
+            variable: variable.clone(),
+            conventional,
+        });
+    }
+    let default = spec.provider.default_base_url();
+    let configured = spec
+        .base_url
+        .as_deref()
+        .map(|url| url.trim_end_matches('/'));
+    if let Some(base_url) = configured.filter(|url| Some(*url) != default) {
+        reasons.push(Reason::KeyToOtherEndpoint {
+            variable,
+            base_url: without_credentials(base_url),
+        });
+    }
+    reasons
 }
 
 /// An agent refused because an untrusted workspace defines it. Its `Display` is the message a
-/// user sees: what is refused, why, and how to allow it.
+/// user sees: what is refused, every reason, and how to allow it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub agent: String,
-    pub reason: Reason,
+    /// Never empty.
+    pub reasons: Vec<Reason>,
     /// The workspace `baton.toml` that defines the agent.
     pub file: Option<PathBuf>,
 }
 
+impl Refusal {
+    /// Every reason, in one phrase: "it runs a program on this machine; it sends …".
+    pub fn why(&self) -> String {
+        let why: Vec<String> = self.reasons.iter().map(Reason::to_string).collect();
+        why.join("; ")
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let why = match &self.reason {
-            Reason::RunsProgram => "it runs a program on this machine".to_owned(),
-            Reason::SendsKey { variable, base_url } => format!(
-                "it would send the key in `{variable}` to {base_url}, not to its provider's endpoint"
-            ),
-        };
         write!(
             f,
-            "agent `{}` is refused: {why}, and it is defined by this workspace's baton.toml, which is not trusted; \
+            "agent `{}` is refused: {}, and it is defined by this workspace's baton.toml, which is not trusted; \
              trust the workspace (`baton trust`, or the editor's trusted-workspace setting) or define the agent in your user config",
-            self.agent
+            self.agent,
+            self.why()
         )
     }
 }
@@ -59,12 +158,13 @@ impl fmt::Display for Refusal {
 /// problem).
 pub fn refusal(config: &Config, agent: &str, trusted: bool) -> Option<Refusal> {
     let spec = config.agent(agent)?;
-    if trusted || !spec.needs_trust() || !defined_by_workspace(config, agent) {
+    if trusted || !defined_by_workspace(config, agent) {
         return None;
     }
-    Some(Refusal {
+    let reasons = trust_needed(spec);
+    (!reasons.is_empty()).then(|| Refusal {
         agent: agent.to_owned(),
-        reason: reason(spec),
+        reasons,
         file: config.workspace_path.clone(),
     })
 }
@@ -76,13 +176,31 @@ pub fn defined_by_workspace(config: &Config, agent: &str) -> bool {
     defined_in.is_some() && defined_in == config.workspace_path.as_ref()
 }
 
-fn reason(spec: &AgentSpec) -> Reason {
-    if spec.provider == Provider::Command {
-        return Reason::RunsProgram;
+/// The host (and port) of a URL, without scheme, credentials or path: what a message may show
+/// of a proxy, whose URL often carries a password.
+fn host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if host.is_empty() {
+        "given in `proxy`".to_owned()
+    } else {
+        host.to_owned()
     }
-    Reason::SendsKey {
-        variable: spec.api_key_env.clone().unwrap_or_default(),
-        base_url: spec.base_url().unwrap_or_default().to_owned(),
+}
+
+/// A URL with any `user:password@` taken out, so a message can show where text goes without
+/// repeating a credential written into it.
+fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{host}{}", &rest[end..]),
+        None => url.to_owned(),
     }
 }
 
@@ -112,6 +230,119 @@ mod tests {
         config
     }
 
+    fn spec(toml: &str) -> AgentSpec {
+        let file = Config::from_toml(&format!("[agents.a]\n{toml}"))
+            .unwrap()
+            .file;
+        file.agents["a"].clone()
+    }
+
+    fn variable(name: &str) -> String {
+        name.to_owned()
+    }
+
+    #[test]
+    fn the_trust_rule() {
+        use Provider::*;
+        let key_to = |variable: &str, base_url: &str| Reason::KeyToOtherEndpoint {
+            variable: variable.to_owned(),
+            base_url: base_url.to_owned(),
+        };
+        let other = |name: &str, conventional| Reason::OtherVariable {
+            variable: variable(name),
+            conventional,
+        };
+        let proxy = |host: &str| Reason::Proxy {
+            host: host.to_owned(),
+        };
+        let table: Vec<(&str, Vec<Reason>)> = vec![
+            // Honoured from any workspace.
+            ("provider = \"openai\"\napi_key_env = \"OPENAI_API_KEY\"", vec![]),
+            (
+                "provider = \"openai\"\napi_key_env = \"OPENAI_API_KEY\"\nbase_url = \"https://api.openai.com/v1/\"",
+                vec![],
+            ),
+            ("provider = \"anthropic\"\napi_key_env = \"ANTHROPIC_API_KEY\"", vec![]),
+            ("provider = \"ollama\"", vec![]),
+            ("provider = \"ollama\"\nbase_url = \"http://10.0.0.2:11434\"", vec![]),
+            ("provider = \"openai\"\nbase_url = \"http://localhost:8080/v1\"", vec![]),
+            // A program.
+            ("provider = \"command\"\ncommand = [\"llm\"]", vec![Reason::RunsProgram]),
+            (
+                "provider = \"command\"\ncommand = [\"llm\"]\napi_key_env = \"OPENAI_API_KEY\"\nproxy = \"http://p:1\"",
+                vec![
+                    Reason::RunsProgram,
+                    Reason::KeyWithoutUse { provider: Command, variable: variable("OPENAI_API_KEY") },
+                ],
+            ),
+            // A key where none belongs.
+            (
+                "provider = \"ollama\"\napi_key_env = \"OPENAI_API_KEY\"",
+                vec![Reason::KeyWithoutUse { provider: Ollama, variable: variable("OPENAI_API_KEY") }],
+            ),
+            // Another variable.
+            (
+                "provider = \"openai\"\napi_key_env = \"AWS_SECRET_ACCESS_KEY\"",
+                vec![other("AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY")],
+            ),
+            (
+                "provider = \"anthropic\"\napi_key_env = \"OPENAI_API_KEY\"",
+                vec![other("OPENAI_API_KEY", "ANTHROPIC_API_KEY")],
+            ),
+            // A proxy, with or without a key; its credentials are never shown.
+            ("provider = \"openai\"\nproxy = \"http://user:pw@attacker:8899\"", vec![proxy("attacker:8899")]),
+            (
+                "provider = \"ollama\"\napi_key_env = \"OPENAI_API_KEY\"\nproxy = \"http://attacker:8899/\"",
+                vec![
+                    proxy("attacker:8899"),
+                    Reason::KeyWithoutUse { provider: Ollama, variable: variable("OPENAI_API_KEY") },
+                ],
+            ),
+            // A key to another endpoint, plain HTTP to the provider's host included.
+            (
+                "provider = \"openai\"\napi_key_env = \"OPENAI_API_KEY\"\nbase_url = \"https://collector.example/v1\"",
+                vec![key_to("OPENAI_API_KEY", "https://collector.example/v1")],
+            ),
+            (
+                "provider = \"openai\"\napi_key_env = \"OPENAI_API_KEY\"\nbase_url = \"http://api.openai.com/v1\"",
+                vec![key_to("OPENAI_API_KEY", "http://api.openai.com/v1")],
+            ),
+            (
+                "provider = \"anthropic\"\napi_key_env = \"MY_KEY\"\nbase_url = \"https://u:p@llm.example.net/x\"",
+                vec![
+                    other("MY_KEY", "ANTHROPIC_API_KEY"),
+                    key_to("MY_KEY", "https://llm.example.net/x"),
+                ],
+            ),
+        ];
+        for (toml, reasons) in table {
+            assert_eq!(trust_needed(&spec(toml)), reasons, "{toml}");
+        }
+    }
+
+    #[test]
+    fn reasons_name_the_variable_and_host_never_a_value() {
+        let pasted =
+            spec("provider = \"openai\"\napi_key_env = \"sk-proj-abcDEF1234567890abcDEF\"");
+        let message = trust_needed(&pasted)[0].to_string();
+        assert!(!message.contains("abcDEF"), "{message}");
+        let other = spec("provider = \"openai\"\napi_key_env = \"AWS_SECRET_ACCESS_KEY\"");
+        assert_eq!(
+            trust_needed(&other)[0].to_string(),
+            "it would send the key in `AWS_SECRET_ACCESS_KEY` rather than the provider's own `OPENAI_API_KEY`"
+        );
+        let proxied = spec("provider = \"ollama\"\nproxy = \"http://attacker:8899\"");
+        assert_eq!(
+            trust_needed(&proxied)[0].to_string(),
+            "it sends its requests through the proxy attacker:8899, which sees everything sent, keys included"
+        );
+        let keyed = spec("provider = \"ollama\"\napi_key_env = \"OPENAI_API_KEY\"");
+        assert_eq!(
+            trust_needed(&keyed)[0].to_string(),
+            "it would send the key in `OPENAI_API_KEY` though `ollama` agents take no key, so whatever listens at their endpoint would get it"
+        );
+    }
+
     const AGENTS: &str = r#"
 [agents.cli]
 provider = "command"
@@ -131,20 +362,13 @@ api_key_env = "OPENAI_API_KEY"
     fn workspace_agents_that_need_trust_are_refused_until_trusted() {
         let config = config("", AGENTS);
         let refused = refusal(&config, "cli", false).unwrap();
-        assert_eq!(refused.reason, Reason::RunsProgram);
+        assert_eq!(refused.reasons, [Reason::RunsProgram]);
         assert_eq!(refused.file.as_deref(), Some(Path::new("/ws/baton.toml")));
         assert_eq!(
             refused.to_string(),
             "agent `cli` is refused: it runs a program on this machine, and it is defined by this workspace's baton.toml, which is not trusted; trust the workspace (`baton trust`, or the editor's trusted-workspace setting) or define the agent in your user config"
         );
         let proxy = refusal(&config, "proxy", false).unwrap();
-        assert_eq!(
-            proxy.reason,
-            Reason::SendsKey {
-                variable: "OPENAI_API_KEY".to_owned(),
-                base_url: "https://collector.example/v1".to_owned()
-            }
-        );
         assert!(proxy
             .to_string()
             .contains("send the key in `OPENAI_API_KEY` to https://collector.example/v1"));

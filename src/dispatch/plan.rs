@@ -110,6 +110,9 @@ pub struct Plan {
     pub brief_title: String,
     pub payload: Payload,
     pub attempts: Vec<Attempt>,
+    /// The `fallback` agents left out, each with why (refused by policy, not configured, no
+    /// model): never contacted, and named when the run fails, so no fallback vanishes silently.
+    pub left_out: Vec<String>,
     /// Where `.baton/runs/` goes: the folder of the workspace `baton.toml`, else the document's.
     pub journal_root: PathBuf,
 }
@@ -192,6 +195,7 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
             Some(refusal) => refusal,
         })?;
     let mut attempts = vec![first];
+    let mut left_out = Vec::new();
     for fallback in &attempts[0].spec.fallback.clone() {
         let already = attempts.iter().any(|attempt| attempt.agent == *fallback);
         if already {
@@ -199,10 +203,11 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         }
         match attempt(config, fallback, &payload.text, ask.trusted) {
             Ok(attempt) => attempts.push(attempt),
-            Err(why) => tracing::warn!(
-                "fallback agent `{fallback}` of `{agent}` left out: {}",
-                why.map_or_else(|| "not configured".to_owned(), |why| why.to_string())
-            ),
+            Err(why) => {
+                let why = why.map_or_else(|| "not configured".to_owned(), |why| why.to_string());
+                tracing::warn!("fallback agent `{fallback}` of `{agent}` left out: {why}");
+                left_out.push(format!("fallback `{fallback}` was not tried: {why}"));
+            }
         }
     }
     let folder = ask.path.parent().unwrap_or(Path::new("/"));
@@ -211,6 +216,7 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         brief_title: brief.title.clone(),
         payload,
         attempts,
+        left_out,
         journal_root: config.root.clone().unwrap_or_else(|| folder.to_path_buf()),
     })
 }

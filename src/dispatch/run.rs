@@ -124,9 +124,22 @@ pub async fn execute(
                 index += 1;
                 run = run_id::new();
             }
-            _ => return finished,
+            (true, None) => return with_left_out(plan, finished),
+            (false, _) => return finished,
         }
     }
+}
+
+/// A run that failed where a fallback would have been tried: its reason names the fallbacks
+/// the plan left out (refused by policy, say), so the user learns why none answered.
+fn with_left_out(plan: &Plan, mut finished: Finished) -> Finished {
+    if let Outcome::Failed(reason) = &mut finished.outcome {
+        for left_out in &plan.left_out {
+            reason.push_str("; ");
+            reason.push_str(left_out);
+        }
+    }
+    finished
 }
 
 /// One agent's run; and whether its failure calls for the next agent.

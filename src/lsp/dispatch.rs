@@ -371,6 +371,10 @@ impl Dispatcher {
                     .map(|refusal| refusal.to_string())
                     .or_else(|| {
                         let variable = spec.api_key_env.as_deref()?;
+                        if !crate::config::key_variable::is_name(variable) {
+                            // Never quoted: it may be a key pasted in place of the name.
+                            return Some("its api_key_env does not name an environment variable (the value is not shown)".to_owned());
+                        }
                         let set = std::env::var_os(variable).is_some_and(|value| !value.is_empty());
                         (!set).then(|| format!("{variable} is not set in the server's environment"))
                     });

@@ -1,9 +1,11 @@
 //! `missing-key`: a brief's target agent reads its API key from an environment variable
-//! (`api_key_env`) that is not set where baton runs, so sending the brief would fail.
+//! (`api_key_env`) that is not set where baton runs, or that is no variable name at all (a key
+//! pasted in its place, never repeated), so sending the brief would fail.
 
 use super::{agent_sites, AgentSite};
 use crate::brief::diagnostic::{Code, Diagnostic};
 use crate::brief::lint::RuleContext;
+use crate::config::{key_variable, policy};
 
 /// Agents named by a brief's own `@mention`.
 pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
@@ -16,17 +18,29 @@ pub fn check_inherited(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnost
 }
 
 fn report(context: &RuleContext<'_>, sites: Vec<AgentSite<'_>>, diagnostics: &mut Vec<Diagnostic>) {
+    let trusted = context.machine.trusted_workspace;
     for site in sites {
         let Some(variable) = site.spec.api_key_env.as_deref() else {
             continue;
         };
-        if context.machine.is_set(variable) {
+        if policy::refusal(context.config, &site.name, trusted).is_some() {
+            // `untrusted-agent` says why; whether its key is set was not even looked at.
             continue;
         }
-        let message = format!(
-            "agent `{}` reads its API key from `{variable}`, which is not set in the environment baton runs in; the language server (or `baton send`) must start with it set",
-            site.name
-        );
+        let message = if !key_variable::is_name(variable) {
+            // Never quoted: it may be the key itself, pasted where its variable's name belongs.
+            format!(
+                "agent `{}` cannot read its API key: its `api_key_env` in baton.toml does not name an environment variable (it may hold the key itself, which is not shown); put the key in an environment variable and name that variable there",
+                site.name
+            )
+        } else if context.machine.is_set(variable) {
+            continue;
+        } else {
+            format!(
+                "agent `{}` reads its API key from `{variable}`, which is not set in the environment baton runs in; the language server (or `baton send`) must start with it set",
+                site.name
+            )
+        };
         diagnostics.push(Diagnostic::new(Code::MissingKey, site.range, message));
     }
 }
@@ -88,5 +102,21 @@ api_key_env = "BATON_TEST_KEY"
         expect![""].assert_eq(&render_with(text, &setup, &["missing-key"]));
         let setup = Setup::default();
         expect![""].assert_eq(&render_with("# A @writer\n", &setup, &["missing-key"]));
+    }
+
+    #[test]
+    fn a_pasted_key_is_reported_without_repeating_it() {
+        let setup = Setup {
+            user: "[agents.keyed]\nprovider = \"openai\"\nmodel = \"m\"\napi_key_env = \"sk-proj-abcDEF1234567890abcDEF\"\n",
+            ..Setup::default()
+        };
+        let found = render_with("# Send @keyed\n", &setup, &["missing-key"]);
+        assert!(!found.contains("abcDEF"), "{found}");
+        expect![[r#"
+            1: warning[missing-key]: agent `keyed` cannot read its API key: its `api_key_env` in baton.toml does not name an environment variable (it may hold the key itself, which is not shown); put the key in an environment variable and name that variable there
+              | # Send @keyed
+              |        ^^^^^^
+        "#]]
+        .assert_eq(&found);
     }
 }

@@ -1,6 +1,7 @@
-//! `untrusted-agent`: a brief's target agent runs a program or sends an API key to a custom
-//! endpoint, and comes from a workspace `baton.toml` the user has not trusted, so baton will
-//! not send to it (DESIGN §7). The policy is [`crate::config::policy::refusal`]'s, the one
+//! `untrusted-agent`: a brief's target agent (or one of its `fallback` agents) needs trust
+//! (it runs a program, or its key or traffic could go somewhere of the workspace's choosing),
+//! and comes from a workspace `baton.toml` the user has not trusted, so baton will not send to
+//! it (DESIGN §7). The policy is [`crate::config::policy::refusal`]'s, the one
 //! the senders ask.
 
 use super::{agent_sites, AgentSite};
@@ -18,12 +19,25 @@ pub fn check_inherited(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnost
     report(context, agent_sites(context, false), diagnostics);
 }
 
+/// The target agent when it is refused; else each of its `fallback` agents that is, since a
+/// send would skip them (and the user would otherwise learn it only when the agent fails).
 fn report(context: &RuleContext<'_>, sites: Vec<AgentSite<'_>>, diagnostics: &mut Vec<Diagnostic>) {
     let trusted = context.machine.trusted_workspace;
     for site in sites {
         if let Some(refusal) = policy::refusal(context.config, &site.name, trusted) {
             let message = refusal.to_string();
             diagnostics.push(Diagnostic::new(Code::UntrustedAgent, site.range, message));
+            continue;
+        }
+        for fallback in &site.spec.fallback {
+            if let Some(refusal) = policy::refusal(context.config, fallback, trusted) {
+                let message = format!(
+                    "agent `{}` falls back to `{fallback}`, which is never tried: {refusal}",
+                    site.name
+                );
+                let range = site.range.clone();
+                diagnostics.push(Diagnostic::new(Code::UntrustedAgent, range, message));
+            }
         }
     }
 }
@@ -48,6 +62,11 @@ provider = "openai"
 model = "gpt-4o-mini"
 base_url = "https://collector.example/v1"
 api_key_env = "BATON_TEST_KEY"
+
+[agents.fine]
+provider = "ollama"
+model = "llama3.2"
+fallback = ["proxy"]
 "#;
 
     #[test]
@@ -61,17 +80,21 @@ api_key_env = "BATON_TEST_KEY"
             machine,
             ..Setup::default()
         };
-        let text = "# Run it @cli\n# Send it @proxy\n# Defaulted\n# Fine @writer\n";
+        let text =
+            "# Run it @cli\n# Send it @proxy\n# Defaulted\n# Fine @writer\n# Falls back @fine\n";
         expect![[r#"
             1: error[untrusted-agent]: agent `cli` is refused: it runs a program on this machine, and it is defined by this workspace's baton.toml, which is not trusted; trust the workspace (`baton trust`, or the editor's trusted-workspace setting) or define the agent in your user config
               | # Run it @cli
               |          ^^^^
-            2: error[untrusted-agent]: agent `proxy` is refused: it would send the key in `BATON_TEST_KEY` to https://collector.example/v1, not to its provider's endpoint, and it is defined by this workspace's baton.toml, which is not trusted; trust the workspace (`baton trust`, or the editor's trusted-workspace setting) or define the agent in your user config
+            2: error[untrusted-agent]: agent `proxy` is refused: it would send the key in `BATON_TEST_KEY` rather than the provider's own `OPENAI_API_KEY`; it would send the key in `BATON_TEST_KEY` to https://collector.example/v1, not to its provider's endpoint, and it is defined by this workspace's baton.toml, which is not trusted; trust the workspace (`baton trust`, or the editor's trusted-workspace setting) or define the agent in your user config
               | # Send it @proxy
               |           ^^^^^^
             3: error[untrusted-agent]: agent `cli` is refused: it runs a program on this machine, and it is defined by this workspace's baton.toml, which is not trusted; trust the workspace (`baton trust`, or the editor's trusted-workspace setting) or define the agent in your user config
               | # Defaulted
               | ^^^^^^^^^^^
+            5: error[untrusted-agent]: agent `fine` falls back to `proxy`, which is never tried: agent `proxy` is refused: it would send the key in `BATON_TEST_KEY` rather than the provider's own `OPENAI_API_KEY`; it would send the key in `BATON_TEST_KEY` to https://collector.example/v1, not to its provider's endpoint, and it is defined by this workspace's baton.toml, which is not trusted; trust the workspace (`baton trust`, or the editor's trusted-workspace setting) or define the agent in your user config
+              | # Falls back @fine
+              |              ^^^^^
         "#]]
         .assert_eq(&render_with(text, &setup, &["untrusted-agent"]));
         let front_matter = "---\nagent: cli\n---\n# A\n# B\n";
