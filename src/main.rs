@@ -30,6 +30,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also report `missing-key`: agents whose key variable is not set here. Off by
+        /// default, since a check often runs where no brief is sent (CI).
+        #[arg(long)]
+        keys: bool,
     },
     /// Write a commented baton.toml, an example brief and handoff, and .baton/.gitignore.
     Init {
@@ -93,13 +97,20 @@ fn main() -> ExitCode {
             let _ = <Cli as clap::CommandFactory>::command().print_help();
             ExitCode::from(2)
         }
-        (_, Some(Command::Check { paths, format })) => {
+        (
+            _,
+            Some(Command::Check {
+                paths,
+                format,
+                keys,
+            }),
+        ) => {
             let format = match format {
                 Format::Human => baton::cli::check::Format::Human,
                 Format::Json => baton::cli::check::Format::Json,
                 Format::Sarif => baton::cli::check::Format::Sarif,
             };
-            baton::cli::check::run(&paths, format)
+            baton::cli::check::run(&paths, format, keys)
         }
         (_, Some(Command::Init { dir })) => baton::cli::init::run(&dir),
         (_, Some(Command::Send { file, brief, agent })) => {

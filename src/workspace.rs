@@ -62,6 +62,7 @@ impl Machine {
         Machine {
             trusted_workspace,
             set_variables,
+            check_keys: true,
         }
     }
 }

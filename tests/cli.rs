@@ -341,15 +341,24 @@ fn init_writes_a_workspace_that_checks_clean_and_never_overwrites() {
         (run.code, run.stdout.as_str(), run.stderr.as_str()),
         (0, "", "")
     );
-    // Without the keys, each brief says which variable its agent still needs.
+    // Without the keys too: `check` runs where nothing is sent (CI), so keys are not its
+    // business unless asked.
     let run = baton(&dir.join("ws"), &["check"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", "")
+    );
+    // Asked, each brief says which variable its agent still needs; the handoff, which is not
+    // sent, says nothing.
+    let run = baton(&dir.join("ws"), &["check", "--keys"]);
     assert_eq!(run.code, 0, "warnings only");
     let codes: Vec<&str> = run
         .stdout
         .lines()
         .map(|line| line.split(['[', ']']).nth(1).unwrap_or(line))
         .collect();
-    assert_eq!(codes, ["missing-key"; 3], "{}", run.stdout);
+    assert_eq!(codes, ["missing-key"; 2], "{}", run.stdout);
+    assert!(!run.stdout.contains("handoff.md"), "{}", run.stdout);
 
     fs::write(dir.join("ws/welcome.brief.md"), "mine").unwrap();
     let run = baton(&dir, &["init", "ws"]);

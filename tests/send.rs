@@ -256,3 +256,32 @@ fn a_workspace_command_agent_needs_trust() {
     assert!(block.contains("Say hello to the team."), "{text}");
     assert!(block.contains("status=done"), "{text}");
 }
+
+#[test]
+fn an_agent_without_its_key_falls_back_and_says_so() {
+    let (port, bodies) = serve(vec![sse(&["From the fallback"])]);
+    let dir = workspace("nokey", port);
+    let config = dir.read("baton.toml");
+    dir.write(
+        "baton.toml",
+        &format!(
+            "{config}\n[agents.keyed]\nprovider = \"openai\"\nmodel = \"m\"\nbase_url = \"http://127.0.0.1:9/v1\"\napi_key_env = \"BATON_TEST_KEY_NEVER_SET\"\nfallback = [\"local\"]\n"
+        ),
+    );
+    // The keyed agent sends another variable than its provider's, so it needs trust.
+    let output = send(&dir, &["--agent", "keyed"], true);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(
+        said.contains("keyed failed (keyed needs an API key: set the environment variable BATON_TEST_KEY_NEVER_SET); trying local"),
+        "{said}"
+    );
+    let text = dir.read("task.brief.md");
+    assert!(text.contains("## Output @local\n"), "{text}");
+    assert!(text.contains("\nFrom the fallback\n"), "{text}");
+    assert_eq!(
+        bodies.lock().unwrap().len(),
+        1,
+        "only the fallback was asked"
+    );
+}

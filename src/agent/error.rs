@@ -105,12 +105,15 @@ impl AgentError {
     }
 
     /// Whether the agent looks unavailable, so that its `fallback` agents should be tried once
-    /// its retries are spent: a retryable error, or no answer at all within the timeout.
+    /// its retries are spent: a retryable error, no answer at all within the timeout, a wait
+    /// longer than baton's, or a key that is not set here (the fallback may need none).
     pub fn calls_for_fallback(&self) -> bool {
         self.is_retryable()
             || matches!(
                 self,
-                AgentError::Timeout { .. } | AgentError::WaitTooLong { .. }
+                AgentError::Timeout { .. }
+                    | AgentError::WaitTooLong { .. }
+                    | AgentError::MissingKey { .. }
             )
     }
 

@@ -43,7 +43,7 @@ impl OtherDocuments for NoOtherDocuments {
 /// What the machine the linter runs on says about sending: facts only the shell can find
 /// out (the environment, the user's trust), handed to the pure core as a value. The server
 /// and `baton check` find them with `Machine::detect` (in `workspace`); tests write them out.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Machine {
     /// Whether the user trusts the workspace's `baton.toml` to define agents that run
     /// programs or send keys to custom endpoints (DESIGN §7).
@@ -51,6 +51,21 @@ pub struct Machine {
     /// The environment variables, among those the agents' `api_key_env` name, that are set
     /// to something not empty. The values never leave the environment.
     pub set_variables: BTreeSet<String>,
+    /// Whether `missing-key` is reported: where a send is imminent (the editor, `baton send`),
+    /// whose environment is the one the send will have; not by `baton check` unless asked
+    /// (`--keys`), which often runs where no key is, and need not be (CI).
+    pub check_keys: bool,
+}
+
+/// A machine with no keys set and an untrusted workspace, as the editor sees it.
+impl Default for Machine {
+    fn default() -> Self {
+        Machine {
+            trusted_workspace: false,
+            set_variables: BTreeSet::new(),
+            check_keys: true,
+        }
+    }
 }
 
 impl Machine {

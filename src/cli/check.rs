@@ -34,7 +34,8 @@ pub enum Format {
 /// The exit status for a path that does not exist, like clap's own usage errors.
 const USAGE_ERROR: u8 = 2;
 
-pub fn run(paths: &[PathBuf], format: Format) -> ExitCode {
+/// `keys`: whether to report `missing-key` (`--keys`).
+pub fn run(paths: &[PathBuf], format: Format, keys: bool) -> ExitCode {
     let cwd = match std::env::current_dir() {
         Ok(cwd) => cwd,
         Err(error) => {
@@ -57,7 +58,7 @@ pub fn run(paths: &[PathBuf], format: Format) -> ExitCode {
             return ExitCode::from(USAGE_ERROR);
         }
     };
-    let report = check(&walk, &cwd);
+    let report = check(&walk, &cwd, keys);
     let output = match format {
         Format::Human => render::human(&report.findings),
         Format::Json => render::json(&report.findings),
@@ -86,10 +87,12 @@ pub struct Report {
 }
 
 /// Checks what a walk found. Findings come file by file in the walk's order; a configuration
-/// file's problems come once, before the first document it applies to.
-pub fn check(walk: &Walk, cwd: &Path) -> Report {
+/// file's problems come once, before the first document it applies to. `keys`: whether
+/// `missing-key` is reported.
+pub fn check(walk: &Walk, cwd: &Path, keys: bool) -> Report {
     let mut checker = Checker {
         cwd,
+        keys,
         settings: HashMap::new(),
         reported: HashSet::new(),
         report: Report::default(),
@@ -109,6 +112,9 @@ pub fn check(walk: &Walk, cwd: &Path) -> Report {
 
 struct Checker<'a> {
     cwd: &'a Path,
+    /// Whether `missing-key` is reported (`--keys`): the environment of a check (CI, say) is
+    /// seldom the one briefs are sent from.
+    keys: bool,
     /// Settings by folder, with the machine as they see it (which of their agents' key
     /// variables are set, whether their workspace is trusted): every file of a folder shares
     /// them.
@@ -136,7 +142,8 @@ impl Checker<'_> {
             self.config_problem(problem);
         }
         let trusted = trust_store::workspace_trusted(settings.config.root.as_deref());
-        let machine = Machine::detect(&settings.config, trusted);
+        let mut machine = Machine::detect(&settings.config, trusted);
+        machine.check_keys = self.keys;
         let found = (settings, machine);
         self.settings.insert(folder.to_path_buf(), found.clone());
         found

@@ -12,12 +12,23 @@ pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     report(context, agent_sites(context, true), diagnostics);
 }
 
-/// Agents briefs inherit from the front matter or `defaults.agent`.
+/// Agents briefs inherit from the front matter or `defaults.agent`. Not for a handoff: it is
+/// read by the next conversation, not sent to the agent it inherits, so a key that agent
+/// lacks is no problem of the handoff's (an `@mention` on it still is).
 pub fn check_inherited(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    if context.kind.is_some_and(|kind| kind.name == HANDOFF) {
+        return;
+    }
     report(context, agent_sites(context, false), diagnostics);
 }
 
+/// The built-in kind of handoff briefs.
+const HANDOFF: &str = "handoff";
+
 fn report(context: &RuleContext<'_>, sites: Vec<AgentSite<'_>>, diagnostics: &mut Vec<Diagnostic>) {
+    if !context.machine.check_keys {
+        return;
+    }
     let trusted = context.machine.trusted_workspace;
     for site in sites {
         let Some(variable) = site.spec.api_key_env.as_deref() else {
@@ -85,6 +96,31 @@ api_key_env = "BATON_TEST_KEY"
               |        ^^^^^
         "#]]
         .assert_eq(&render_with(text, &setup, &["missing-key"]));
+    }
+
+    #[test]
+    fn a_handoff_does_not_ask_for_the_key_of_an_agent_it_only_inherits() {
+        let setup = Setup {
+            user: KEYED,
+            ..Setup::default()
+        };
+        let text = "---\nkind: handoff\n---\n# Carry on\n# Ask @keyed\n";
+        let found = render_with(text, &setup, &["missing-key"]);
+        assert_eq!(found.matches("missing-key").count(), 1, "{found}");
+        assert!(found.contains("# Ask @keyed"), "{found}");
+    }
+
+    #[test]
+    fn nothing_is_reported_where_keys_are_not_checked() {
+        let setup = Setup {
+            user: KEYED,
+            machine: Machine {
+                check_keys: false,
+                ..Machine::default()
+            },
+            ..Setup::default()
+        };
+        assert_eq!(render_with("# Defaulted\n", &setup, &["missing-key"]), "");
     }
 
     #[test]
