@@ -3,6 +3,7 @@
 //! The core (`document`, `brief`, `config`) is synchronous and knows nothing of LSP; `lsp` is
 //! the thin shell that speaks the protocol, and `cli` renders the same results for a terminal.
 //! `workspace` joins the two: which configuration applies, what linked documents hold.
+//! `fuzzing` holds the drivers that the fuzz targets and the property tests share.
 
 pub mod agent;
 pub mod brief;
@@ -10,5 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod dispatch;
 pub mod document;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lsp;
 pub mod workspace;

@@ -290,7 +290,7 @@ fn is_token(byte: u8) -> bool {
 }
 
 /// Where `Content-Length:` (in any case) first begins in `bytes`.
-fn find_header(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn find_header(bytes: &[u8]) -> Option<usize> {
     let mut matched = 0;
     scan(bytes, &mut matched).map(|end| end - LENGTH_HEADER.len())
 }
