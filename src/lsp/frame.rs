@@ -23,8 +23,8 @@ use crate::document::MAX_LINTED_BYTES;
 /// server.
 pub const MAX_FRAME_BYTES: usize = 2 * MAX_LINTED_BYTES + 1024 * 1024;
 
-/// The most header bytes held for one frame. Clients send one or two short lines; without a
-/// bound, a stream without a line break would be read into memory whole.
+/// The most header bytes held for one frame. Clients send one or two short lines; unbounded,
+/// a stream without a line break would be read into memory whole.
 pub const MAX_HEADER_BYTES: usize = 4 * 1024;
 
 /// The header every frame has, lowercased: where reading resumes after a broken frame.
@@ -78,6 +78,9 @@ impl<R: BufRead> Frames<R> {
         self.header.clear();
         loop {
             let start = self.header.len();
+            if start == MAX_HEADER_BYTES {
+                return Ok(Some(self.overlong_header(start)));
+            }
             if !self.header_line()? {
                 return Ok(None);
             }

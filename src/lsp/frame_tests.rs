@@ -159,6 +159,13 @@ fn garbage_and_overlong_lines_are_skipped() {
         "y".repeat(MAX_HEADER_BYTES - 4)
     );
     check(&cut, &["dropped", "answer null -32600"]);
+    // Header lines that fill the bound exactly, with no blank line after them.
+    let line = format!("X-Pad: {}\r\n", "p".repeat(90));
+    let full = line.repeat(MAX_HEADER_BYTES / line.len())
+        + &"q".repeat(MAX_HEADER_BYTES % line.len() - 2)
+        + "\r\n";
+    assert_eq!(full.len(), MAX_HEADER_BYTES);
+    check(&full, &["dropped"]);
     // Debris with a header inside an overlong line.
     let inside = format!("{}Content-Length: 2\r\n\r\n{{}}", "z".repeat(100));
     check(&inside, &["dropped", "answer null -32600"]);
