@@ -78,7 +78,10 @@ mod tests {
 
         /// Bytes drawn mostly from the pieces of frames, which random bytes rarely form.
         #[test]
-        fn pieces_of_frames(pieces in proptest::collection::vec(0..PIECES.len(), 0..40), capacity in any::<u8>()) {
+        fn pieces_of_frames(
+            pieces in proptest::collection::vec(0..PIECES.len(), 0..40),
+            capacity in any::<u8>(),
+        ) {
             let mut data = vec![capacity];
             for piece in pieces {
                 data.extend_from_slice(PIECES[piece]);

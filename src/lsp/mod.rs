@@ -1,8 +1,9 @@
 //! The language server: a thin shell between LSP and the core.
 //!
 //! `serve` runs tower-lsp-server on stdin and stdout, behind a reader that keeps one bad
-//! message from ending the session (`stdio`, `frame`, `vet`). Handlers (`server`) convert in (`from_proto`),
-//! call the core through the shared state (`state`), and convert out (`to_proto`).
+//! message from ending the session (`stdio`, `frame`, `vet`). Handlers (`server`) convert in
+//! (`from_proto`), call the core through the shared state (`state`), and convert out
+//! (`to_proto`).
 
 mod actions;
 mod capabilities;
