@@ -98,8 +98,8 @@ impl<R: BufRead> Frames<R> {
             }
             if let Some(at) = find_header(line).filter(|&at| at > 0) {
                 // Debris of a body shorter than its length said, or of a broken frame: the
-                // next frame begins here.
-                // Only counted: debris is the client's text, not for the log.
+                // next frame begins here. The debris is only counted: it is the client's
+                // text, not for the log.
                 let reason = format!("{} bytes outside any frame", start + at);
                 let next = self.header[start + at..].to_vec();
                 self.source.unread(&next);
@@ -121,7 +121,7 @@ impl<R: BufRead> Frames<R> {
             self.lost = true;
             let reason = format!(
                 "Content-Length {length} is over the limit of {MAX_FRAME_BYTES} bytes; \
-                 the body was skipped unread"
+                 its body is not read, reading resumes at the next header"
             );
             return Ok(Some(Frame::Broken { reason, body: None }));
         }
