@@ -4,6 +4,7 @@
 //! the thin shell that speaks the protocol, and `cli` renders the same results for a terminal.
 //! `workspace` joins the two: which configuration applies, what linked documents hold.
 //! `fs_safe` is the only code that creates files: inside the workspace, no symlinks.
+//! `fuzzing` holds the drivers that the fuzz targets and the property tests share.
 
 pub mod agent;
 pub mod brief;
@@ -12,5 +13,7 @@ pub mod config;
 pub mod dispatch;
 pub mod document;
 pub mod fs_safe;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lsp;
 pub mod workspace;

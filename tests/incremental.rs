@@ -3,67 +3,9 @@
 //! whole document in one piece gives; and a lint that keeps what it found in unchanged parts
 //! finds what a lint from scratch finds. Random edit sequences, in every encoding, decide.
 
-use std::path::{Path, PathBuf};
-
-use baton::brief::cache::LintCache;
-use baton::brief::kind::Kinds;
-use baton::brief::lint::{lint, Context, Machine, NoOtherDocuments};
-use baton::config::Config;
-use baton::document::{parse, position, Change, Document, Encoding, Outline};
+use baton::document::{Document, Encoding};
+use baton::fuzzing::edits::{self, Script, PIECES};
 use proptest::prelude::*;
-
-/// Pieces of text that stress the parser and the position arithmetic.
-const PIECES: &[&str] = &[
-    "# Brief @researcher\n",
-    "## Objective\n",
-    "Find 🎉 prices.\n",
-    "日本語のテキスト",
-    "\r\n",
-    "\n",
-    "\r",
-    "```\n## code\n```\n",
-    "> ## quoted\n",
-    "- item\n",
-    "Setext\n---\n",
-    "---\nkind: brief\n---\n",
-    "[[Market scan]]",
-    "# Second brief\n",
-    "# Market scan @reseacher\n",
-    "[[Brief]]",
-    "## Goal\nTBD\n",
-    "## Context\nx\n",
-    "Title\n===\n",
-    "<div>\n",
-    "<!-- note\n",
-    "-->\n",
-    "~~~\n",
-    "    # indented\n",
-    "é",
-    "x",
-    "",
-    "# Run it @cli\n",
-    "---\nagent: researcher\n---\n",
-    "## Output @researcher\n<!-- baton:output run=R1 agent=researcher model=m input=0badc0de status=done -->\nold answer\n<!-- /baton:output -->\n",
-    "<!-- baton:output run=R2 agent=cli model=m input=0badc0de status=running -->\n",
-];
-
-/// The agents of the lint: a keyed one whose variable the machine lacks (`missing-key`), and,
-/// from the untrusted workspace file, a command agent that is also the default
-/// (`untrusted-agent` on mentions, front matter and headings).
-fn config() -> Config {
-    let mut config = Config::from_toml(
-        "[defaults]\nagent = \"cli\"\n\
-         [agents.researcher]\nprovider = \"openai\"\napi_key_env = \"BATON_TEST_KEY\"\n\
-         [agents.cli]\nprovider = \"command\"\ncommand = [\"llm\"]\n",
-    )
-    .expect("config parses");
-    let workspace = PathBuf::from("/ws/baton.toml");
-    config
-        .agent_locations
-        .insert("cli".to_owned(), (workspace.clone(), 0..0));
-    config.workspace_path = Some(workspace);
-    config
-}
 
 #[derive(Clone, Debug)]
 struct Edit {
@@ -88,35 +30,6 @@ fn encoding() -> impl Strategy<Value = Encoding> {
     ]
 }
 
-/// Applies an edit to a reference string and returns the change the editor would send.
-fn to_change(
-    text: &mut String,
-    edit: &Edit,
-    encoding: Encoding,
-) -> (position::Position, position::Position, &'static str) {
-    let boundary = |mut offset: usize| {
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        offset
-    };
-    let start = boundary((edit.start * text.len() as f64) as usize);
-    let end = boundary((start + edit.length).min(text.len())).max(start);
-    let rope = ropey::Rope::from_str(text);
-    let range = (
-        position::position_of(&rope, start, encoding),
-        position::position_of(&rope, end, encoding),
-    );
-    let piece = PIECES[edit.piece];
-    // Positions address lines as LSP does, so an edit splitting "\r\n" is expressed the same way.
-    let (start_back, end_back) = (
-        position::offset_of(&rope, range.0, encoding),
-        position::offset_of(&rope, range.1, encoding),
-    );
-    text.replace_range(start_back..end_back, piece);
-    (range.0, range.1, piece)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
 
@@ -127,37 +40,30 @@ proptest! {
         encoding in encoding(),
         batch in 1usize..4,
     ) {
-        let mut text: String = initial.iter().map(|&i| PIECES[i]).collect();
-        let mut document = Document::new(&text);
-        let config = config();
-        let kinds = Kinds::from_config(&config.file.kinds);
-        let machine = Machine::default();
-        let context = Context { config: &config, kinds: &kinds, path: Some(Path::new("a.brief.md")), others: &NoOtherDocuments, machine: &machine };
-        let mut cache = LintCache::default();
-        for chunk in edits.chunks(batch) {
-            // Several changes in one notification apply in order, each against the text the
-            // previous one left, as LSP specifies.
-            let mut pending = Vec::new();
-            for edit in chunk {
-                let (start, end, piece) = to_change(&mut text, edit, encoding);
-                pending.push(Change { range: Some((start, end)), text: piece });
-            }
-            document.apply_changes(&pending, encoding);
-            prop_assert_eq!(document.text(), text.clone());
-            // Linting while typing, with what was kept from before, finds what a lint from
-            // scratch finds.
-            let kept = cache.lint(&document, &context);
-            prop_assert_eq!(kept.diagnostics, lint(&document, &context).diagnostics, "text {:?}", text);
-        }
-        let rope = document.rope();
-        for (range, tree) in document.trees() {
-            let fresh = parse::parse(rope, range.clone(), None);
-            prop_assert_eq!(tree.root_node().to_sexp(), fresh.root_node().to_sexp(), "segment {:?}", range);
-        }
-        let whole = parse::parse(rope, 0..rope.len_bytes(), None);
-        prop_assert_eq!(document.outline(), &Outline::build(rope, &whole, 0), "text {:?} segments {:?}", text, document.parts().map(|(range, _)| range.start).collect::<Vec<_>>());
-        let fresh = Document::new(&text);
-        prop_assert_eq!(fresh.outline(), &Outline::build(rope, &whole, 0), "fresh: {:?}", text);
+        let script = Script {
+            initial: initial.iter().map(|&i| PIECES[i]).collect(),
+            edits: (edits.iter())
+                .map(|edit| edits::Edit {
+                    start: edit.start,
+                    length: edit.length,
+                    text: PIECES[edit.piece].to_owned(),
+                })
+                .collect(),
+            encoding,
+            batch,
+        };
+        edits::check(&script).map_err(TestCaseError::fail)?;
+    }
+}
+
+proptest! {
+    // The fuzz target's driver on stable: the same decoding of bytes, so text from outside
+    // the pieces too. PROPTEST_CASES sets how many (scripts/fuzz raises it without nightly).
+    #![proptest_config(ProptestConfig::default())]
+
+    #[test]
+    fn fuzzed_edits_match_a_fresh_parse(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+        edits::check(&Script::from_bytes(&data)).map_err(TestCaseError::fail)?;
     }
 }
 

@@ -1,8 +1,9 @@
 //! The language server: a thin shell between LSP and the core.
 //!
 //! `serve` runs tower-lsp-server on stdin and stdout, behind a reader that keeps one bad
-//! message from ending the session (`stdio`). Handlers (`server`) convert in (`from_proto`),
-//! call the core through the shared state (`state`), and convert out (`to_proto`).
+//! message from ending the session (`stdio`, `frame`, `vet`). Handlers (`server`) convert in
+//! (`from_proto`), call the core through the shared state (`state`), and convert out
+//! (`to_proto`).
 
 mod actions;
 mod capabilities;
@@ -12,6 +13,7 @@ mod diagnostics;
 mod dispatch;
 mod edit_lane;
 mod features;
+pub(crate) mod frame;
 mod from_proto;
 mod guard;
 mod inject;
@@ -30,6 +32,7 @@ mod state;
 mod stdio;
 mod to_proto;
 mod trust;
+pub(crate) mod vet;
 mod wire;
 
 use std::process::ExitCode;
@@ -76,7 +79,7 @@ async fn run(state: Arc<State>) {
     let backend_lane = lane.clone();
     let (service, socket) =
         LspService::build(move |client| Backend::new(client, state, &backend_lane))
-            .custom_method(stdio::MALFORMED_METHOD, Backend::malformed)
+            .custom_method(vet::MALFORMED_METHOD, Backend::malformed)
             .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
             .finish();
     let stdin = stdio::checked_frames(std::io::stdin(), lane);

@@ -23,7 +23,7 @@ use super::guard::{contain, Panicked};
 use super::linter::Linter;
 use super::openings::Openings;
 use super::state::{Snapshot, State};
-use super::stdio::Malformed;
+use super::vet::Malformed;
 use super::{
     actions, capabilities, config_watch, features, from_proto, lens, logging, send_actions,
 };

@@ -368,6 +368,13 @@ impl Server {
         write_message(&mut self.stdin.lock().unwrap(), body);
     }
 
+    /// Writes bytes to the server's stdin as they are, framed or not: for tests of the
+    /// transport itself.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let mut stdin = self.stdin.lock().unwrap();
+        let _ = stdin.write_all(bytes).and_then(|()| stdin.flush());
+    }
+
     /// The first message (queued or yet to come) that `matches`; it is consumed.
     pub fn wait_for(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
         if let Some(index) = self.backlog.iter().position(&matches) {
