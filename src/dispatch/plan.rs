@@ -257,6 +257,9 @@ pub fn key_refusal(attempts: &[Attempt], key_set: &dyn Fn(&str) -> bool) -> Opti
         })
 }
 
+/// A `fallback` agent left out of a plan, and why.
+type LeftOut = (String, String);
+
 /// The agents a run to `agent` would try in order, each with its request for `text`: the
 /// agent itself, then its `fallback` agents that exist and policy allows; and the fallbacks
 /// left out, with why.
@@ -265,7 +268,7 @@ fn attempts(
     agent: &str,
     text: &str,
     trusted: bool,
-) -> Result<(Vec<Attempt>, Vec<(String, String)>), Refusal> {
+) -> Result<(Vec<Attempt>, Vec<LeftOut>), Refusal> {
     let first = attempt(config, agent, text, trusted).map_err(|refusal| match refusal {
         None => Refusal::UnknownAgent {
             name: agent.to_owned(),
