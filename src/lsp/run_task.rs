@@ -190,8 +190,10 @@ impl RunTask {
                 None => "cancelled".to_owned(),
             },
         };
-        progress.end(&ending).await;
+        // Recorded before the progress ends: a client that asks for lenses when it sees the
+        // end must be told how the run went, not that it is running.
         state.runs.finish(&run, finished.outcome.clone());
+        progress.end(&ending).await;
         let journal_file = plan
             .journal_root
             .join(".baton/runs")
