@@ -537,16 +537,17 @@ fn an_untrusted_workspace_cannot_run_programs_or_send_keys_elsewhere() {
     for agent in ["tool", "keyed"] {
         let command = json!({ "command": "baton.send", "arguments": [{ "uri": editor.doc.uri, "brief": "Scan prices", "agent": agent }] });
         let params = json!({ "command": command["command"], "arguments": command["arguments"] });
-        let response = editor
+        // Refused with a message the user reads, not a bare error response.
+        let result = editor.server.request("workspace/executeCommand", params);
+        assert_eq!(result, Value::Null, "{agent}");
+        let shown = editor
             .server
-            .request_response("workspace/executeCommand", params);
-        let message = response["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+            .wait_for("the refusal", |m| m["method"] == "window/showMessage");
+        assert_eq!(shown["params"]["type"], 1, "an error: {shown}");
+        let message = shown["params"]["message"].as_str().unwrap_or_default();
         assert!(
             message.contains("untrusted") || message.contains("trust"),
-            "{agent}: {response}"
+            "{agent}: {message}"
         );
     }
     assert!(

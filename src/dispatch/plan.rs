@@ -12,7 +12,7 @@ use crate::brief::lint::Analysis;
 use crate::brief::model::Brief;
 use crate::brief::payload::{self, Input, Payload};
 use crate::brief::target::target_agent;
-use crate::config::{policy, AgentSpec, Config, Provider};
+use crate::config::{key_variable, policy, AgentSpec, Config, Provider};
 use crate::document::Document;
 use crate::workspace::Settings;
 
@@ -42,7 +42,31 @@ pub enum Refusal {
     NoModel {
         agent: String,
     },
+    /// The agent sends a key from an environment variable that is not set where baton runs
+    /// (and no `fallback` agent could answer instead).
+    MissingKey {
+        agent: String,
+        variable: String,
+    },
     Empty,
+}
+
+impl Refusal {
+    /// A few words for the end of an action's title (`Send "Title" to @x — needs trust`),
+    /// for the refusals that belong to an agent; `None` for the others.
+    pub fn short(&self) -> Option<String> {
+        match self {
+            Refusal::UnknownAgent { .. } => Some("unknown agent".to_owned()),
+            Refusal::Untrusted { .. } => Some("needs trust".to_owned()),
+            Refusal::NoModel { .. } => Some("no model".to_owned()),
+            // Never the value when it is no variable name: it may be a pasted key.
+            Refusal::MissingKey { variable, .. } if key_variable::is_name(variable) => {
+                Some(format!("{variable} not set"))
+            }
+            Refusal::MissingKey { .. } => Some("no key variable".to_owned()),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Refusal {
@@ -81,13 +105,21 @@ impl fmt::Display for Refusal {
                 "no agent for this brief: mention @NAME in its title, or set `agent:` in the front matter or defaults.agent in baton.toml; {}",
                 agents(known)
             ),
-            Refusal::UnknownAgent { name, known } => {
-                write!(f, "unknown agent `{name}`; {}", agents(known))
-            }
+            Refusal::UnknownAgent { name, known } => write!(
+                f,
+                "unknown agent `{name}`: define [agents.{name}] in baton.toml, or send to another agent; {}",
+                agents(known)
+            ),
             Refusal::Untrusted { message } => f.write_str(message),
             Refusal::NoModel { agent } => write!(
                 f,
                 "agent `{agent}` has no `model`; set `model = \"...\"` under [agents.{agent}]"
+            ),
+            Refusal::MissingKey { agent, variable } => write!(
+                f,
+                "agent `{agent}` sends its API key from {}, which is not set in the environment baton runs in; \
+                 set it where the editor (or the shell that starts it) gets its environment, then restart the language server",
+                key_variable::Shown(variable)
             ),
             Refusal::Empty => f.write_str("nothing to send: the brief (or selection) is empty"),
         }
@@ -186,30 +218,14 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
     if payload.text.trim().is_empty() {
         return Err(Refusal::Empty);
     }
-    let first =
-        attempt(config, &agent, &payload.text, ask.trusted).map_err(|refusal| match refusal {
-            None => Refusal::UnknownAgent {
-                name: agent.clone(),
-                known: known(),
-            },
-            Some(refusal) => refusal,
-        })?;
-    let mut attempts = vec![first];
-    let mut left_out = Vec::new();
-    for fallback in &attempts[0].spec.fallback.clone() {
-        let already = attempts.iter().any(|attempt| attempt.agent == *fallback);
-        if already {
-            continue;
-        }
-        match attempt(config, fallback, &payload.text, ask.trusted) {
-            Ok(attempt) => attempts.push(attempt),
-            Err(why) => {
-                let why = why.map_or_else(|| "not configured".to_owned(), |why| why.to_string());
-                tracing::warn!("fallback agent `{fallback}` of `{agent}` left out: {why}");
-                left_out.push(format!("fallback `{fallback}` was not tried: {why}"));
-            }
-        }
-    }
+    let (attempts, left_out) = attempts(config, &agent, &payload.text, ask.trusted)?;
+    let left_out = left_out
+        .into_iter()
+        .map(|(fallback, why)| {
+            tracing::warn!("fallback agent `{fallback}` of `{agent}` left out: {why}");
+            format!("fallback `{fallback}` was not tried: {why}")
+        })
+        .collect();
     let folder = ask.path.parent().unwrap_or(Path::new("/"));
     Ok(Plan {
         document: ask.path.to_path_buf(),
@@ -219,6 +235,76 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         left_out,
         journal_root: config.root.clone().unwrap_or_else(|| folder.to_path_buf()),
     })
+}
+
+/// Why a send to `agent` would be refused, found without rendering the brief: what code
+/// actions and code lenses put in their titles, so that what is offered tells what sending
+/// would answer. `key_set` says whether an environment variable is set.
+pub fn obstacle(
+    config: &Config,
+    agent: &str,
+    trusted: bool,
+    key_set: &dyn Fn(&str) -> bool,
+) -> Option<Refusal> {
+    match attempts(config, agent, "", trusted) {
+        Ok((attempts, _)) => key_refusal(&attempts, key_set),
+        Err(refusal) => Some(refusal),
+    }
+}
+
+/// Refuses a plan none of whose agents could authenticate: each sends a key from a variable
+/// that is not set (`key_set`). Sending it would only fail, having written a run for nothing.
+pub fn key_refusal(attempts: &[Attempt], key_set: &dyn Fn(&str) -> bool) -> Option<Refusal> {
+    let missing = |attempt: &Attempt| {
+        let variable = attempt.spec.api_key_env.as_deref()?;
+        (!key_set(variable)).then(|| variable.to_owned())
+    };
+    let (first, fallbacks) = attempts.split_first()?;
+    let variable = missing(first)?;
+    fallbacks
+        .iter()
+        .all(|fallback| missing(fallback).is_some())
+        .then(|| Refusal::MissingKey {
+            agent: first.agent.clone(),
+            variable,
+        })
+}
+
+/// A `fallback` agent left out of a plan, and why.
+type LeftOut = (String, String);
+
+/// The agents a run to `agent` would try in order, each with its request for `text`: the
+/// agent itself, then its `fallback` agents that exist and policy allows; and the fallbacks
+/// left out, with why.
+fn attempts(
+    config: &Config,
+    agent: &str,
+    text: &str,
+    trusted: bool,
+) -> Result<(Vec<Attempt>, Vec<LeftOut>), Refusal> {
+    let first = attempt(config, agent, text, trusted).map_err(|refusal| match refusal {
+        None => Refusal::UnknownAgent {
+            name: agent.to_owned(),
+            known: config.agent_names().map(str::to_owned).collect(),
+        },
+        Some(refusal) => refusal,
+    })?;
+    let mut attempts = vec![first];
+    let mut left_out = Vec::new();
+    for fallback in &attempts[0].spec.fallback.clone() {
+        let already = attempts.iter().any(|attempt| attempt.agent == *fallback);
+        if already {
+            continue;
+        }
+        match attempt(config, fallback, text, trusted) {
+            Ok(attempt) => attempts.push(attempt),
+            Err(why) => left_out.push((
+                fallback.clone(),
+                why.map_or_else(|| "not configured".to_owned(), |why| why.to_string()),
+            )),
+        }
+    }
+    Ok((attempts, left_out))
 }
 
 /// The attempt for `agent`, or why it cannot be made (`None`: no such agent).
@@ -292,4 +378,41 @@ pub fn preview(plan: &Plan) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[test]
+    fn the_obstacle_to_a_send_is_what_sending_would_refuse() {
+        let mut config = Config::from_toml(
+            "[agents.keyed]\nprovider = \"openai\"\nmodel = \"m\"\napi_key_env = \"UNSET\"\n\
+             [agents.covered]\nprovider = \"openai\"\nmodel = \"m\"\napi_key_env = \"UNSET\"\nfallback = [\"local\"]\n\
+             [agents.local]\nprovider = \"ollama\"\nmodel = \"m\"\n\
+             [agents.modelless]\nprovider = \"openai\"\n\
+             [agents.tool]\nprovider = \"command\"\ncommand = [\"cat\"]\n",
+        )
+        .unwrap();
+        let file = PathBuf::from("/ws/baton.toml");
+        config.workspace_path = Some(file.clone());
+        config
+            .agent_locations
+            .insert("tool".to_owned(), (file, 0..0));
+        let key_set = |variable: &str| variable != "UNSET";
+        let short = |agent: &str, trusted: bool| {
+            obstacle(&config, agent, trusted, &key_set).and_then(|refusal| refusal.short())
+        };
+        assert_eq!(short("ghost", false).as_deref(), Some("unknown agent"));
+        assert_eq!(short("keyed", false).as_deref(), Some("UNSET not set"));
+        assert_eq!(short("covered", false), None, "its fallback needs no key");
+        assert_eq!(short("local", false), None);
+        assert_eq!(short("modelless", false).as_deref(), Some("no model"));
+        assert_eq!(short("tool", false).as_deref(), Some("needs trust"));
+        assert_eq!(short("tool", true), None);
+        let missing = obstacle(&config, "keyed", true, &key_set).unwrap();
+        assert!(missing.to_string().contains("`UNSET`, which is not set"));
+    }
 }

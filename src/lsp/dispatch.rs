@@ -16,6 +16,7 @@ use tower_lsp_server::Client;
 use super::from_proto;
 use super::guard::contain;
 use super::linter::Linter;
+use super::refused::{refused, Failure, Outcome};
 use super::run_task::RunTask;
 use super::runs::{Phase, RunInfo};
 use super::state::{Snapshot, State};
@@ -74,14 +75,6 @@ fn invalid(message: String) -> Error {
     Error::invalid_params(message)
 }
 
-fn refused(message: impl Into<String>) -> Error {
-    Error {
-        code: tower_lsp_server::jsonrpc::ErrorCode::InvalidRequest,
-        message: message.into().into(),
-        data: None,
-    }
-}
-
 /// What the commands share: the client to talk to, the state, the linter to re-run.
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -91,18 +84,31 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// Runs a command. A refusal is shown to the user and answered with `null` (see
+    /// `refused.rs`); only a malformed request gets an error response.
     pub async fn execute(&self, command: &str, args: Args) -> Result<Option<Value>> {
         let result = match command {
-            SEND => self.send(args).await?,
-            PREVIEW => self.preview(args).await?,
-            CANCEL => self.cancel(&args),
-            RECOVER => self.recover(args).await?,
-            AGENTS => self.agents(&args)?,
-            JOURNAL => self.journal(&args)?,
-            RUNS => json!({ "runs": self.state.runs.active() }),
+            SEND => self.send(args).await,
+            PREVIEW => self.preview(args).await,
+            CANCEL => Ok(self.cancel(&args)),
+            RECOVER => self.recover(args).await,
+            AGENTS => self.agents(&args),
+            JOURNAL => self.journal(&args),
+            RUNS => Ok(json!({ "runs": self.state.runs.active() })),
             other => return Err(invalid(format!("unknown command `{other}`"))),
         };
-        Ok(Some(result))
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(Failure::Refused(message)) => {
+                tracing::info!("{command} refused: {message}");
+                let message = format!("baton: {message}");
+                self.client
+                    .show_message(lsp::MessageType::ERROR, message)
+                    .await;
+                Ok(None)
+            }
+            Err(Failure::Protocol(error)) => Err(error),
+        }
     }
 
     fn snapshot(&self, uri: &str) -> Result<Snapshot> {
@@ -120,7 +126,7 @@ impl Dispatcher {
     }
 
     /// The brief the arguments name: by title, by position, or the only one.
-    fn brief_index(&self, snapshot: &Snapshot, args: &Args) -> Result<usize> {
+    fn brief_index(&self, snapshot: &Snapshot, args: &Args) -> Outcome<usize> {
         let analysis = snapshot.analysis();
         if args.brief.is_none() {
             if let Some(position) = args.position {
@@ -135,7 +141,7 @@ impl Dispatcher {
             .map_err(|refusal| refused(refusal.to_string()))
     }
 
-    fn plan(&self, snapshot: &Snapshot, args: &Args) -> Result<Plan> {
+    fn plan(&self, snapshot: &Snapshot, args: &Args) -> Outcome<Plan> {
         let Some(path) = snapshot.context.path.as_deref() else {
             return Err(refused(
                 "save the document first: runs are journalled beside it",
@@ -172,20 +178,52 @@ impl Dispatcher {
     }
 
     /// [`Dispatcher::plan`], a panic in the core becoming an error response.
-    fn contained_plan(&self, snapshot: &Snapshot, args: &Args) -> Result<Plan> {
+    fn contained_plan(&self, snapshot: &Snapshot, args: &Args) -> Outcome<Plan> {
         contain("planning a run", || self.plan(snapshot, args))
-            .map_err(|panicked| panicked.to_jsonrpc())?
+            .map_err(|panicked| Failure::Protocol(panicked.to_jsonrpc()))?
     }
 
-    /// `baton.send`: plans the run, starts it, and answers at once with its id.
-    async fn send(&self, args: Args) -> Result<Value> {
+    /// `"Title" to @agent`, as far as the arguments name them, for saying what was not sent.
+    fn what_is_sent(&self, snapshot: &Snapshot, args: &Args) -> String {
+        let analysis = snapshot.analysis();
+        let brief = self
+            .brief_index(snapshot, args)
+            .ok()
+            .map(|index| &analysis.briefs[index]);
+        let agent = args.agent.clone().or_else(|| {
+            brief.and_then(|brief| plan::own_agent(brief, analysis, &snapshot.settings().config))
+        });
+        match (brief, agent) {
+            (Some(brief), Some(agent)) => format!("\"{}\" to @{agent}", brief.title),
+            (Some(brief), None) => format!("\"{}\"", brief.title),
+            (None, Some(agent)) => format!("the brief to @{agent}"),
+            (None, None) => "the brief".to_owned(),
+        }
+    }
+
+    /// `baton.send`: plans the run, starts it, and answers at once with its id. A run of the
+    /// same brief and agent still going in the document is cancelled: this one replaces it.
+    async fn send(&self, args: Args) -> Outcome<Value> {
         let uri = args.uri()?.to_owned();
         let snapshot = self.snapshot(&uri)?;
-        let plan = self.contained_plan(&snapshot, &args)?;
+        let key_set = |variable: &str| snapshot.context.machine.is_set(variable);
+        let plan = self.contained_plan(&snapshot, &args).and_then(|plan| {
+            match plan::key_refusal(&plan.attempts, &key_set) {
+                Some(refusal) => Err(refused(refusal.to_string())),
+                None => Ok(plan),
+            }
+        });
+        let plan = plan.map_err(|failure| match failure {
+            Failure::Refused(reason) => refused(format!(
+                "cannot send {}: {reason}",
+                self.what_is_sent(&snapshot, &args)
+            )),
+            protocol => protocol,
+        })?;
         let run = run_id::new();
         let agent = plan.agent().to_owned();
         let cancel = CancellationToken::new();
-        self.state.runs.start(
+        let replaced = self.state.runs.start(
             RunInfo {
                 run: run.clone(),
                 uri: uri.clone(),
@@ -196,6 +234,9 @@ impl Dispatcher {
             },
             cancel.clone(),
         );
+        if !replaced.is_empty() {
+            tracing::info!("run {run} replaces {}", replaced.join(", "));
+        }
         let lsp_uri = lsp::Uri::from_str(&uri).map_err(|error| invalid(error.to_string()))?;
         // The brief is being sent again: its last failure no longer stands.
         self.linter.lint(lsp_uri.clone());
@@ -212,7 +253,7 @@ impl Dispatcher {
     }
 
     /// `baton.preview`: the exact payload, written under `.baton/preview/` and shown.
-    async fn preview(&self, args: Args) -> Result<Value> {
+    async fn preview(&self, args: Args) -> Outcome<Value> {
         let uri = args.uri()?.to_owned();
         let snapshot = self.snapshot(&uri)?;
         let plan = self.contained_plan(&snapshot, &args)?;
@@ -275,10 +316,10 @@ impl Dispatcher {
     }
 
     /// `baton.recover`: a journalled run's output put back under its brief.
-    async fn recover(&self, args: Args) -> Result<Value> {
+    async fn recover(&self, args: Args) -> Outcome<Value> {
         let uri = args.uri()?.to_owned();
         let Some(run) = args.run.clone() else {
-            return Err(invalid("baton.recover needs `run`".to_owned()));
+            return Err(invalid("baton.recover needs `run`".to_owned()).into());
         };
         let snapshot = self.snapshot(&uri)?;
         let root = journal_root(&snapshot);
@@ -351,7 +392,7 @@ impl Dispatcher {
     }
 
     /// `baton.agents`: the agents of the document's configuration, its brief's own first.
-    fn agents(&self, args: &Args) -> Result<Value> {
+    fn agents(&self, args: &Args) -> Outcome<Value> {
         let uri = args.uri()?.to_owned();
         let snapshot = self.snapshot(&uri)?;
         let config = &snapshot.settings().config;
@@ -393,7 +434,7 @@ impl Dispatcher {
     }
 
     /// `baton.journal`: where the runs are, and the document's newest.
-    fn journal(&self, args: &Args) -> Result<Value> {
+    fn journal(&self, args: &Args) -> Outcome<Value> {
         let (root, document) = match &args.uri {
             Some(uri) => {
                 let snapshot = self.snapshot(uri)?;
@@ -401,7 +442,7 @@ impl Dispatcher {
             }
             None => match &self.state.session().root {
                 Some(root) => (root.clone(), None),
-                None => return Err(invalid("baton.journal needs `uri`".to_owned())),
+                None => return Err(invalid("baton.journal needs `uri`".to_owned()).into()),
             },
         };
         let journal = Journal::new(&root);

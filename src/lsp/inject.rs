@@ -37,6 +37,8 @@ pub enum Stopped {
     BriefGone,
     /// The document was closed.
     Closed,
+    /// The brief was sent again to the same agent: the new run writes the block.
+    Replaced,
 }
 
 impl Stopped {
@@ -45,6 +47,7 @@ impl Stopped {
             Stopped::BlockDeleted => "its output block was deleted",
             Stopped::BriefGone => "its brief is no longer in the document",
             Stopped::Closed => "the document was closed",
+            Stopped::Replaced => "the brief was sent again",
         }
     }
 }
@@ -64,6 +67,8 @@ pub struct Injector {
     seen: bool,
     /// The version an applied edit was computed from, until the store moves past it.
     awaiting: Option<(i32, Instant)>,
+    /// Whether a new run of the same brief and agent replaced this one.
+    replaced: bool,
     stopped: Option<Stopped>,
 }
 
@@ -85,8 +90,16 @@ impl Injector {
             acknowledged: 0,
             seen: false,
             awaiting: None,
+            replaced: false,
             stopped: None,
         }
+    }
+
+    /// The run was replaced by a new run of the same brief and agent: from now on it only
+    /// finishes a block it has in the document, and never creates one, which would take the
+    /// place of the new run's block.
+    pub fn replaced(&mut self) {
+        self.replaced = true;
     }
 
     /// A new agent takes over (a fallback) before any text arrived.
@@ -134,6 +147,10 @@ impl Injector {
             Some(block) => {
                 self.seen = true;
                 self.append_edits(&text, &block, status)
+            }
+            None if self.replaced => {
+                self.stopped = Some(Stopped::Replaced);
+                return true;
             }
             None if self.seen => {
                 self.stopped = Some(Stopped::BlockDeleted);

@@ -1,13 +1,17 @@
 //! Code lenses (DESIGN §4 step 1): above each brief, the send to its own agent in one click,
 //! and how its last run went.
 
+use std::ops::Range;
+
 use serde_json::json;
 use tower_lsp_server::ls_types as lsp;
 
 use super::dispatch::{CANCEL, SEND};
 use super::runs::LastRun;
+use super::send_actions::{obstacle, titled};
 use super::state::{Snapshot, State};
 use super::to_proto;
+use crate::brief::model::Brief;
 use crate::dispatch::plan;
 use crate::dispatch::run::Outcome;
 
@@ -21,21 +25,16 @@ pub fn code_lenses(state: &State, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<ls
     let encoding = state.encoding();
     let mut lenses = Vec::new();
     for brief in &analysis.briefs {
-        let at = brief
-            .heading
-            .clone()
-            .unwrap_or(brief.range.start..brief.range.start);
-        let range = to_proto::range(snapshot.document(), at, encoding);
+        let range = to_proto::range(snapshot.document(), anchor(snapshot, brief), encoding);
         let target = json!({ "uri": uri.as_str(), "brief": brief.title });
         if let Some(agent) = plan::own_agent(brief, analysis, config) {
-            if config.agent(&agent).is_some() {
-                lenses.push(lens(
-                    range,
-                    format!("▶ Send to @{agent}"),
-                    SEND,
-                    target.clone(),
-                ));
-            }
+            let obstacle = obstacle(snapshot, &agent);
+            lenses.push(lens(
+                range,
+                titled(format!("▶ Send to @{agent}"), &obstacle),
+                SEND,
+                target.clone(),
+            ));
         }
         let state_lens = match last.get(&brief.title) {
             Some(LastRun::Running { run, tokens }) => Some(lens(
@@ -58,6 +57,26 @@ pub fn code_lenses(state: &State, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<ls
         lenses.extend(state_lens);
     }
     lenses
+}
+
+/// Where a brief's lenses sit: on its heading, from the title (after the `#`) to the end of
+/// the line. Not from the line's first column: VS Code keeps a lens where an edit at the very
+/// start of its range leaves the range's start, so a lens from column 0 would stay on that
+/// line while the user types lines above the heading (and VS Code asks for lenses again only
+/// once the document stops changing, which a streaming answer never lets happen).
+fn anchor(snapshot: &Snapshot, brief: &Brief) -> Range<usize> {
+    let Some(heading) = brief.heading.clone() else {
+        return brief.range.start..brief.range.start;
+    };
+    let text = snapshot.document().slice(heading.clone());
+    let line_end = heading.start + text.find(['\n', '\r']).unwrap_or(text.len());
+    let start = if brief.title_range.start > heading.start && brief.title_range.start <= line_end {
+        brief.title_range.start
+    } else {
+        // A setext heading, or one without a title: one character in.
+        heading.start + text.chars().next().map_or(0, char::len_utf8)
+    };
+    start.min(line_end)..line_end
 }
 
 fn lens(

@@ -24,6 +24,7 @@ mod openings;
 pub mod options;
 mod placement;
 mod progress;
+mod refused;
 mod run_task;
 mod runs;
 mod send_actions;

@@ -122,6 +122,9 @@ impl RunTask {
                             dispatcher.changed().await;
                         }
                         Some(Signal::Text(text)) => {
+                            if state.runs.replaced_by(&run).is_some() {
+                                injector.replaced();
+                            }
                             let first = injector.received().is_empty();
                             injector.push(&text);
                             if first {
@@ -133,6 +136,9 @@ impl RunTask {
                         None => break,
                     },
                     _ = ticks.tick() => {
+                        if state.runs.replaced_by(&run).is_some() {
+                            injector.replaced();
+                        }
                         if injector.behind() {
                             injector.flush(Status::Running).await;
                         }
@@ -160,6 +166,11 @@ impl RunTask {
                 journal_error: None,
             }
         });
+        // Sent again meanwhile: the new run owns the block; this one only closes its own.
+        let replaced_by = state.runs.replaced_by(&run);
+        if replaced_by.is_some() {
+            injector.replaced();
+        }
         // The last edits: all the text, and the marker's final status.
         let status = finished.outcome.status();
         if !injector.received().is_empty() {
@@ -174,10 +185,15 @@ impl RunTask {
             Outcome::Done => "done".to_owned(),
             Outcome::Partial(reason) => format!("partial: {reason}"),
             Outcome::Failed(reason) => format!("failed: {reason}"),
-            Outcome::Cancelled => "cancelled".to_owned(),
+            Outcome::Cancelled => match &replaced_by {
+                Some(next) => format!("cancelled: sent again as run {next}"),
+                None => "cancelled".to_owned(),
+            },
         };
-        progress.end(&ending).await;
+        // Recorded before the progress ends: a client that asks for lenses when it sees the
+        // end must be told how the run went, not that it is running.
         state.runs.finish(&run, finished.outcome.clone());
+        progress.end(&ending).await;
         let journal_file = plan
             .journal_root
             .join(".baton/runs")
@@ -197,7 +213,7 @@ impl RunTask {
             )),
             Outcome::Done | Outcome::Cancelled => {}
         }
-        if let Some(stopped) = injector.stopped() {
+        if let Some(stopped) = injector.stopped().filter(|_| replaced_by.is_none()) {
             messages.push((
                 lsp::MessageType::INFO,
                 format!(
@@ -216,7 +232,7 @@ impl RunTask {
         }
         dispatcher.linter.lint(uri.clone());
         dispatcher.changed().await;
-        if let Some(stopped) = injector.stopped() {
+        if let Some(stopped) = injector.stopped().filter(|_| replaced_by.is_none()) {
             tracing::info!(
                 "run {} stopped injecting: {}",
                 finished.run,

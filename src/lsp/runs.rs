@@ -40,6 +40,8 @@ pub enum LastRun {
 struct Active {
     info: RunInfo,
     cancel: CancellationToken,
+    /// The run sent again for the same brief and agent, which cancelled this one.
+    replaced_by: Option<String>,
 }
 
 #[derive(Default)]
@@ -58,8 +60,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Runs {
-    /// Records a new run, queued until it streams.
-    pub fn start(&self, info: RunInfo, cancel: CancellationToken) {
+    /// Records a new run, queued until it streams. A run of the same brief and agent still
+    /// going in the same document is cancelled, replaced by this one (DESIGN §4: a re-run
+    /// replaces its block, and two runs must not write into one); returns the replaced runs.
+    pub fn start(&self, info: RunInfo, cancel: CancellationToken) -> Vec<String> {
         let last = LastRun::Running {
             run: info.run.clone(),
             tokens: 0,
@@ -68,7 +72,37 @@ impl Runs {
             .entry(info.uri.clone())
             .or_default()
             .insert(info.brief.clone(), last);
-        lock(&self.active).insert(info.run.clone(), Active { info, cancel });
+        let mut active = lock(&self.active);
+        let mut replaced: Vec<String> = active
+            .values_mut()
+            .filter(|old| {
+                old.info.uri == info.uri
+                    && old.info.brief == info.brief
+                    && old.info.agent == info.agent
+                    && old.replaced_by.is_none()
+            })
+            .map(|old| {
+                old.replaced_by = Some(info.run.clone());
+                old.cancel.cancel();
+                old.info.run.clone()
+            })
+            .collect();
+        replaced.sort();
+        let run = info.run.clone();
+        active.insert(
+            run,
+            Active {
+                info,
+                cancel,
+                replaced_by: None,
+            },
+        );
+        replaced
+    }
+
+    /// The run that replaced `run` (see [`Runs::start`]), while `run` is still active.
+    pub fn replaced_by(&self, run: &str) -> Option<String> {
+        lock(&self.active).get(run)?.replaced_by.clone()
     }
 
     pub fn set_phase(&self, run: &str, phase: Phase) {

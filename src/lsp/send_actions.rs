@@ -38,8 +38,9 @@ pub fn send_actions(
     };
     let config = &snapshot.settings().config;
     let uri = params.text_document.uri.as_str();
-    let own =
-        plan::own_agent(brief, analysis, config).filter(|agent| config.agent(agent).is_some());
+    // The brief's own agent is offered even when the configuration lacks it: the action's
+    // title then says so, as sending would.
+    let own = plan::own_agent(brief, analysis, config);
     let wants_fixes = params.context.only.as_ref().is_none_or(|only| {
         only.iter().any(|kind| {
             lsp::CodeActionKind::QUICKFIX
@@ -64,24 +65,33 @@ pub fn send_actions(
             .agent_names()
             .filter(|name| Some(*name) != own.as_deref()),
     );
+    let obstacles: Vec<Option<plan::Refusal>> = agents
+        .iter()
+        .map(|agent| obstacle(snapshot, agent))
+        .collect();
     let mut actions = fixes;
-    for agent in &agents {
+    for (agent, obstacle) in agents.iter().zip(&obstacles) {
         actions.push(action(
-            format!("Send \"{}\" to @{agent}", brief.title),
+            titled(format!("Send \"{}\" to @{agent}", brief.title), obstacle),
             SEND,
             json!({ "uri": uri, "brief": brief.title, "agent": agent }),
         ));
     }
     if start < end {
-        for agent in &agents {
+        for (agent, obstacle) in agents.iter().zip(&obstacles) {
             actions.push(action(
-                format!("Send selection to @{agent}"),
+                titled(format!("Send selection to @{agent}"), obstacle),
                 SEND,
                 json!({ "uri": uri, "brief": brief.title, "agent": agent, "selection": params.range }),
             ));
         }
     }
-    if let Some(agent) = agents.first() {
+    // A payload can be shown for an agent without its key, not for one that is refused.
+    let previewable = agents
+        .iter()
+        .zip(&obstacles)
+        .find(|(_, obstacle)| matches!(obstacle, None | Some(plan::Refusal::MissingKey { .. })));
+    if let Some((agent, _)) = previewable {
         actions.push(action(
             format!("Preview payload for @{agent}"),
             PREVIEW,
@@ -108,6 +118,27 @@ pub fn send_actions(
         }
     }
     actions
+}
+
+/// Why sending the snapshot's briefs to `agent` would be refused, if it would.
+pub fn obstacle(snapshot: &Snapshot, agent: &str) -> Option<plan::Refusal> {
+    let machine = &snapshot.context.machine;
+    let key_set = |variable: &str| machine.is_set(variable);
+    plan::obstacle(
+        &snapshot.settings().config,
+        agent,
+        machine.trusted_workspace,
+        &key_set,
+    )
+}
+
+/// A send's title, with why it would be refused after a dash: `Send "Title" to @x — needs
+/// trust`. Choosing it still runs the command, which says why and what to do.
+pub fn titled(title: String, obstacle: &Option<plan::Refusal>) -> String {
+    match obstacle.as_ref().and_then(plan::Refusal::short) {
+        Some(why) => format!("{title} — {why}"),
+        None => title,
+    }
 }
 
 /// The quick fixes of DESIGN §3 that send again: "retry" for `dispatch-failed` (to the brief's

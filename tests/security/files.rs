@@ -130,6 +130,18 @@ impl Scene {
         )
     }
 
+    /// Runs a command the server refuses; returns the error message the user is shown (the
+    /// request itself is answered with `null`, not an error).
+    fn refused(&self, server: &mut Server, command: &str) -> String {
+        let answer = self.command(server, command);
+        assert_eq!(answer["result"], Value::Null, "refused: {answer}");
+        assert!(answer.get("error").is_none(), "no bare error: {answer}");
+        let shown = server.wait_for("the refusal", |m| {
+            m["method"] == "window/showMessage" && m["params"]["type"] == 1
+        });
+        shown["params"]["message"].as_str().unwrap().to_owned()
+    }
+
     /// Sends the brief from the editor and returns the error message the user is shown.
     fn send_from_editor(&self, server: &mut Server) -> String {
         let answer = self.command(server, "baton.send");
@@ -175,14 +187,13 @@ fn a_preview_link_planted_existing_or_dangling_is_refused_and_the_user_told() {
     let mut server = scene.editor();
     for target in [&victim, &missing] {
         scene.plant(PREVIEW, target);
-        let answer = scene.command(&mut server, "baton.preview");
-        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        let message = scene.refused(&mut server, "baton.preview");
         assert!(
             message.contains(&format!(
                 "`{}` is a symbolic link",
                 scene.workspace.path(PREVIEW).display()
             )),
-            "{answer}"
+            "{message}"
         );
         assert!(
             is_link(&scene.workspace.path(PREVIEW)),
@@ -209,9 +220,8 @@ fn a_baton_folder_linked_outside_gets_nothing_and_no_run_starts() {
         scene.workspace.path(".baton").display()
     );
     let mut server = scene.editor();
-    let answer = scene.command(&mut server, "baton.preview");
-    let message = answer["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains(&refusal), "{answer}");
+    let message = scene.refused(&mut server, "baton.preview");
+    assert!(message.contains(&refusal), "{message}");
     let shown = scene.send_from_editor(&mut server);
     assert!(shown.contains(&refusal), "{shown}");
     assert!(shown.contains("nothing was sent"), "{shown}");
@@ -269,14 +279,8 @@ fn a_dangling_gitignore_link_does_not_create_its_target() {
         shown.contains(".baton/.gitignore` is a symbolic link"),
         "{shown}"
     );
-    let answer = scene.command(&mut server, "baton.preview");
-    assert!(
-        answer["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains(".gitignore"),
-        "{answer}"
-    );
+    let message = scene.refused(&mut server, "baton.preview");
+    assert!(message.contains(".gitignore"), "{message}");
     let output = scene.send("scan.brief.md");
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(!target.exists(), "the link's target is not created");

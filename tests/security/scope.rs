@@ -81,9 +81,22 @@ fn has_code(diagnostics: &[Value], code: &str) -> bool {
 }
 
 /// `baton.send` of the brief `title` in `uri`; the whole response.
+/// Sends `title` from the editor; the answer to the request.
 fn send_in_editor(server: &mut Server, uri: &str, title: &str) -> Value {
     let params = json!({ "command": "baton.send", "arguments": [{ "uri": uri, "brief": title }] });
     server.request_response("workspace/executeCommand", params)
+}
+
+/// Sends `title` from the editor, expecting a refusal: the request is answered (never a bare
+/// protocol error) and the user is shown why; returns what they are shown.
+fn refused_in_editor(server: &mut Server, uri: &str, title: &str) -> String {
+    let response = send_in_editor(server, uri, title);
+    assert!(response.get("error").is_none(), "no bare error: {response}");
+    assert_eq!(response["result"], Value::Null, "refused: {response}");
+    let shown = server.wait_for("the refusal", |m| {
+        m["method"] == "window/showMessage" && m["params"]["type"] == 1
+    });
+    shown["params"]["message"].as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -120,9 +133,8 @@ fn the_editors_trust_covers_only_the_folders_it_names() {
             .unwrap()
             .to_owned();
         assert!(message.contains("tool"), "{path}: {message}");
-        let response = send_in_editor(&mut server, &uri, "Scan prices");
-        let refusal = response["error"]["message"].as_str().unwrap_or_default();
-        assert!(refusal.contains("trust"), "{path}: {response}");
+        let refusal = refused_in_editor(&mut server, &uri, "Scan prices");
+        assert!(refusal.contains("trust"), "{path}: {refusal}");
     }
     std::thread::sleep(Duration::from_millis(300));
     assert!(!marker.exists(), "the program of an untrusted folder ran");
@@ -166,14 +178,8 @@ fn the_editors_trust_covers_only_the_folders_it_names() {
                 "untrusted-agent",
             )
     });
-    let response = send_in_editor(&mut server, &outside, "Scan prices");
-    assert!(
-        response["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("trust"),
-        "{response}"
-    );
+    let refusal = refused_in_editor(&mut server, &outside, "Scan prices");
+    assert!(refusal.contains("trust"), "{refusal}");
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         !marker.exists(),

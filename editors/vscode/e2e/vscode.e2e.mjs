@@ -7,7 +7,10 @@
 //   BATON_E2E_WORKSPACE  the workspace folder
 //   BATON_E2E_ARTIFACTS  where screenshots go
 //   BATON_E2E_TOOLS      the folder whose node_modules holds playwright-core
-//   BATON_E2E_STEPS      optional, comma-separated subset of: diagnostic,quickfix,send,palette
+//   BATON_E2E_STEPS      optional, comma-separated subset of:
+//                        diagnostic,quickfix,send,palette,refused,resend,cancel,crash
+//   BATON_E2E_SERVER_BIN       the baton binary the extension starts (to find its process)
+//   BATON_E2E_CODE_SERVER_PID  code-server's process, whose descendant that server is
 //
 // Each step prints `ok <step> (<seconds>s)` or throws; the exit code says whether all passed.
 
@@ -24,7 +27,9 @@ const url = env("BATON_E2E_URL");
 const workspace = env("BATON_E2E_WORKSPACE");
 const artifacts = env("BATON_E2E_ARTIFACTS");
 const tools = env("BATON_E2E_TOOLS");
-const steps = (process.env.BATON_E2E_STEPS || "diagnostic,quickfix,send,palette").split(",");
+const steps = (
+  process.env.BATON_E2E_STEPS || "diagnostic,quickfix,send,palette,refused,resend,cancel,crash"
+).split(",");
 const { chromium } = createRequire(path.join(tools, "package.json"))("playwright-core");
 
 const FILE = "acme.brief.md";
@@ -118,6 +123,7 @@ async function codeAction(label) {
   await row.click();
 }
 
+
 /** Runs a command from the Command Palette (F1), picking the row whose label matches. */
 async function palette(title) {
   await page.keyboard.press("F1");
@@ -162,8 +168,77 @@ async function showBrief() {
   await page.locator(`${EDITOR} .view-line`, { hasText: TITLE.split("'")[0] }).first().click();
 }
 
-function runIds(text) {
+/** The run ids of the document's blocks, and of those whose marker says `status`. */
+function runIds(text, status) {
+  if (status) {
+    const pattern = new RegExp(`baton:output run=(\\S+) [^>]*status=${status}`, "g");
+    return [...text.matchAll(pattern)].map((match) => match[1]);
+  }
   return [...text.matchAll(/baton:output run=(\S+)/g)].map((match) => match[1]);
+}
+
+/** A notification toast whose text matches `text`, once visible. */
+async function toast(text, timeout = 20000) {
+  const found = page.locator(".notifications-toasts .notification-toast", { hasText: text }).first();
+  await found.waitFor({ state: "visible", timeout });
+  return found;
+}
+
+/** The text of every notification toast shown now. */
+async function toasts() {
+  return (await page.locator(".notifications-toasts .notification-toast").allTextContents()).join("\n");
+}
+
+async function clearNotifications() {
+  await palette("Notifications: Clear All Notifications");
+}
+
+/** Sends the brief to the researcher from the Ctrl+. menu; returns the new run's id. */
+async function sendFromMenu() {
+  const before = new Set(runIds(await editorText()));
+  await codeAction(new RegExp(`^Send "?${TITLE}"? to @${AGENT}$`));
+  const text = await waitForText(
+    (text) => runIds(text, "running").some((id) => !before.has(id)) && /word\d+/.test(text),
+    "the new run streaming",
+  );
+  return runIds(text, "running").find((id) => !before.has(id));
+}
+
+/** The processes of `BATON_E2E_SERVER_BIN lsp` that this test's code-server started. */
+function serverPids() {
+  const bin = env("BATON_E2E_SERVER_BIN");
+  const root = Number(env("BATON_E2E_CODE_SERVER_PID"));
+  const parent = (pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      return 0;
+    }
+  };
+  const ours = (pid) => {
+    for (let at = pid, hops = 0; at > 1 && hops < 64; at = parent(at), hops++) {
+      if (at === root) return true;
+    }
+    return false;
+  };
+  return fs
+    .readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        return argv[0] === bin && argv[1] === "lsp" && ours(pid);
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** The saved run file of `run`, as the journal has it. */
+function journalled(run) {
+  return fs.readFileSync(path.join(workspace, ".baton", "runs", `${run}.jsonl`), "utf8");
 }
 
 async function screenshot(name) {
@@ -309,6 +384,120 @@ try {
     await waitForText((text) => /status=(cancelled|partial)/.test(text), "the cancelled run's marker");
     await running.waitFor({ state: "hidden", timeout: 10000 });
     await screenshot("vscode-cancelled");
+  });
+
+  await step("refused", async () => {
+    // Offered with the reason in the title; chosen, a message says why and what to do.
+    for (const [agent, reason, says] of [
+      ["tool", "needs trust", /not trusted; trust the workspace/],
+      ["keyed", "OPENAI_API_KEY not set", /OPENAI_API_KEY`, which is not set/],
+    ]) {
+      await codeAction(new RegExp(`^Send "?${TITLE}"? to @${agent} — ${reason}$`));
+      const shown = await toast(`cannot send "${TITLE}" to @${agent}`);
+      const message = ((await shown.textContent()) ?? "").replace(/\u00a0/g, " ");
+      if (!says.test(message)) throw new Error(`the message does not say why: ${message}`);
+      if (/Request workspace\/executeCommand failed/.test(await toasts())) {
+        throw new Error(`a bare protocol error was shown: ${await toasts()}`);
+      }
+    }
+    await screenshot("vscode-refused");
+    await clearNotifications();
+    if (fs.existsSync(path.join(workspace, ".baton", "runs"))) {
+      const runs = fs.readdirSync(path.join(workspace, ".baton", "runs"));
+      const refused = runs.filter((file) => /"agent":"(tool|keyed)"/.test(journalled(file.replace(/\.jsonl$/, ""))));
+      if (refused.length) throw new Error(`a refused send was journalled: ${refused}`);
+    }
+  });
+
+  await step("resend", async () => {
+    await showBrief();
+    const first = await sendFromMenu();
+    // The same send again while the first streams: it is cancelled, and replaced.
+    await codeAction(new RegExp(`^Send "?${TITLE}"? to @${AGENT}$`));
+    const second = await waitForText(
+      (text) => runIds(text, "running").some((id) => id !== first) || runIds(text, "done").length > 0,
+      "the second run's block",
+    );
+    if (runIds(second, "done").includes(first)) {
+      throw new Error("the first run ended before the second was sent: the test is too slow");
+    }
+    // Lines typed above the heading while the answer streams: the code lens stays on it.
+    await page.keyboard.press("Control+Home");
+    for (let line = 1; line <= 3; line++) {
+      await page.keyboard.type(`note ${line}`);
+      await page.keyboard.press("Enter");
+      await page.waitForTimeout(100);
+    }
+    const heading = page.locator(`${EDITOR} .view-line`, { hasText: TITLE.split("'")[0] }).first();
+    const lens = page.locator(`${EDITOR} .codelens-decoration`).first();
+    const [lensBox, headingBox] = [await lens.boundingBox(), await heading.boundingBox()];
+    if (!lensBox || !headingBox) throw new Error("no code lens or heading on screen");
+    const gap = headingBox.y - (lensBox.y + lensBox.height);
+    if (gap < -2 || gap > headingBox.height) {
+      await screenshot("vscode-lens-misplaced");
+      throw new Error(`the code lens is not above the heading (lens at ${lensBox.y}, heading at ${headingBox.y})`);
+    }
+    const text = await waitForText(
+      (text) => runIds(text).length === 1 && runIds(text, "done").some((id) => id !== first),
+      "one block, the second run's, done",
+      60000,
+    );
+    if ((text.match(new RegExp(`^## Output @${AGENT}`, "gm")) ?? []).length !== 1) {
+      throw new Error(`not one block:\n${text}`);
+    }
+    if (!/"state":"cancelled"/.test(journalled(first))) {
+      throw new Error(`the first run is not cancelled in the journal:\n${journalled(first)}`);
+    }
+    if (/deleted/.test(await toasts())) throw new Error(`a misleading message: ${await toasts()}`);
+    await screenshot("vscode-resend");
+  });
+
+  await step("cancel", async () => {
+    await showBrief();
+    const run = await sendFromMenu();
+    // The run's progress is a notification with a Cancel button.
+    const progress = await toast(`@${AGENT}: ${TITLE}`);
+    await screenshot("vscode-progress");
+    await progress.locator(".monaco-button", { hasText: "Cancel" }).first().click();
+    await waitForText((text) => runIds(text, "cancelled").includes(run), "the cancelled marker");
+    const statusBar = page.locator(".statusbar-item", { hasText: "baton: 1 running" }).first();
+    await statusBar.waitFor({ state: "hidden", timeout: 10000 });
+    if (!/"state":"cancelled"/.test(journalled(run))) {
+      throw new Error(`the journal does not say cancelled:\n${journalled(run)}`);
+    }
+  });
+
+  await step("crash", async () => {
+    await showBrief();
+    const running = page.locator(".statusbar-item", { hasText: "baton: 1 running" }).first();
+    const run = await sendFromMenu();
+    await running.waitFor({ state: "visible", timeout: 10000 });
+    const killed = serverPids();
+    if (killed.length !== 1) throw new Error(`expected one baton server, found ${killed}`);
+    process.kill(killed[0], "SIGKILL");
+    // The client starts a new server; the status bar forgets the dead server's run.
+    const deadline = Date.now() + 30000;
+    while (!serverPids().some((pid) => pid !== killed[0])) {
+      if (Date.now() > deadline) throw new Error("the server was not restarted");
+      await page.waitForTimeout(200);
+    }
+    await running.waitFor({ state: "hidden", timeout: 15000 });
+    // The new server offers the run's saved output back.
+    const offer = new RegExp(`^Insert saved output of run ${run} `);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await codeAction(offer);
+        break;
+      } catch (error) {
+        if (attempt === 5) throw error;
+        await page.keyboard.press("Escape");
+        await page.waitForTimeout(1000);
+      }
+    }
+    await waitForText((text) => runIds(text, "partial").includes(run), "the saved output, marked partial");
+    await page.waitForTimeout(1000);
+    if (await running.isVisible()) throw new Error("the status bar shows a run again");
+    await screenshot("vscode-crash-recovered");
   });
 } catch (error) {
   failed = true;

@@ -4,7 +4,8 @@
 // progress, messages, `workspace/applyEdit`, and the server's own executeCommand ids
 // (`baton.send`, `baton.cancel`, ...), which it registers itself. This file adds what a
 // VS Code user expects on top: settings, the trust question, palette commands with quick
-// picks, and a status bar item that shows the running runs.
+// picks, a status bar item that shows the running runs (true again after the server
+// restarts), and each run's progress as a notification with a Cancel button.
 
 import * as fs from "fs";
 import * as path from "path";
@@ -13,7 +14,12 @@ import {
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
+  ProgressToken,
   ServerOptions,
+  State,
+  WorkDoneProgress,
+  WorkDoneProgressCancelNotification,
+  WorkDoneProgressCreateRequest,
 } from "vscode-languageclient/node";
 
 const SECTION = "baton";
@@ -160,13 +166,40 @@ async function start(): Promise<void> {
   }
   client = next;
   next.onNotification("baton/runs", (params: { runs?: Run[] }) => showRuns(params.runs ?? []));
-  showRuns([]);
+  // The client restarts a crashed server by itself: what the old one was running is gone.
+  next.onDidChangeState((event) => {
+    if (event.newState === State.Running) {
+      // `start()` returns the start in progress, settled once the client's own features
+      // (its progress handler among them) are set up.
+      void next.start().then(() => afterStart(next), () => undefined);
+    } else {
+      showRuns([]);
+      endProgress();
+    }
+  });
+  afterStart(next);
+}
+
+/** Once the server runs (first start or restart): progress with Cancel, and the true runs. */
+function afterStart(running: LanguageClient): void {
+  // Replaces the client's own handler, which shows progress in the status bar, where VS Code
+  // offers no Cancel button. Set again after every restart, which sets the client's again.
+  running.onRequest(WorkDoneProgressCreateRequest.type, (params) =>
+    showProgress(running, params.token),
+  );
+  void running
+    .sendRequest(ExecuteCommandRequest.type, { command: "baton.runs", arguments: [] })
+    .then(
+      (result: unknown) => showRuns((result as { runs?: Run[] } | null)?.runs ?? []),
+      () => showRuns([]),
+    );
 }
 
 async function stop(): Promise<void> {
   const current = client;
   client = undefined;
   showRuns([]);
+  endProgress();
   if (current) {
     try {
       await current.stop(5000);
@@ -363,6 +396,62 @@ async function openJournal(): Promise<void> {
     void vscode.window.showInformationMessage(
       `baton: no run of this document in the journal yet (${result.dir}).`,
     );
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Progress
+
+/** Ends the progress notifications still open, by token. */
+const openProgress = new Map<ProgressToken, () => void>();
+
+/**
+ * A run's work-done progress as a notification: its title, the server's messages, and a
+ * Cancel button that sends `window/workDoneProgress/cancel` (the server cancels the run).
+ */
+function showProgress(running: LanguageClient, token: ProgressToken): void {
+  let report: vscode.Progress<{ message?: string }> | undefined;
+  let finish: (() => void) | undefined;
+  let ended = false;
+  const end = (): void => {
+    ended = true;
+    listener.dispose();
+    openProgress.delete(token);
+    finish?.();
+  };
+  const listener = running.onProgress(WorkDoneProgress.type, token, (value) => {
+    if (value.kind === "begin") {
+      void vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `baton: ${value.title}`,
+          cancellable: value.cancellable === true,
+        },
+        (progress, cancelled) => {
+          report = progress;
+          progress.report({ message: value.message });
+          cancelled.onCancellationRequested(() => {
+            void running
+              .sendNotification(WorkDoneProgressCancelNotification.type, { token })
+              .catch(() => undefined);
+          });
+          // The end may have come before VS Code showed the notification.
+          return new Promise<void>((resolve) => (ended ? resolve() : (finish = resolve)));
+        },
+      );
+    } else if (value.kind === "report") {
+      report?.report({ message: value.message });
+    } else {
+      end();
+    }
+  });
+  openProgress.set(token, end);
+}
+
+/** Ends every open progress notification: the server that would end them is gone. */
+function endProgress(): void {
+  for (const end of [...openProgress.values()]) {
+    end();
   }
 }
 

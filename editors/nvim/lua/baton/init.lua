@@ -30,7 +30,7 @@ M.options = vim.deepcopy(defaults)
 M.runs = {}
 
 local group = vim.api.nvim_create_augroup('baton', { clear = true })
-local progress = {} -- token -> { title =, message = } of the runs' work-done progress
+local progress = {} -- token -> { client =, title =, message = } of the runs' work-done progress
 local announced = {}
 
 local function notify(message, level)
@@ -289,7 +289,7 @@ local function on_progress(ev)
   end
   local token = tostring(params.token)
   if value.kind == 'begin' then
-    progress[token] = { title = value.title, message = value.message }
+    progress[token] = { client = client.id, title = value.title, message = value.message }
   elseif value.kind == 'report' then
     progress[token] = progress[token] or {}
     progress[token].message = value.message or progress[token].message
@@ -303,6 +303,21 @@ local function on_progress(ev)
     end
   end
   vim.cmd.redrawstatus()
+end
+
+-- A server that exited (crashed, or stopped) runs nothing any more: forget what it reported,
+-- so the statusline never shows a run no server is carrying. A restarted server is a new
+-- client, which reports its own runs (none, at first).
+local function on_exit(_, _, client_id)
+  M.runs[client_id] = nil
+  for token, entry in pairs(progress) do
+    if entry.client == client_id then
+      progress[token] = nil
+    end
+  end
+  vim.schedule(function()
+    vim.cmd.redrawstatus()
+  end)
 end
 
 local function command_list(cmd)
@@ -353,6 +368,7 @@ function M.setup(opts)
     flags = { debounce_text_changes = o.debounce_text_changes },
     capabilities = M.capabilities,
     handlers = { ['baton/runs'] = on_runs, ['workspace/applyEdit'] = on_apply_edit },
+    on_exit = on_exit,
   })
   vim.lsp.enable('baton')
   vim.api.nvim_clear_autocmds({ group = group })

@@ -1,0 +1,525 @@
+//! A send's life around its stream, through the real binary over stdio (issue 13): a send
+//! that cannot happen says why (in the action's title, and in a message when chosen, never a
+//! bare protocol error); sending a brief again while its answer streams cancels and replaces
+//! the first run; the code lens stays on the brief's heading while the user types above it;
+//! the progress can be cancelled; a restarted server knows no run and offers the saved output.
+//!
+//! The test client acts as an editor that applies the server's versioned edits (refusing
+//! those made for an older version) and reports them back; agents are loopback servers.
+
+mod support;
+
+#[allow(dead_code)]
+#[path = "agents/server.rs"]
+mod server;
+#[allow(dead_code)]
+#[path = "agents/streams.rs"]
+mod streams;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use server::{Server as Agent, Step};
+use streams::{openai_delta, openai_end, openai_ok, SSE};
+use support::{Doc, Server, Spawn, Workspace};
+
+const BRIEF: &str = "# Scan prices @writer\n\n## Objective\n\nFind the prices.\n\n## Context\n\nWe reprice.\n\n## Constraints\n\nPublic sources.\n\n## Expected Output\n\nA table.\n";
+
+/// A runtime for the loopback agents, living as long as the test.
+fn agents() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A loopback agent playing `scripts`, one per request, and the `baton.toml` naming it
+/// `writer`.
+fn writer(runtime: &tokio::runtime::Runtime, scripts: Vec<Vec<Step>>) -> String {
+    let url = runtime.block_on(Agent::start(scripts)).url;
+    format!("[agents.writer]\nprovider = \"openai\"\nmodel = \"m1\"\nbase_url = \"{url}/v1\"\nretries = 0\n")
+}
+
+/// A stream of `pieces`, each after `pause`; `end`: whether it ends (else it falls silent).
+fn slow_stream(pieces: &[String], pause: Duration, end: bool) -> Vec<Step> {
+    let mut steps = vec![Step::Stream(SSE)];
+    for piece in pieces {
+        steps.push(Step::Pause(pause));
+        steps.push(Step::Chunk(openai_delta(piece).into_bytes()));
+    }
+    if end {
+        steps.extend(
+            openai_end()
+                .into_iter()
+                .map(|e| Step::Chunk(e.into_bytes())),
+        );
+        steps.push(Step::End);
+    } else {
+        steps.push(Step::Silence);
+    }
+    steps
+}
+
+/// The editor: the server, its one open document, and every other message it sent.
+struct Editor {
+    server: Server,
+    doc: Doc,
+    seen: Vec<Value>,
+}
+
+impl Editor {
+    fn open(workspace: &Workspace, text: &str, options: Value, env: &[(&str, &str)]) -> Editor {
+        workspace.write("a.brief.md", text);
+        let spawn = Spawn {
+            manual_edits: true,
+            env: env
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
+            ..Spawn::default()
+        };
+        let spawned = Server::spawn_with(&workspace.root, spawn);
+        let (mut server, _) = spawned.initialize(workspace, &["utf-16"], options);
+        let doc = server.open(&workspace.uri("a.brief.md"), text);
+        Editor {
+            server,
+            doc,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Handles the next message from the server: applies an edit made for the current
+    /// version (refuses one made for another), keeps the rest.
+    fn pump(&mut self, what: &str) {
+        let message = self.server.wait_for(what, |m| m.get("method").is_some());
+        if message["method"] != "workspace/applyEdit" {
+            self.seen.push(message);
+            return;
+        }
+        let change = &message["params"]["edit"]["documentChanges"][0];
+        if change["textDocument"]["version"].as_i64() != Some(self.doc.version) {
+            let refusal = json!({ "applied": false, "failureReason": "stale version" });
+            return self.server.reply(&message["id"], refusal);
+        }
+        let changes = self
+            .doc
+            .apply_text_edits(change["edits"].as_array().unwrap());
+        self.server.change(&mut self.doc, changes);
+        self.server
+            .reply(&message["id"], json!({ "applied": true }));
+    }
+
+    fn until(&mut self, what: &str, done: impl Fn(&Editor) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            self.pump(what);
+        }
+    }
+
+    fn has(&self, text: &str) -> bool {
+        self.doc.text.contains(text)
+    }
+
+    fn type_at(&mut self, offset: usize, text: &str) {
+        let change = self.doc.edit(offset..offset, text);
+        self.server.change(&mut self.doc, vec![change]);
+    }
+
+    fn actions_at(&mut self, find: &str) -> Vec<Value> {
+        let at = self.doc.at(find, 0);
+        let range = json!({ "start": at["position"], "end": at["position"] });
+        let params = json!({ "textDocument": at["textDocument"], "range": range, "context": { "diagnostics": [] } });
+        let actions = self.server.request("textDocument/codeAction", params);
+        actions.as_array().unwrap().clone()
+    }
+
+    fn titles_at(&mut self, find: &str) -> Vec<String> {
+        let actions = self.actions_at(find);
+        actions
+            .iter()
+            .map(|action| action["title"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Runs the action titled `title` as the editor does; returns the command's result.
+    fn run_action(&mut self, find: &str, title: &str) -> Value {
+        let actions = self.actions_at(find);
+        let action = actions
+            .iter()
+            .find(|action| action["title"] == title)
+            .unwrap_or_else(|| panic!("no action {title:?} in {actions:#?}"));
+        self.execute(&action["command"].clone())
+    }
+
+    fn execute(&mut self, command: &Value) -> Value {
+        let params = json!({ "command": command["command"], "arguments": command["arguments"] });
+        self.server.request("workspace/executeCommand", params)
+    }
+
+    fn lenses(&mut self) -> Vec<Value> {
+        let params = json!({ "textDocument": { "uri": self.doc.uri } });
+        let lenses = self.server.request("textDocument/codeLens", params);
+        lenses.as_array().unwrap().clone()
+    }
+
+    fn messages(&self) -> Vec<String> {
+        self.seen
+            .iter()
+            .filter(|m| m["method"] == "window/showMessage")
+            .map(|m| m["params"]["message"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The work-done progress values of `run`, in order.
+    fn progress(&self, run: &str) -> Vec<Value> {
+        let token = format!("baton-run-{run}");
+        self.seen
+            .iter()
+            .filter(|m| m["method"] == "$/progress" && m["params"]["token"] == token.as_str())
+            .map(|m| m["params"]["value"].clone())
+            .collect()
+    }
+
+    fn ended(&self, run: &str) -> Option<String> {
+        let progress = self.progress(run);
+        let end = progress.iter().find(|value| value["kind"] == "end")?;
+        Some(end["message"].as_str().unwrap_or_default().to_owned())
+    }
+}
+
+/// The last state recorded in the journal for `run`, and the text it received.
+fn journalled(workspace: &Workspace, run: &str) -> (Option<String>, String) {
+    let file = workspace.read(&format!(".baton/runs/{run}.jsonl"));
+    let events: Vec<Value> = file
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let state = events
+        .iter()
+        .find(|event| event["type"] == "end")
+        .map(|event| event["state"].as_str().unwrap().to_owned());
+    let text = events
+        .iter()
+        .filter(|event| event["type"] == "chunk")
+        .map(|event| event["text"].as_str().unwrap())
+        .collect();
+    (state, text)
+}
+
+fn journal_files(workspace: &Workspace) -> usize {
+    std::fs::read_dir(workspace.path(".baton/runs")).map_or(0, |entries| entries.count())
+}
+
+#[test]
+fn a_send_that_cannot_happen_says_why_in_its_title_and_when_chosen() {
+    let workspace = Workspace::new("lifecycle-refused");
+    // In a workspace the user does not trust: a program agent needs trust; `keyed` sends a
+    // key from a variable that is empty where the server runs; the brief names `ghost`, which
+    // no configuration defines.
+    workspace.write(
+        "baton.toml",
+        "[agents.keyed]\nprovider = \"openai\"\nmodel = \"m\"\napi_key_env = \"OPENAI_API_KEY\"\n\n\
+         [agents.tool]\nprovider = \"command\"\ncommand = [\"cat\"]\n",
+    );
+    let text = BRIEF.replace("@writer", "@ghost");
+    let options = json!({ "trustedWorkspace": false });
+    let mut editor = Editor::open(&workspace, &text, options, &[("OPENAI_API_KEY", "")]);
+
+    assert_eq!(
+        editor.titles_at("Find the"),
+        [
+            "Send \"Scan prices\" to @ghost — unknown agent",
+            "Send \"Scan prices\" to @keyed — OPENAI_API_KEY not set",
+            "Send \"Scan prices\" to @tool — needs trust",
+            "Preview payload for @keyed",
+        ]
+    );
+    let lenses = editor.lenses();
+    assert_eq!(lenses.len(), 1, "{lenses:#?}");
+    assert_eq!(
+        lenses[0]["command"]["title"],
+        "▶ Send to @ghost — unknown agent"
+    );
+
+    let expected = [
+        (
+            "ghost",
+            "unknown agent `ghost`: define [agents.ghost] in baton.toml",
+        ),
+        (
+            "keyed",
+            "`OPENAI_API_KEY`, which is not set in the environment baton runs in",
+        ),
+        ("tool", "is not trusted; trust the workspace"),
+    ];
+    for (agent, reason) in expected {
+        let title = editor
+            .titles_at("Find the")
+            .into_iter()
+            .find(|title| title.starts_with(&format!("Send \"Scan prices\" to @{agent} — ")))
+            .unwrap();
+        // Answered, not failed: editors show a failed command only as "Request failed".
+        let result = editor.run_action("Find the", &title);
+        assert_eq!(result, Value::Null, "{agent}");
+        let shown = editor
+            .server
+            .wait_for("the refusal", |m| m["method"] == "window/showMessage");
+        assert_eq!(shown["params"]["type"], 1, "an error: {shown}");
+        let message = shown["params"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("baton: cannot send \"Scan prices\" to @{agent}: ")),
+            "{message}"
+        );
+        assert!(message.contains(reason), "{agent}: {message}");
+    }
+    // The lens runs the same command, and is answered the same way.
+    let result = editor.execute(&lenses[0]["command"]);
+    assert_eq!(result, Value::Null);
+    let shown = editor.server.wait_for("the lens's refusal", |m| {
+        m["method"] == "window/showMessage"
+    });
+    assert!(shown["params"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown agent `ghost`"));
+    assert_eq!(journal_files(&workspace), 0, "nothing was sent");
+    editor.server.shutdown();
+}
+
+#[test]
+fn sending_again_while_the_answer_streams_cancels_and_replaces_the_first_run() {
+    let runtime = agents();
+    let pieces: Vec<String> = (1..=300).map(|i| format!("f{i} ")).collect();
+    let first_stream = slow_stream(&pieces, Duration::from_millis(20), true);
+    let config = writer(
+        &runtime,
+        vec![first_stream, openai_ok(&["Second ", "answer."])],
+    );
+    let workspace = Workspace::new("lifecycle-resend");
+    workspace.write("baton.toml", &config);
+    let mut editor = Editor::open(&workspace, BRIEF, json!({}), &[]);
+    let send = "Send \"Scan prices\" to @writer";
+    let first = editor.run_action("Find the", send)["run"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    editor.until("the first run's text", |e| e.has("f3 "));
+
+    // From the code lens this time: the same command.
+    let lens = editor
+        .lenses()
+        .into_iter()
+        .find(|lens| lens["command"]["title"] == "▶ Send to @writer")
+        .unwrap();
+    let second = editor.execute(&lens["command"])["run"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(first, second);
+    editor.until("both runs' ends", |e| {
+        e.ended(&first).is_some() && e.ended(&second).is_some() && e.has("status=done")
+    });
+
+    assert_eq!(
+        editor.ended(&first).unwrap(),
+        format!("cancelled: sent again as run {second}")
+    );
+    assert_eq!(editor.ended(&second).unwrap(), "done");
+    let block = editor.doc.text.find("\n## Output @writer").unwrap();
+    assert_eq!(&editor.doc.text[..block], BRIEF, "the brief is untouched");
+    let input = {
+        let at = editor.doc.text.find(" input=").unwrap() + 7;
+        editor.doc.text[at..at + 8].to_owned()
+    };
+    assert_eq!(
+        &editor.doc.text[block..],
+        format!(
+            "\n## Output @writer\n<!-- baton:output run={second} agent=writer model=m1 input={input} status=done -->\nSecond answer.\n<!-- /baton:output -->\n"
+        ),
+        "one block, the second run's"
+    );
+    // The journal: the first run cancelled with what it had received, the second done.
+    let (state, text) = journalled(&workspace, &first);
+    assert_eq!(state.as_deref(), Some("cancelled"));
+    assert!(text.starts_with("f1 f2 f3 ") && text.len() < pieces.concat().len());
+    assert_eq!(journalled(&workspace, &second).0.as_deref(), Some("done"));
+    // Nothing tells the user that they deleted a block, nor anything else.
+    assert_eq!(editor.messages(), Vec::<String>::new());
+    // And nothing is offered back: the cancelled run was replaced, not lost.
+    let offered: Vec<String> = editor
+        .titles_at("Find the")
+        .into_iter()
+        .filter(|title| title.starts_with("Insert saved output"))
+        .collect();
+    assert_eq!(offered, Vec::<String>::new());
+}
+
+#[test]
+fn the_code_lens_stays_on_the_heading_while_lines_are_typed_above_it() {
+    let runtime = agents();
+    let pieces: Vec<String> = (1..=200).map(|i| format!("l{i} ")).collect();
+    let config = writer(
+        &runtime,
+        vec![slow_stream(&pieces, Duration::from_millis(20), false)],
+    );
+    let workspace = Workspace::new("lifecycle-lens");
+    workspace.write("baton.toml", &config);
+    let mut editor = Editor::open(&workspace, BRIEF, json!({}), &[]);
+    let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    editor.until("the first text", |e| e.has("l2 "));
+    for typed in 1..=3 {
+        // A line typed at the very top, above the heading.
+        editor.type_at(0, &format!("note {typed}\n"));
+        editor.pump("edits while typing");
+        let heading_line = editor.doc.text[..editor.doc.text.find("# Scan").unwrap()]
+            .matches('\n')
+            .count();
+        assert_eq!(heading_line, typed);
+        let lenses = editor.lenses();
+        let titles: Vec<&str> = lenses
+            .iter()
+            .map(|lens| lens["command"]["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles[0], "▶ Send to @writer");
+        assert!(titles[1].starts_with("● running"), "{titles:?}");
+        for lens in &lenses {
+            // On the heading's line, from its title: an edit at the line's start moves the
+            // lens down with the heading in every editor.
+            let range = &lens["range"];
+            assert_eq!(
+                range["start"],
+                json!({ "line": heading_line, "character": 2 })
+            );
+            assert_eq!(
+                range["end"],
+                json!({ "line": heading_line, "character": 21 })
+            );
+        }
+    }
+    editor.server.notify(
+        "window/workDoneProgress/cancel",
+        json!({ "token": format!("baton-run-{run}") }),
+    );
+    editor.until("the run's end", |e| e.ended(&run).is_some());
+}
+
+#[test]
+fn the_progress_is_cancellable_and_its_cancel_ends_the_run_as_cancelled() {
+    let runtime = agents();
+    let pieces = vec!["Half ".to_owned(), "an answer".to_owned()];
+    let config = writer(
+        &runtime,
+        vec![slow_stream(&pieces, Duration::from_millis(10), false)],
+    );
+    let workspace = Workspace::new("lifecycle-cancel");
+    workspace.write("baton.toml", &config);
+    let mut editor = Editor::open(&workspace, BRIEF, json!({}), &[]);
+    let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    editor.until("the whole text so far", |e| e.has("Half an answer"));
+    let progress = editor.progress(&run);
+    assert_eq!(progress[0]["kind"], "begin");
+    assert_eq!(progress[0]["cancellable"], true, "{progress:#?}");
+    assert!(progress
+        .iter()
+        .filter(|value| value["kind"] == "report")
+        .all(|value| value["cancellable"] == true));
+
+    editor.server.notify(
+        "window/workDoneProgress/cancel",
+        json!({ "token": format!("baton-run-{run}") }),
+    );
+    editor.until("the cancelled marker", |e| {
+        e.has("status=cancelled") && e.ended(&run).is_some()
+    });
+    assert_eq!(editor.ended(&run).unwrap(), "cancelled");
+    assert!(
+        editor.has(" status=cancelled -->\nHalf an answer\n<!-- /baton:output -->\n"),
+        "the block keeps what arrived: {}",
+        editor.doc.text
+    );
+    assert_eq!(
+        journalled(&workspace, &run),
+        (Some("cancelled".to_owned()), "Half an answer".to_owned())
+    );
+    let runs = editor.execute(&json!({ "command": "baton.runs", "arguments": [] }));
+    assert_eq!(runs, json!({ "runs": [] }));
+    assert_eq!(editor.messages(), Vec::<String>::new());
+}
+
+#[test]
+fn a_restarted_server_knows_no_run_and_offers_the_saved_output() {
+    let runtime = agents();
+    let pieces: Vec<String> = (1..=200).map(|i| format!("k{i} ")).collect();
+    let config = writer(
+        &runtime,
+        vec![slow_stream(&pieces, Duration::from_millis(10), true)],
+    );
+    let workspace = Workspace::new("lifecycle-restart");
+    workspace.write("baton.toml", &config);
+    let mut editor = Editor::open(&workspace, BRIEF, json!({}), &[]);
+    let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    editor.until("some text", |e| e.has("k3 "));
+    let runs = editor.execute(&json!({ "command": "baton.runs", "arguments": [] }));
+    assert_eq!(runs["runs"][0]["run"], run.as_str());
+    editor.server.kill();
+
+    // The editor starts a new server and opens the document as it holds it: the block
+    // half-written, still marked running.
+    let text = editor.doc.text.clone();
+    assert!(text.contains(" status=running -->"));
+    let spawned = Server::spawn_with(
+        &workspace.root,
+        Spawn {
+            manual_edits: true,
+            ..Spawn::default()
+        },
+    );
+    let (server, _) = spawned.initialize(&workspace, &["utf-16"], json!({}));
+    let mut editor = Editor {
+        doc: Doc {
+            uri: editor.doc.uri.clone(),
+            text: text.clone(),
+            version: 1,
+            utf8: false,
+        },
+        server,
+        seen: Vec::new(),
+    };
+    editor.server.open(&editor.doc.uri.clone(), &text);
+    let runs = editor.execute(&json!({ "command": "baton.runs", "arguments": [] }));
+    assert_eq!(runs, json!({ "runs": [] }), "the new server runs nothing");
+    let offer = format!("Insert saved output of run {run} (@writer, ");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let title = loop {
+        let titles = editor.titles_at("Find the");
+        if let Some(title) = titles.iter().find(|title| title.starts_with(&offer)) {
+            break title.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no recovery action in {titles:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    editor.run_action("Find the", &title);
+    editor.until("the saved output", |e| e.has(" status=partial -->"));
+    let (_, saved) = journalled(&workspace, &run);
+    let body = format!(
+        " status=partial -->\n{}\n<!-- /baton:output -->",
+        saved.trim_end_matches('\n')
+    );
+    assert!(editor.has(&body), "{}", editor.doc.text);
+    assert_eq!(editor.doc.text.matches("## Output @writer").count(), 1);
+}
