@@ -65,6 +65,16 @@ type Requests = Arc<Mutex<Vec<Seen>>>;
 
 /// A server answering every request with `status` and a small JSON body; its base URL.
 fn serve(status: u16) -> (String, Requests) {
+    serve_listing(
+        status,
+        &["gpt-4o-mini", "claude", "llama3.2:latest", "m:latest", "m"],
+    )
+}
+
+/// A loopback endpoint answering every request with `status`; a success lists `models`, in
+/// Ollama's form at `/api/tags` and in OpenAI's (and Anthropic's) elsewhere.
+fn serve_listing(status: u16, models: &[&str]) -> (String, Requests) {
+    let models: Vec<String> = models.iter().map(|model| model.to_string()).collect();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let requests = Requests::default();
@@ -86,11 +96,20 @@ fn serve(status: u16) -> (String, Requests) {
                 }
             }
             let line = line.trim_end().to_owned();
+            let tags = line.contains("/api/tags");
             seen.lock().unwrap().push(Seen { line, headers });
-            let body = if status < 300 {
-                r#"{"object":"list","data":[]}"#
+            let body = if status >= 300 {
+                r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}"#.to_owned()
+            } else if tags {
+                let listed: Vec<_> = (models.iter())
+                    .map(|name| serde_json::json!({ "name": name, "model": name }))
+                    .collect();
+                serde_json::json!({ "models": listed }).to_string()
             } else {
-                r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}"#
+                let listed: Vec<_> = (models.iter())
+                    .map(|id| serde_json::json!({ "id": id, "object": "model" }))
+                    .collect();
+                serde_json::json!({ "object": "list", "data": listed }).to_string()
             };
             let response = format!(
                 "HTTP/1.1 {status} Status\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -476,4 +495,40 @@ fn a_corrupt_trust_store_is_an_error_for_trust_and_trusts_nothing_elsewhere() {
         "{}",
         stdout(&output)
     );
+}
+
+#[test]
+fn a_reachable_endpoint_without_the_model_is_not_ready() {
+    let dir = Dir::new("no-model");
+    let (ollama, _) = serve_listing(200, &["qwen:7b"]);
+    let (empty, _) = serve_listing(200, &[]);
+    let (openai, _) = serve_listing(200, &["gpt-4o"]);
+    dir.write(
+        "user/config.toml",
+        &format!(
+            "[agents.llama]\nprovider = \"ollama\"\nmodel = \"llama3.2\"\nbase_url = \"{ollama}\"\n\n\
+             [agents.bare]\nprovider = \"ollama\"\nmodel = \"llama3.2\"\nbase_url = \"{empty}\"\n\n\
+             [agents.gpt]\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{openai}/v1\"\n"
+        ),
+    );
+    let output = baton(&dir, &["agents"], &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let llama = row(&output, "llama");
+    assert!(
+        llama.contains("reachable, but model `llama3.2` not installed (`ollama pull llama3.2`)"),
+        "{llama}"
+    );
+    assert!(row(&output, "bare").contains("not installed (none is;"));
+    let gpt = row(&output, "gpt");
+    assert!(
+        gpt.contains("reachable, but model `gpt-4o-mini` is not among the 1 it serves"),
+        "{gpt}"
+    );
+    assert!(stderr(&output).contains("0 of 3 agents ready"));
+
+    let json = baton(&dir, &["agents", "--format", "json"], &[]);
+    let llama = entry(&json, "llama");
+    assert_eq!(llama["reach"]["state"], "model_missing");
+    assert_eq!(llama["reach"]["model"], "llama3.2");
+    assert_eq!(llama["ok"], false);
 }

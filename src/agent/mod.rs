@@ -19,6 +19,7 @@ mod client;
 pub mod command;
 mod error;
 mod http;
+pub mod models;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;

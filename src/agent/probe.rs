@@ -1,6 +1,7 @@
 //! Whether an agent can be reached, without asking it anything (`baton agents`, DESIGN §9).
 //!
-//! An HTTP agent gets one cheap GET that lists models, with its key as a real request would
+//! An HTTP agent gets one cheap GET that lists models (and, where the answer is such a list, its
+//! `model` must be in it: `models.rs`), with its key as a real request would
 //! carry it: OpenAI-compatible `GET {base_url}/models`, Anthropic `GET {base_url}/v1/models`
 //! (with `x-api-key` and `anthropic-version`), Ollama `GET {base_url}/api/tags`. It goes through
 //! the same client as a run (the agent's `proxy`, else `HTTPS_PROXY`/`NO_PROXY`; no redirects
@@ -18,8 +19,13 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::http::{ApiKey, Endpoint};
+use super::models::{self, Listed};
 use super::{anthropic, ollama, openai, AgentError};
 use crate::config::{AgentSpec, Provider};
+
+/// The most of a model listing read: a few thousand models' worth. A longer one is not read
+/// to its end, and says nothing of the model.
+const MAX_LISTING_BYTES: usize = 4 * 1024 * 1024;
 
 /// How long a probe waits for an answer, so that `baton agents` on a machine without network
 /// reports in seconds instead of the minutes of a run's timeout.
@@ -29,11 +35,20 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Reach {
-    /// The endpoint answered with a success status.
+    /// The endpoint answered with a success status (and, where it lists its models, the
+    /// agent's model among them).
     Reachable {
         url: String,
         status: u16,
         millis: u64,
+    },
+    /// The endpoint answered, and listed its models: the agent's `model` is not among them
+    /// (for Ollama: not pulled).
+    ModelMissing {
+        url: String,
+        model: String,
+        /// How many models it lists.
+        listed: usize,
     },
     /// The endpoint answered 401 or 403: the key is wrong, lacks access, or was not sent.
     KeyRejected {
@@ -100,11 +115,30 @@ pub async fn probe(
     let answer = endpoint.get(headers, cancel).await;
     let url = endpoint.url.clone();
     match ApiKey::scrub(key.as_ref(), answer) {
-        Ok(response) => Reach::Reachable {
-            url,
-            status: response.status().as_u16(),
-            millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        },
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let Some(model) = spec.model.as_deref() else {
+                return Reach::Reachable {
+                    url,
+                    status,
+                    millis,
+                };
+            };
+            let body = listing(response, timeout).await;
+            match body.map(|body| models::listed(spec.provider, &body, model)) {
+                Some(Listed::No { listed }) => Reach::ModelMissing {
+                    url,
+                    model: model.to_owned(),
+                    listed,
+                },
+                Some(Listed::Yes | Listed::Unknown) | None => Reach::Reachable {
+                    url,
+                    status,
+                    millis,
+                },
+            }
+        }
         Err(AgentError::Unauthorized {
             status, message, ..
         }) => Reach::KeyRejected {
@@ -125,6 +159,21 @@ pub async fn probe(
             reason: error.to_string(),
         },
     }
+}
+
+/// The body of a model listing, when it arrives whole within `timeout` and the bound.
+async fn listing(mut response: reqwest::Response, timeout: Duration) -> Option<Vec<u8>> {
+    let read = async {
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.ok()? {
+            if body.len() + chunk.len() > MAX_LISTING_BYTES {
+                return None;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Some(body)
+    };
+    tokio::time::timeout(timeout, read).await.ok().flatten()
 }
 
 /// The headers a run of this provider would send, the key among them.

@@ -330,6 +330,17 @@ fn status(row: &Row, config: &Config) -> String {
             "answered HTTP {status}{} at {url}; check base_url",
             message(m)
         ),
+        Reach::ModelMissing {
+            model, listed: 0, ..
+        } if row.provider == Provider::Ollama => {
+            format!("reachable, but model `{model}` not installed (none is; `ollama pull {model}`)")
+        }
+        Reach::ModelMissing { model, .. } if row.provider == Provider::Ollama => {
+            format!("reachable, but model `{model}` not installed (`ollama pull {model}`)")
+        }
+        Reach::ModelMissing { model, listed, .. } => format!(
+            "reachable, but model `{model}` is not among the {listed} it serves; check model"
+        ),
         Reach::Unreachable { url, reason } => format!("unreachable: {url}: {reason}"),
         Reach::ProgramFound { path } => format!("found: {}", path.display()),
         Reach::ProgramMissing { reason, .. } => format!("not found: {reason}"),
