@@ -84,6 +84,35 @@ pub(crate) fn unknown_keys(root: &DeTable<'_>) -> Vec<ConfigError> {
     warnings
 }
 
+/// Sections baton reads and checks but does not apply yet, with what the user should know:
+/// configuration never silently does nothing (DESIGN §7, "Honest configuration").
+const NOT_APPLIED: &[(&str, &str)] = &[
+    (
+        "routes",
+        "`[[routes]]` is checked but not applied yet: no route picks an agent; a brief's agent is its `@mention`, else front matter `agent:`, else `[defaults] agent`",
+    ),
+    (
+        "privacy",
+        "`[privacy]` is checked but not applied yet: no term or detector is looked for, and nothing is anonymized or blocked; do not send confidential text to a remote agent",
+    ),
+];
+
+/// A warning at each top-level section of `root` that is read but not applied yet.
+pub(crate) fn not_applied(root: &DeTable<'_>) -> Vec<ConfigError> {
+    let mut warnings: Vec<ConfigError> = (root.iter())
+        .filter_map(|(key, _)| {
+            let name = key.get_ref().as_ref();
+            let (_, why) = NOT_APPLIED.iter().find(|(section, _)| *section == name)?;
+            Some(ConfigError {
+                range: key.span(),
+                message: (*why).to_owned(),
+            })
+        })
+        .collect();
+    warnings.sort_by_key(|warning| warning.range.start);
+    warnings
+}
+
 fn check_table(table: &DeTable<'_>, schema: Schema, place: &str, out: &mut Vec<ConfigError>) {
     for (key, value) in table.iter() {
         let name = key.get_ref().as_ref();
@@ -153,6 +182,22 @@ mod tests {
             .into_iter()
             .map(|w| (text[w.range].to_string(), w.message))
             .collect()
+    }
+
+    #[test]
+    fn sections_not_applied_yet_say_so_at_their_key() {
+        let text =
+            "[privacy]\nterms = [\"Acme\"]\n[[routes]]\nagent = \"r\"\n[[routes]]\nagent = \"s\"\n";
+        let root = DeTable::parse(text).unwrap();
+        let found: Vec<_> = not_applied(root.get_ref())
+            .into_iter()
+            .map(|warning| (text[warning.range].to_owned(), warning.message))
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "privacy");
+        assert!(found[0].1.contains("nothing is anonymized"));
+        assert_eq!(found[1].0, "routes");
+        assert!(found[1].1.contains("no route picks an agent"));
     }
 
     #[test]
