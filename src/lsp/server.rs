@@ -107,6 +107,11 @@ impl Backend {
     /// Reloads the configuration, shows its problems, and re-lints every open document.
     async fn reload_configuration(&self) {
         let reports = self.state.reload_configuration();
+        self.relint_all(reports).await;
+    }
+
+    /// Re-lints every open document, and shows the configuration problems `reports` found.
+    async fn relint_all(&self, reports: Vec<config_watch::Report>) {
         for (uri, _) in self.state.open_uris() {
             if let Ok(uri) = lsp::Uri::from_str(&uri) {
                 self.linter.lint(uri);
@@ -215,18 +220,10 @@ impl LanguageServer for Backend {
         let changed = contain("changing workspace folders", || {
             self.state.change_folders(&added, &removed)
         });
-        let reports = match changed {
-            Ok(reports) => reports,
-            Err(panicked) => return self.tell_user(panicked).await,
-        };
-        for (uri, _) in self.state.open_uris() {
-            if let Ok(uri) = lsp::Uri::from_str(&uri) {
-                self.linter.lint(uri);
-            }
+        match changed {
+            Ok(reports) => self.relint_all(reports).await,
+            Err(panicked) => self.tell_user(panicked).await,
         }
-        let encoding = self.state.encoding();
-        self.publish(diagnostics::config_publications(reports, encoding))
-            .await;
     }
 
     async fn code_action(
