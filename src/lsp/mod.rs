@@ -29,6 +29,7 @@ mod state;
 mod stdio;
 mod to_proto;
 mod wire;
+mod writing;
 
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
