@@ -34,7 +34,7 @@ const TOP: &str = "\n";
 const LATER: &str = "\n# Later\n\nNotes.\n";
 /// What the user types, a character per keystroke, again and again.
 const TYPED: &str = "ok\n";
-/// The agent's answer: sixty pieces, one every 50 ms.
+/// The agent's answer: sixty words, one every 50 ms.
 const PIECES: usize = 60;
 const PIECE_EVERY: Duration = Duration::from_millis(50);
 /// The user types in bursts, and stops to read after each.
@@ -101,7 +101,8 @@ struct Editor {
     applied: usize,
     refused: usize,
     dropped: usize,
-    progress_ended: bool,
+    /// Work-done progresses ended (one per run).
+    progress_ended: usize,
 }
 
 impl Editor {
@@ -144,13 +145,14 @@ impl Editor {
             applied: 0,
             refused: 0,
             dropped: 0,
-            progress_ended: false,
+            progress_ended: 0,
         }
     }
 
-    /// Sends the brief to @writer with its code action, as the user does; returns the run id.
-    fn send(&mut self) -> String {
-        let at = self.doc.at("Find the", 0);
+    /// Sends the brief holding `find` to @writer with the code action `title`, as the user
+    /// does; returns the run id.
+    fn send(&mut self, find: &str, title: &str) -> String {
+        let at = self.doc.at(find, 0);
         let range = json!({ "start": at["position"], "end": at["position"] });
         let params = json!({ "textDocument": at["textDocument"], "range": range,
                              "context": { "diagnostics": [] } });
@@ -159,7 +161,7 @@ impl Editor {
             .as_array()
             .unwrap()
             .iter()
-            .find(|action| action["title"] == "Send \"Scan prices\" to @writer")
+            .find(|action| action["title"] == title)
             .unwrap_or_else(|| panic!("no send action in {actions:#}"))
             .clone();
         let command = &action["command"];
@@ -219,7 +221,9 @@ impl Editor {
                 self.server.reply(&message["id"], taken.reply);
             }
             Some("$/progress") => {
-                self.progress_ended |= message["params"]["value"]["kind"] == "end";
+                if message["params"]["value"]["kind"] == "end" {
+                    self.progress_ended += 1;
+                }
             }
             _ => {}
         }
@@ -236,19 +240,15 @@ impl Editor {
             self.report_if_due();
         }
     }
-
-    fn done(&self) -> bool {
-        self.progress_ended && self.doc.text.contains("status=done") && self.unreported.is_empty()
-    }
 }
 
-fn stream_while_typing(client: Client, place: Place, interval: Duration) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pieces: Vec<String> = (1..=PIECES).map(|i| format!("w{i} ")).collect();
+/// The agent's answer, piece by piece, and a loopback agent that streams it to every request;
+/// `runtime` must live as long as the test.
+fn answering_agent(runtime: &tokio::runtime::Runtime) -> (Vec<String>, String) {
+    // Lines of four words: an edit that adds lines moves everything below it.
+    let pieces: Vec<String> = (1..=PIECES)
+        .map(|i| format!("w{i}{}", if i % 4 == 0 { '\n' } else { ' ' }))
+        .collect();
     let mut stream = vec![Step::Stream(SSE)];
     for piece in &pieces {
         stream.push(Step::Pause(PIECE_EVERY));
@@ -261,6 +261,18 @@ fn stream_while_typing(client: Client, place: Place, interval: Duration) {
     );
     stream.push(Step::End);
     let url = runtime.block_on(Agent::start(vec![stream])).url;
+    (pieces, url)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn workspace(url: &str) -> Workspace {
     let workspace = Workspace::new("stream-typing");
     workspace.write(
         "baton.toml",
@@ -268,33 +280,56 @@ fn stream_while_typing(client: Client, place: Place, interval: Duration) {
             "[agents.writer]\nprovider = \"openai\"\nmodel = \"m1\"\nbase_url = \"{url}/v1\"\nretries = 0\n"
         ),
     );
-    let mut editor = Editor::open(&workspace, client);
-    let run = editor.send();
+    workspace
+}
 
-    // Type from the moment the send is chosen, so the block is created while the user types.
+/// Types at `place` in bursts, from now until `runs` runs are done and written.
+fn type_until_done(editor: &mut Editor, place: Place, interval: Duration, runs: usize) {
+    let done = |editor: &Editor| {
+        editor.progress_ended >= runs
+            && editor.doc.text.matches("status=done").count() >= runs
+            && editor.unreported.is_empty()
+    };
     let started = Instant::now();
-    while !editor.done() {
+    while !done(editor) {
         assert!(
             started.elapsed() < Duration::from_secs(30),
-            "{client:?} {place:?}: not done after 30 s; the document:\n{}",
+            "{:?} {place:?}: not done after 30 s; the document:\n{}",
+            editor.client,
             editor.doc.text
         );
         let burst = Instant::now();
-        while burst.elapsed() < BURST && !editor.done() {
+        while burst.elapsed() < BURST && !done(editor) {
             editor.type_key(place);
             editor.listen(interval);
         }
         let pause = Instant::now();
-        while pause.elapsed() < PAUSE && !editor.done() {
+        while pause.elapsed() < PAUSE && !done(editor) {
             editor.listen(Duration::from_millis(10));
         }
     }
     // Anything the server still sends (it should send nothing) lands before the check.
     editor.listen(Duration::from_millis(700));
+}
+
+/// The `input` hashes of the document's markers, in order.
+fn input_hashes(text: &str) -> Vec<&str> {
+    text.match_indices(" input=")
+        .map(|(at, _)| &text[at + 7..at + 15])
+        .collect()
+}
+
+fn stream_while_typing(client: Client, place: Place, interval: Duration) {
+    let runtime = runtime();
+    let (pieces, url) = answering_agent(&runtime);
+    let workspace = workspace(&url);
+    let mut editor = Editor::open(&workspace, client);
+    let run = editor.send("Find the", "Send \"Scan prices\" to @writer");
+    // Type from the moment the send is chosen, so the block is created while the user types.
+    type_until_done(&mut editor, place, interval, 1);
 
     let text = &editor.doc.text;
-    let at = text.find(" input=").expect("a marker") + 7;
-    let input = &text[at..at + 8];
+    let input = input_hashes(text)[0];
     let typed = editor.typed.as_str();
     let brief = match place {
         Place::Above => format!("{typed}{TOP}{BRIEF}"),
@@ -324,6 +359,54 @@ fn stream_while_typing(client: Client, place: Place, interval: Duration) {
         "some editor" => assert!(editor.dropped > 0, "the server never wrote while typing"),
         _ => {}
     }
+}
+
+/// Two briefs of one document answered at once while the user types above them: each edit
+/// must be computed from text that holds the other run's last edit.
+fn two_answers_while_typing(client: Client, interval: Duration) {
+    let runtime = runtime();
+    let (pieces, url) = answering_agent(&runtime);
+    let workspace = workspace(&url);
+    let mut editor = Editor::open(&workspace, client);
+    let first = editor.send("Find the", "Send \"Scan prices\" to @writer");
+    let second = editor.send("Notes.", "Send \"Later\" to @writer");
+    type_until_done(&mut editor, Place::Above, interval, 2);
+
+    let text = &editor.doc.text;
+    let inputs = input_hashes(text);
+    assert_eq!(inputs.len(), 2, "two blocks:\n{text}");
+    let answer = pieces.concat();
+    let block = |run: &str, input: &str| {
+        format!(
+            "\n## Output @writer\n<!-- baton:output run={run} agent=writer model=m1 input={input} status=done -->\n{answer}\n<!-- /baton:output -->\n"
+        )
+    };
+    let expected = format!(
+        "{}{TOP}{BRIEF}{}{LATER}{}",
+        editor.typed,
+        block(&first, inputs[0]),
+        block(&second, inputs[1])
+    );
+    assert_eq!(
+        *text, expected,
+        "{client:?} every {interval:?}: {} applied, {} refused, {} dropped",
+        editor.applied, editor.refused, editor.dropped
+    );
+}
+
+#[test]
+fn two_answers_at_once_without_document_changes() {
+    two_answers_while_typing(NO_DOCUMENT_CHANGES, Duration::from_millis(30));
+}
+
+#[test]
+fn two_answers_at_once_in_neovim() {
+    two_answers_while_typing(NEOVIM, Duration::from_millis(100));
+}
+
+#[test]
+fn two_answers_at_once_in_vs_code() {
+    two_answers_while_typing(VS_CODE, Duration::from_millis(30));
 }
 
 macro_rules! scenarios {

@@ -17,6 +17,7 @@
 //! If the user deletes the block (or its brief, or closes the document), injection stops; the
 //! answer is in the journal, and recovery offers it back.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -87,8 +88,12 @@ enum Answer {
     Refused,
 }
 
+/// Tells writers apart for `Writing::claim`.
+static WRITERS: AtomicU64 = AtomicU64::new(0);
+
 /// One run's writer into one document.
 pub struct Injector {
+    id: u64,
     client: Client,
     state: Arc<State>,
     uri: lsp::Uri,
@@ -116,6 +121,7 @@ impl Injector {
         marker: Marker,
     ) -> Self {
         Injector {
+            id: WRITERS.fetch_add(1, Ordering::Relaxed),
             client,
             state,
             uri,
@@ -179,9 +185,22 @@ impl Injector {
             }
             self.refused = None;
         }
-        if !live && !self.state.writing.paused(self.uri.as_str()) {
+        let writing = &self.state.writing;
+        if !live
+            && !(writing.paused(self.uri.as_str()) && writing.claim(self.uri.as_str(), self.id))
+        {
             return false;
         }
+        let up_to_date = self.write(&open, status).await;
+        if self.unconfirmed.is_none() {
+            self.release();
+        }
+        up_to_date
+    }
+
+    /// Computes the next edit from the document's text and sends it. Returns whether the
+    /// document is up to date (or injection stopped).
+    async fn write(&mut self, open: &OpenDocument, status: Status) -> bool {
         let text = open.document.text();
         let edits = match output::find(&text, &self.marker.run) {
             Some(block) => {
@@ -192,7 +211,7 @@ impl Injector {
                 self.stopped = Some(Stopped::BlockDeleted);
                 return true;
             }
-            None => match self.create_edit(&open, &text, status) {
+            None => match self.create_edit(open, &text, status) {
                 Some(edit) => vec![edit],
                 None => return true,
             },
@@ -203,7 +222,7 @@ impl Injector {
         // Neovim checks no version 0 (where it opens every buffer): such an edit is applied
         // wherever it lands, as an unversioned one is.
         let versioned = self.state.session().document_changes && open.version > 0;
-        match self.apply(&open, &edits).await {
+        match self.apply(open, &edits).await {
             Answer::Applied => self.applied(open.version, versioned, status),
             Answer::Refused => self.refused = Some((open.version, Instant::now())),
         }
@@ -249,6 +268,7 @@ impl Injector {
                 tracing::debug!("an edit answered `applied` is not in v{}", open.version);
                 self.unconfirmed = None;
             }
+            self.release();
             return true;
         }
         let waited = unconfirmed.since.elapsed();
@@ -259,12 +279,18 @@ impl Injector {
             // A versioned edit computed from this text again is refused if the client has
             // moved past it, and is right if the client never applied the first one.
             self.unconfirmed = None;
+            self.release();
             return true;
         }
         if waited >= ECHO_GIVE_UP {
             self.stopped = Some(Stopped::NoEcho);
+            self.release();
         }
         false
+    }
+
+    fn release(&self) {
+        self.state.writing.release(self.uri.as_str(), self.id);
     }
 
     /// Whether `text` holds the unconfirmed edit; if so, it is confirmed.
@@ -359,6 +385,12 @@ impl Injector {
                 Answer::Refused
             }
         }
+    }
+}
+
+impl Drop for Injector {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 

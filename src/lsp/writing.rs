@@ -41,6 +41,9 @@ pub struct Writing {
     /// A client that was trusted dropped an edit while answering `applied: true`.
     dropped: AtomicBool,
     changed_at: DashMap<String, Instant>,
+    /// The writer whose edit to each document is on its way, under pause writing: one at a
+    /// time, since an unversioned edit computed from text another edit changed lands wrong.
+    in_flight: DashMap<String, u64>,
 }
 
 impl Writing {
@@ -73,6 +76,17 @@ impl Writing {
 
     pub fn closed(&self, uri: &str) {
         self.changed_at.remove(uri);
+    }
+
+    /// Lets `writer` send an edit to the document unless another writer's edit is on its way;
+    /// returns whether it may.
+    pub fn claim(&self, uri: &str, writer: u64) -> bool {
+        *self.in_flight.entry(uri.to_owned()).or_insert(writer) == writer
+    }
+
+    /// `writer`'s edit to the document has arrived (or never will).
+    pub fn release(&self, uri: &str, writer: u64) {
+        self.in_flight.remove_if(uri, |_, holder| *holder == writer);
     }
 
     /// Whether the document has gone unchanged for [`TYPING_PAUSE`].
@@ -160,6 +174,22 @@ mod tests {
         assert!(writing.live());
         writing.dropped_an_edit();
         assert!(!writing.live());
+    }
+
+    #[test]
+    fn one_writer_at_a_time_has_an_edit_on_its_way_to_a_document() {
+        let writing = Writing::default();
+        assert!(writing.claim("file:///a.md", 1));
+        assert!(writing.claim("file:///a.md", 1), "a writer keeps its claim");
+        assert!(!writing.claim("file:///a.md", 2));
+        assert!(writing.claim("file:///b.md", 2), "other documents are free");
+        writing.release("file:///a.md", 2);
+        assert!(
+            !writing.claim("file:///a.md", 2),
+            "only the holder releases"
+        );
+        writing.release("file:///a.md", 1);
+        assert!(writing.claim("file:///a.md", 2));
     }
 
     #[test]
