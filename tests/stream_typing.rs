@@ -220,10 +220,8 @@ impl Editor {
                 self.report_if_due();
                 self.server.reply(&message["id"], taken.reply);
             }
-            Some("$/progress") => {
-                if message["params"]["value"]["kind"] == "end" {
-                    self.progress_ended += 1;
-                }
+            Some("$/progress") if message["params"]["value"]["kind"] == "end" => {
+                self.progress_ended += 1;
             }
             _ => {}
         }

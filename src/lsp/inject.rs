@@ -24,10 +24,10 @@ use std::time::{Duration, Instant};
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::Client;
 
+use super::block_edits;
 use super::state::State;
 use super::to_proto;
 use crate::brief::fix::TextEdit;
-use crate::brief::model;
 use crate::brief::output::{self, Marker, Status};
 use crate::document::store::OpenDocument;
 
@@ -178,17 +178,13 @@ impl Injector {
         if !self.settled(&open) {
             return self.stopped.is_some();
         }
-        let live = self.state.writing.live();
         if let Some((version, since)) = self.refused {
             if open.version == version && since.elapsed() < ECHO_WAIT {
                 return false;
             }
             self.refused = None;
         }
-        let writing = &self.state.writing;
-        if !live
-            && !(writing.paused(self.uri.as_str()) && writing.claim(self.uri.as_str(), self.id))
-        {
+        if !self.may_write() {
             return false;
         }
         let up_to_date = self.write(&open, status).await;
@@ -205,16 +201,34 @@ impl Injector {
         let edits = match output::find(&text, &self.marker.run) {
             Some(block) => {
                 self.seen = true;
-                self.append_edits(&text, &block, status)
+                let (edits, written) =
+                    block_edits::catch_up(&text, &block, &self.received, self.written, status);
+                self.written = written;
+                edits
             }
             None if self.seen || self.has_marker(&text) => {
                 self.stopped = Some(Stopped::BlockDeleted);
                 return true;
             }
-            None => match self.create_edit(open, &text, status) {
-                Some(edit) => vec![edit],
-                None => return true,
-            },
+            None => {
+                let marker = Marker {
+                    status,
+                    ..self.marker.clone()
+                };
+                match block_edits::create(
+                    &open.document,
+                    &text,
+                    &self.title,
+                    &marker,
+                    &self.received,
+                ) {
+                    Some(edit) => vec![edit],
+                    None => {
+                        self.stopped = Some(Stopped::BriefGone);
+                        return true;
+                    }
+                }
+            }
         };
         if edits.is_empty() {
             return true;
@@ -289,6 +303,13 @@ impl Injector {
         false
     }
 
+    /// Whether an edit may go out now: always when writing live; else once typing paused, and
+    /// no other run's edit to this document is on its way.
+    fn may_write(&self) -> bool {
+        let (writing, uri) = (&self.state.writing, self.uri.as_str());
+        writing.live() || (writing.paused(uri) && writing.claim(uri, self.id))
+    }
+
     fn release(&self) {
         self.state.writing.release(self.uri.as_str(), self.id);
     }
@@ -321,48 +342,6 @@ impl Injector {
             .any(|marker| marker.run == self.marker.run)
     }
 
-    /// The edit creating the block under the brief (replacing the agent's earlier block).
-    fn create_edit(&mut self, open: &OpenDocument, text: &str, status: Status) -> Option<TextEdit> {
-        let briefs = model::briefs(&open.document);
-        let Some(brief) = briefs.iter().find(|brief| brief.title == self.title) else {
-            self.stopped = Some(Stopped::BriefGone);
-            return None;
-        };
-        let marker = Marker {
-            status,
-            ..self.marker.clone()
-        };
-        let block = output::block_text(&marker.agent, &marker, &self.received);
-        let (range, new_text) = output::placement(text, brief.range.clone(), &marker.agent, &block);
-        Some(before_final_line_break(text, TextEdit { range, new_text }))
-    }
-
-    /// What the block lacks, appended; and the marker's status, when it changed.
-    fn append_edits(&mut self, text: &str, block: &output::Block, status: Status) -> Vec<TextEdit> {
-        let body = &text[block.body.clone()];
-        let missing = if self.received.starts_with(body) {
-            self.written = body.len();
-            &self.received[body.len()..]
-        } else {
-            // The user edited inside the block: append only what was never written.
-            &self.received[self.written.min(self.received.len())..]
-        };
-        let mut edits = Vec::new();
-        if block.marker.status != status {
-            if let Some((range, new_text)) = output::restatus(text, &self.marker.run, status) {
-                edits.push(TextEdit { range, new_text });
-            }
-        }
-        if !missing.is_empty() {
-            let (at, new_text) = block.append(missing);
-            edits.push(TextEdit {
-                range: at..at,
-                new_text,
-            });
-        }
-        edits
-    }
-
     async fn apply(&self, open: &OpenDocument, edits: &[TextEdit]) -> Answer {
         let session = self.state.session();
         let edits = to_proto::text_edits(&open.document, edits, session.encoding);
@@ -391,58 +370,5 @@ impl Injector {
 impl Drop for Injector {
     fn drop(&mut self) {
         self.release();
-    }
-}
-
-/// An insertion at the very end of a text that ends with a line break, moved before that line
-/// break: the same text results, but the edit stays inside the document's last line. Neovim
-/// appends an edit that starts past the last line as whole lines, which would leave an empty
-/// line after the block.
-fn before_final_line_break(text: &str, edit: TextEdit) -> TextEdit {
-    let at_end = edit.range == (text.len()..text.len());
-    let lf_only = text.ends_with('\n') && !text.ends_with("\r\n");
-    match edit.new_text.strip_suffix('\n') {
-        Some(body) if at_end && lf_only => {
-            let at = text.len() - 1;
-            TextEdit {
-                range: at..at,
-                new_text: format!("\n{body}"),
-            }
-        }
-        _ => edit,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn applied(text: &str, edit: &TextEdit) -> String {
-        let mut text = text.to_owned();
-        text.replace_range(edit.range.clone(), &edit.new_text);
-        text
-    }
-
-    #[test]
-    fn an_insertion_at_the_end_moves_before_the_last_line_break_with_the_same_result() {
-        let cases = [
-            ("# A\n\nx\n", 7..7, "\n## Output @a\nbody\n", Some(6)),
-            ("# A\n\nx", 6..6, "\n\n## Output @a\n", None),
-            ("# A\r\n", 5..5, "## Output @a\n", None),
-            ("# A\n\nx\n", 4..4, "y\n", None),
-            ("# A\n", 4..4, "no line break", None),
-        ];
-        for (text, range, new_text, moved_to) in cases {
-            let edit = TextEdit {
-                range: range.clone(),
-                new_text: new_text.to_owned(),
-            };
-            let moved = before_final_line_break(text, edit.clone());
-            assert_eq!(applied(text, &moved), applied(text, &edit), "{text:?}");
-            match moved_to {
-                Some(at) => assert_eq!(moved.range, at..at, "{text:?}"),
-                None => assert_eq!(moved, edit, "{text:?}"),
-            }
-        }
     }
 }

@@ -5,6 +5,7 @@
 //! call the core through the shared state (`state`), and convert out (`to_proto`).
 
 mod actions;
+mod block_edits;
 mod capabilities;
 mod config_watch;
 mod diagnostics;
