@@ -407,6 +407,43 @@ fn two_answers_at_once_in_vs_code() {
     two_answers_while_typing(VS_CODE, Duration::from_millis(30));
 }
 
+/// An editor without `documentChanges` that answers `applied: true` but never applies the
+/// edit: the server may not compute another edit from text that lacks it (that would write
+/// the block twice once the first one landed); it stops writing and says where the answer is.
+#[test]
+fn an_edit_never_reported_back_is_not_followed_by_another() {
+    let runtime = runtime();
+    let (_, url) = answering_agent(&runtime);
+    let workspace = workspace(&url);
+    let mut editor = Editor::open(&workspace, NO_DOCUMENT_CHANGES);
+    editor.send("Find the", "Send \"Scan prices\" to @writer");
+    let mut edits = 0;
+    let deadline = Instant::now() + Duration::from_secs(25);
+    let message = loop {
+        assert!(Instant::now() < deadline, "no message after {edits} edits");
+        let Some(message) = editor.server.next_message(Duration::from_millis(100)) else {
+            continue;
+        };
+        match message["method"].as_str() {
+            Some("workspace/applyEdit") => {
+                edits += 1;
+                editor
+                    .server
+                    .reply(&message["id"], json!({ "applied": true }));
+            }
+            Some("window/showMessage") => break message["params"]["message"].clone(),
+            _ => {}
+        }
+    };
+    assert_eq!(edits, 1, "only the creating edit");
+    let message = message.as_str().unwrap();
+    assert!(
+        message.contains("stopped writing into the document (the editor said it applied an edit but never reported the change)")
+            && message.contains(".baton/runs/"),
+        "{message}"
+    );
+}
+
 macro_rules! scenarios {
     ($($name:ident: $client:expr, $place:expr, $interval:expr;)*) => {$(
         #[test]
