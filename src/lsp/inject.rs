@@ -3,30 +3,43 @@
 //! The block is created under its brief when the first text arrives, then grows by appended
 //! edits, at most one per flush (the caller flushes about every 50 ms). Every edit is computed
 //! from the document as the store holds it *now*, placed by finding the run's marker, and sent
-//! as a versioned edit: if the user typed meanwhile, the client refuses it and the next flush
-//! tries again with the newer text. So the user can keep typing anywhere.
+//! versioned when the client takes versions. How often edits may go out while the user types
+//! is `writing`'s decision: live, or only when typing pauses.
 //!
 //! What the block should hold is always "everything received": each flush appends what the
-//! block lacks, so an edit the client dropped without saying so is made good by the next one.
+//! block lacks. An edit the client answered `applied: true` is not taken on trust: nothing more
+//! is computed until a version of the document shows whether it landed, because computing from
+//! text that may lack it would write the same text (or a second block) twice. The first
+//! version the client reports after its answer holds the edit if the client applied it; if it
+//! does not, the client dropped it, and the next edit is computed from that newer text. A
+//! block is created only where the text holds no marker of the run at all.
+//!
 //! If the user deletes the block (or its brief, or closes the document), injection stops; the
 //! answer is in the journal, and recovery offers it back.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::Client;
 
+use super::block_edits;
 use super::state::State;
 use super::to_proto;
 use crate::brief::fix::TextEdit;
-use crate::brief::model;
 use crate::brief::output::{self, Marker, Status};
 use crate::document::store::OpenDocument;
 
-/// How long to wait for the client to report an applied edit back (`didChange`) before
-/// computing the next edit from the store anyway.
+/// How long to wait for a newer version after the client refused an edit, or after it said it
+/// applied one, before deciding without it. Live writing then computes the next edit from the
+/// text it has: a versioned edit, which the client refuses again if it moved on.
 const ECHO_WAIT: Duration = Duration::from_millis(1000);
+
+/// How long pause writing waits for an applied edit to come back before it stops writing:
+/// computing again from text that may lack the edit could write it twice, and a client that
+/// applied an edit reports the change within milliseconds.
+const ECHO_GIVE_UP: Duration = Duration::from_secs(10);
 
 /// Why injection stopped early.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +52,10 @@ pub enum Stopped {
     Closed,
     /// The brief was sent again to the same agent: the new run writes the block.
     Replaced,
+    /// The editor said it applied an edit but never reported the change.
+    NoEcho,
+    /// The run ended, but the document never stood still long enough to take the last edits.
+    KeptChanging,
 }
 
 impl Stopped {
@@ -48,25 +65,53 @@ impl Stopped {
             Stopped::BriefGone => "its brief is no longer in the document",
             Stopped::Closed => "the document was closed",
             Stopped::Replaced => "the brief was sent again",
+            Stopped::NoEcho => "the editor said it applied an edit but never reported the change",
+            Stopped::KeptChanging => {
+                "the document kept changing, so the end of the answer could not be written"
+            }
         }
     }
 }
 
+/// An edit the client answered `applied: true`, until a version shows whether it landed.
+struct Unconfirmed {
+    /// The store's version when the answer came: any later version holds the edit if the
+    /// client applied it, since the client reports its changes in order.
+    answered_at: i32,
+    since: Instant,
+    /// What the block holds once the edit is in: so much of `received`, with this status.
+    holds: usize,
+    status: Status,
+    versioned: bool,
+}
+
+/// What the client answered to an edit.
+enum Answer {
+    Applied,
+    Refused,
+}
+
+/// Tells writers apart for `Writing::claim`.
+static WRITERS: AtomicU64 = AtomicU64::new(0);
+
 /// One run's writer into one document.
 pub struct Injector {
+    id: u64,
     client: Client,
     state: Arc<State>,
     uri: lsp::Uri,
     title: String,
     marker: Marker,
     received: String,
-    /// How much of `received` the client said it applied.
-    acknowledged: usize,
+    /// How much of `received` the block was seen to hold (kept when the user edits inside the
+    /// block, to append only what was never written).
+    written: usize,
     /// Whether the block has been seen in the store: before that, a missing block means our
-    /// creating edit has not come back yet (or was dropped), not that the user deleted it.
+    /// creating edit has not landed, not that the user deleted it.
     seen: bool,
-    /// The version an applied edit was computed from, until the store moves past it.
-    awaiting: Option<(i32, Instant)>,
+    unconfirmed: Option<Unconfirmed>,
+    /// The version an edit was refused at, and when: the next edit waits for a newer one.
+    refused: Option<(i32, Instant)>,
     /// Whether a new run of the same brief and agent replaced this one.
     replaced: bool,
     stopped: Option<Stopped>,
@@ -81,15 +126,17 @@ impl Injector {
         marker: Marker,
     ) -> Self {
         Injector {
+            id: WRITERS.fetch_add(1, Ordering::Relaxed),
             client,
             state,
             uri,
             title,
             marker,
             received: String::new(),
-            acknowledged: 0,
+            written: 0,
             seen: false,
-            awaiting: None,
+            unconfirmed: None,
+            refused: None,
             replaced: false,
             stopped: None,
         }
@@ -121,13 +168,18 @@ impl Injector {
         self.stopped
     }
 
-    /// Whether the document lacks text it should have.
+    /// The run is over and its last edits could not be written in time.
+    pub fn give_up(&mut self) {
+        self.stopped.get_or_insert(Stopped::KeptChanging);
+    }
+
+    /// Whether the document lacks text it should have, or an edit is still to be confirmed.
     pub fn behind(&self) -> bool {
-        self.stopped.is_none() && self.acknowledged < self.received.len()
+        self.stopped.is_none() && (self.written < self.received.len() || self.unconfirmed.is_some())
     }
 
     /// One step towards the document holding everything received, with the marker at
-    /// `status`. Returns whether the document is (as far as the client said) up to date.
+    /// `status`. Returns whether the document is up to date (or injection stopped).
     pub async fn flush(&mut self, status: Status) -> bool {
         if self.stopped.is_some() {
             return true;
@@ -136,84 +188,178 @@ impl Injector {
             self.stopped = Some(Stopped::Closed);
             return true;
         };
-        if let Some((version, since)) = self.awaiting {
+        if !self.settled(&open) {
+            return self.stopped.is_some();
+        }
+        if let Some((version, since)) = self.refused {
             if open.version == version && since.elapsed() < ECHO_WAIT {
                 return false;
             }
-            self.awaiting = None;
+            self.refused = None;
         }
+        if !self.may_write() {
+            return false;
+        }
+        let up_to_date = self.write(&open, status).await;
+        if self.unconfirmed.is_none() {
+            self.release();
+        }
+        up_to_date
+    }
+
+    /// Computes the next edit from the document's text and sends it. Returns whether the
+    /// document is up to date (or injection stopped).
+    async fn write(&mut self, open: &OpenDocument, status: Status) -> bool {
         let text = open.document.text();
         let edits = match output::find(&text, &self.marker.run) {
             Some(block) => {
                 self.seen = true;
-                self.append_edits(&text, &block, status)
+                let (edits, written) =
+                    block_edits::catch_up(&text, &block, &self.received, self.written, status);
+                self.written = written;
+                edits
             }
             None if self.replaced => {
                 self.stopped = Some(Stopped::Replaced);
                 return true;
             }
-            None if self.seen => {
+            None if self.seen || self.has_marker(&text) => {
                 self.stopped = Some(Stopped::BlockDeleted);
                 return true;
             }
-            None => match self.create_edit(&open, &text, status) {
-                Some(edit) => vec![edit],
-                None => return true,
-            },
+            None => {
+                let marker = Marker {
+                    status,
+                    ..self.marker.clone()
+                };
+                match block_edits::create(
+                    &open.document,
+                    &text,
+                    &self.title,
+                    &marker,
+                    &self.received,
+                ) {
+                    Some(edit) => vec![edit],
+                    None => {
+                        self.stopped = Some(Stopped::BriefGone);
+                        return true;
+                    }
+                }
+            }
         };
         if edits.is_empty() {
             return true;
         }
-        let applied = self.apply(&open, &edits).await;
-        if applied {
-            self.acknowledged = self.received.len();
-            self.awaiting = Some((open.version, Instant::now()));
+        // Neovim checks no version 0 (where it opens every buffer): such an edit is applied
+        // wherever it lands, as an unversioned one is.
+        let versioned = self.state.session().document_changes && open.version > 0;
+        match self.apply(open, &edits).await {
+            Answer::Applied => self.applied(open.version, versioned, status),
+            Answer::Refused => self.refused = Some((open.version, Instant::now())),
         }
         false
     }
 
-    /// The edit creating the block under the brief (replacing the agent's earlier block).
-    fn create_edit(&mut self, open: &OpenDocument, text: &str, status: Status) -> Option<TextEdit> {
-        let briefs = model::briefs(&open.document);
-        let Some(brief) = briefs.iter().find(|brief| brief.title == self.title) else {
-            self.stopped = Some(Stopped::BriefGone);
-            return None;
+    /// The client answered `applied: true` to an edit computed at `computed_at`.
+    fn applied(&mut self, computed_at: i32, versioned: bool, status: Status) {
+        let Some(now) = self.state.store.get(self.uri.as_str()) else {
+            return;
         };
-        let marker = Marker {
+        self.unconfirmed = Some(Unconfirmed {
+            answered_at: now.version,
+            since: Instant::now(),
+            holds: self.received.len(),
             status,
-            ..self.marker.clone()
-        };
-        let block = output::block_text(&marker.agent, &marker, &self.received);
-        let (range, new_text) = output::placement(text, brief.range.clone(), &marker.agent, &block);
-        Some(TextEdit { range, new_text })
+            versioned,
+        });
+        // The client may have reported the change before its answer was read.
+        if now.version == computed_at || self.confirm_if_shown(&now.document.text()) {
+            return;
+        }
+        if versioned {
+            // The client reported a newer version before answering, without the edit: it had
+            // moved past the edit's version, so it dropped the edit, whatever it answered.
+            self.state.writing.dropped_an_edit();
+            self.unconfirmed = None;
+        }
     }
 
-    /// What the block lacks, appended; and the marker's status, when it changed.
-    fn append_edits(&self, text: &str, block: &output::Block, status: Status) -> Vec<TextEdit> {
-        let body = &text[block.body.clone()];
-        let missing = if self.received.starts_with(body) {
-            &self.received[body.len()..]
-        } else {
-            // The user edited inside the block: append only what was never sent.
-            &self.received[self.acknowledged.min(self.received.len())..]
+    /// Settles an edit the client said it applied, once a version shows whether it landed.
+    /// Returns whether a new edit may be computed.
+    fn settled(&mut self, open: &OpenDocument) -> bool {
+        let Some(unconfirmed) = &self.unconfirmed else {
+            return true;
         };
-        let mut edits = Vec::new();
-        if block.marker.status != status {
-            if let Some((range, new_text)) = output::restatus(text, &self.marker.run, status) {
-                edits.push(TextEdit { range, new_text });
+        if open.version != unconfirmed.answered_at {
+            let text = open.document.text();
+            if !self.confirm_if_shown(&text) {
+                if self.unconfirmed.as_ref().is_some_and(|u| u.versioned) {
+                    self.state.writing.dropped_an_edit();
+                }
+                tracing::debug!("an edit answered `applied` is not in v{}", open.version);
+                self.unconfirmed = None;
             }
+            self.release();
+            return true;
         }
-        if !missing.is_empty() {
-            let (at, new_text) = block.append(missing);
-            edits.push(TextEdit {
-                range: at..at,
-                new_text,
-            });
+        let waited = unconfirmed.since.elapsed();
+        if waited < ECHO_WAIT {
+            return false;
         }
-        edits
+        if self.state.writing.live() {
+            // A versioned edit computed from this text again is refused if the client has
+            // moved past it, and is right if the client never applied the first one.
+            self.unconfirmed = None;
+            self.release();
+            return true;
+        }
+        if waited >= ECHO_GIVE_UP {
+            self.stopped = Some(Stopped::NoEcho);
+            self.release();
+        }
+        false
     }
 
-    async fn apply(&self, open: &OpenDocument, edits: &[TextEdit]) -> bool {
+    /// Whether an edit may go out now: always when writing live; else once typing paused, and
+    /// no other run's edit to this document is on its way.
+    fn may_write(&self) -> bool {
+        let (writing, uri) = (&self.state.writing, self.uri.as_str());
+        writing.live() || (writing.paused(uri) && writing.claim(uri, self.id))
+    }
+
+    fn release(&self) {
+        self.state.writing.release(self.uri.as_str(), self.id);
+    }
+
+    /// Whether `text` holds the unconfirmed edit; if so, it is confirmed.
+    fn confirm_if_shown(&mut self, text: &str) -> bool {
+        let Some(unconfirmed) = &self.unconfirmed else {
+            return true;
+        };
+        let Some(block) = output::find(text, &self.marker.run) else {
+            return false;
+        };
+        let body = &text[block.body.clone()];
+        // When the user edited inside the block, what it holds can no longer be told apart
+        // from what was written: the block is there, so the edit landed.
+        let holds = !self.received.starts_with(body) || body.len() >= unconfirmed.holds;
+        if !holds || block.marker.status != unconfirmed.status {
+            return false;
+        }
+        self.written = unconfirmed.holds;
+        self.seen = true;
+        self.unconfirmed = None;
+        true
+    }
+
+    /// Whether a marker line of this run is anywhere in the text, whole block or not.
+    fn has_marker(&self, text: &str) -> bool {
+        output::markers(text)
+            .iter()
+            .any(|marker| marker.run == self.marker.run)
+    }
+
+    async fn apply(&self, open: &OpenDocument, edits: &[TextEdit]) -> Answer {
         let session = self.state.session();
         let edits = to_proto::text_edits(&open.document, edits, session.encoding);
         let edit = to_proto::workspace_edit(
@@ -221,20 +367,25 @@ impl Injector {
             session.document_changes,
         );
         match self.client.apply_edit(edit).await {
+            Ok(response) if response.applied => Answer::Applied,
             Ok(response) => {
-                if !response.applied {
-                    tracing::debug!(
-                        "client refused an output edit at v{}: {}",
-                        open.version,
-                        response.failure_reason.unwrap_or_default()
-                    );
-                }
-                response.applied
+                tracing::debug!(
+                    "client refused an output edit at v{}: {}",
+                    open.version,
+                    response.failure_reason.unwrap_or_default()
+                );
+                Answer::Refused
             }
             Err(error) => {
                 tracing::warn!("workspace/applyEdit failed: {error}");
-                false
+                Answer::Refused
             }
         }
+    }
+}
+
+impl Drop for Injector {
+    fn drop(&mut self) {
+        self.release();
     }
 }

@@ -6,6 +6,7 @@
 //! (`to_proto`).
 
 mod actions;
+mod block_edits;
 mod capabilities;
 mod config_watch;
 mod context;
@@ -35,6 +36,7 @@ mod to_proto;
 mod trust;
 pub(crate) mod vet;
 mod wire;
+mod writing;
 
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};

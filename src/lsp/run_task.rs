@@ -22,8 +22,9 @@ use crate::dispatch::run::{self, Outcome, Update};
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// How often a streaming run's progress (its token count) is reported, at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
-/// How long the last edits of a finished run may keep being retried (the user typing).
-const FINAL_FLUSH_ATTEMPTS: usize = 100;
+/// How long the last edits of a finished run may wait for the document to take them: while
+/// the user types, a client written to only when typing pauses takes none.
+const FINAL_WRITE_WITHIN: Duration = Duration::from_secs(60);
 
 /// What the run's callback hands to the task that shows it.
 enum Signal {
@@ -174,8 +175,10 @@ impl RunTask {
         // The last edits: all the text, and the marker's final status.
         let status = finished.outcome.status();
         if !injector.received().is_empty() {
-            for _ in 0..FINAL_FLUSH_ATTEMPTS {
-                if injector.flush(status).await {
+            let deadline = tokio::time::Instant::now() + FINAL_WRITE_WITHIN;
+            while !injector.flush(status).await {
+                if tokio::time::Instant::now() >= deadline {
+                    injector.give_up();
                     break;
                 }
                 tokio::time::sleep(FLUSH_EVERY).await;

@@ -128,6 +128,7 @@ impl LanguageServer for Backend {
         let session = capabilities::session(&params);
         logging::set_level(session.options.log_level.as_deref());
         let result = capabilities::initialize_result(session.encoding);
+        self.state.writing.initialize(&params);
         self.state.initialize(session);
         Ok(result)
     }

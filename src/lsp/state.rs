@@ -18,6 +18,7 @@ use super::options::InitializationOptions;
 use super::placement::Placements;
 use super::runs::Runs;
 use super::trust::Trust;
+use super::writing::Writing;
 use crate::brief::cache::{Findings, LintCache};
 use crate::brief::{self, Analysis, Context, NoOtherDocuments};
 use crate::document::store::{ChangeError, OpenDocument, Store};
@@ -83,6 +84,8 @@ pub struct State {
     pub placements: Placements,
     pub configs: Configs,
     pub runs: Runs,
+    /// How streamed answers may be written into the documents, and when each last changed.
+    pub writing: Writing,
     session: OnceLock<Session>,
     contexts: DashMap<String, Arc<DocumentContext>>,
     analyses: DashMap<String, Arc<Analyzed>>,
@@ -145,6 +148,7 @@ impl State {
         text: &str,
     ) -> (Arc<OpenDocument>, Vec<Report>) {
         let open = self.store.open(uri, version, text);
+        self.writing.changed(uri);
         let (settings, reports) = self.settings_for(path.as_deref());
         if let Some(path) = &path {
             self.uris_by_path.insert(path.clone(), uri.to_owned());
@@ -160,11 +164,13 @@ impl State {
         version: i32,
         changes: &[Change<'_>],
     ) -> Result<Arc<OpenDocument>, ChangeError> {
+        self.writing.changed(uri);
         self.store.change(uri, version, changes, self.encoding())
     }
 
     pub fn close(&self, uri: &str) {
         self.store.close(uri);
+        self.writing.closed(uri);
         self.placements.forget(uri);
         self.analyses.remove(uri);
         if let Some((_, context)) = self.contexts.remove(uri) {

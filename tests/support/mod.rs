@@ -196,6 +196,90 @@ impl Doc {
     }
 }
 
+/// How a test editor treats the server's `workspace/applyEdit`, as the real ones do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applies {
+    /// Declares `documentChanges` and refuses an edit made for another version
+    /// (`applied: false`), as VS Code and Helix do.
+    RefusesStale,
+    /// Declares `documentChanges`, but drops an edit made for an older version and still
+    /// answers `applied: true`, and checks no version 0: Neovim's own handler.
+    DropsStaleSaysApplied,
+    /// Declares no `documentChanges`: takes unversioned `changes` and applies them at the
+    /// positions given, against its text as it is now.
+    Unversioned,
+}
+
+impl Applies {
+    /// The client's `workspace.workspaceEdit` capability.
+    pub fn workspace_edit(self) -> Value {
+        match self {
+            Applies::RefusesStale | Applies::DropsStaleSaysApplied => {
+                json!({ "documentChanges": true })
+            }
+            Applies::Unversioned => json!({}),
+        }
+    }
+}
+
+/// What an editor did with one `workspace/applyEdit`.
+pub struct Taken {
+    /// The answer to send back.
+    pub reply: Value,
+    /// The change events made to the copy (empty when the edit was not applied); the copy's
+    /// version has moved on by one when there are some.
+    pub changes: Vec<Value>,
+    /// Dropped as stale while answering `applied: true`.
+    pub dropped: bool,
+}
+
+impl Doc {
+    /// Handles a `workspace/applyEdit` request as an editor that `applies` edits so would.
+    pub fn take_edit(&mut self, request: &Value, applies: Applies) -> Taken {
+        let edit = &request["params"]["edit"];
+        let (version, edits) = if applies == Applies::Unversioned {
+            assert!(
+                edit.get("documentChanges").is_none(),
+                "a versioned edit: {edit}"
+            );
+            (None, edit["changes"][&self.uri].as_array().cloned())
+        } else {
+            let change = &edit["documentChanges"][0];
+            assert_eq!(change["textDocument"]["uri"], self.uri.as_str());
+            let version = change["textDocument"]["version"].as_i64();
+            (version, change["edits"].as_array().cloned())
+        };
+        let edits = edits.unwrap_or_else(|| panic!("no edits for {} in {edit}", self.uri));
+        let stale = version.is_some_and(|version| version != self.version);
+        let taken = |reply: Value, dropped| Taken {
+            reply,
+            changes: Vec::new(),
+            dropped,
+        };
+        match applies {
+            Applies::RefusesStale if stale => {
+                return taken(
+                    json!({ "applied": false, "failureReason": "stale version" }),
+                    false,
+                )
+            }
+            Applies::DropsStaleSaysApplied
+                if version.is_some_and(|version| version > 0 && self.version > version) =>
+            {
+                return taken(json!({ "applied": true }), true)
+            }
+            _ => {}
+        }
+        let changes = self.apply_text_edits(&edits);
+        self.version += 1;
+        Taken {
+            reply: json!({ "applied": true }),
+            changes,
+            dropped: false,
+        }
+    }
+}
+
 /// The running server and the client's side of the conversation.
 pub struct Server {
     child: Child,
@@ -305,19 +389,34 @@ impl Server {
         encodings: &[&str],
         options: Value,
     ) -> (Server, Value) {
+        let workspace_edit = json!({ "documentChanges": true });
+        self.initialize_as(workspace, encodings, options, "baton tests", workspace_edit)
+    }
+
+    /// [`Server::initialize`] as the client `name`, with this `workspace.workspaceEdit`
+    /// capability.
+    pub fn initialize_as(
+        self,
+        workspace: &Workspace,
+        encodings: &[&str],
+        options: Value,
+        name: &str,
+        workspace_edit: Value,
+    ) -> (Server, Value) {
         let mut server = self;
         let root = file_uri(&workspace.root);
         let result = server.request(
             "initialize",
             json!({
                 "processId": null,
+                "clientInfo": { "name": name },
                 "rootUri": root,
                 "workspaceFolders": [{ "uri": root, "name": "ws" }],
                 "capabilities": {
                     "general": { "positionEncodings": encodings },
                     "workspace": {
                         "applyEdit": true,
-                        "workspaceEdit": { "documentChanges": true },
+                        "workspaceEdit": workspace_edit,
                         "didChangeWatchedFiles": { "dynamicRegistration": true }
                     },
                     "textDocument": { "publishDiagnostics": { "versionSupport": true } },
@@ -391,6 +490,18 @@ impl Server {
                 }
                 Err(RecvTimeoutError::Disconnected) => panic!("server exited waiting for {what}"),
             }
+        }
+    }
+
+    /// The next message (queued or yet to come) if one comes `within`; it is consumed.
+    pub fn next_message(&mut self, within: Duration) -> Option<Value> {
+        if let Some(message) = self.backlog.pop_front() {
+            return Some(message);
+        }
+        match self.incoming.recv_timeout(within) {
+            Ok(message) => Some(message),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => panic!("the server exited"),
         }
     }
 

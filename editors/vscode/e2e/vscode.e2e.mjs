@@ -8,7 +8,7 @@
 //   BATON_E2E_ARTIFACTS  where screenshots go
 //   BATON_E2E_TOOLS      the folder whose node_modules holds playwright-core
 //   BATON_E2E_STEPS      optional, comma-separated subset of:
-//                        diagnostic,quickfix,send,palette,refused,resend,cancel,crash
+//                        diagnostic,quickfix,send,palette,typing,refused,resend,cancel,crash
 //   BATON_E2E_SERVER_BIN       the baton binary the extension starts (to find its process)
 //   BATON_E2E_CODE_SERVER_PID  code-server's process, whose descendant that server is
 //
@@ -28,7 +28,8 @@ const workspace = env("BATON_E2E_WORKSPACE");
 const artifacts = env("BATON_E2E_ARTIFACTS");
 const tools = env("BATON_E2E_TOOLS");
 const steps = (
-  process.env.BATON_E2E_STEPS || "diagnostic,quickfix,send,palette,refused,resend,cancel,crash"
+  process.env.BATON_E2E_STEPS ||
+  "diagnostic,quickfix,send,palette,typing,refused,resend,cancel,crash"
 ).split(",");
 const { chromium } = createRequire(path.join(tools, "package.json"))("playwright-core");
 
@@ -384,6 +385,80 @@ try {
     await waitForText((text) => /status=(cancelled|partial)/.test(text), "the cancelled run's marker");
     await running.waitFor({ state: "hidden", timeout: 10000 });
     await screenshot("vscode-cancelled");
+  });
+  await step("typing", async () => {
+    // Send again and type lines at the top while the answer streams, a key every 100 ms, then
+    // every 30 ms: the saved file must be exact (the typed lines, the brief, one block).
+    const file = path.join(workspace, FILE);
+    const save = async () => {
+      await page.keyboard.press("Control+s");
+      await page.waitForTimeout(300);
+      return fs.readFileSync(file, "utf8");
+    };
+    const sendAgain = async () => {
+      await showBrief();
+      await palette("baton: Send brief to agent");
+      await quickPick(`@${AGENT}`);
+    };
+    const doneBlock = async (previous, what) => {
+      const deadline = Date.now() + 60000;
+      let saved = "";
+      while (Date.now() < deadline) {
+        saved = await save();
+        const runs = runIds(saved);
+        if (runs.some((run) => !previous.includes(run)) && /status=done/.test(saved)) return saved;
+        await page.waitForTimeout(500);
+      }
+      throw new Error(`timed out waiting for ${what}; the file holds:\n${saved}`);
+    };
+    await showBrief();
+    if (runIds(await save()).length === 0) {
+      await sendAgain();
+      await doneBlock([], "a first block");
+    }
+    const block = /## Output @[^\n]*\n<!-- baton:output [^\n]*-->\n[\s\S]*?<!-- \/baton:output -->\n/;
+    const words = Array.from({ length: Number(process.env.BATON_E2E_WORDS || "40") }, (_, i) => `word${i + 1}`);
+    for (const interval of [100, 30]) {
+      await showBrief();
+      const before = await save();
+      const previous = runIds(before);
+      await sendAgain();
+      // On a line of its own above the heading, so the brief keeps its title throughout.
+      await page.keyboard.press("Control+Home");
+      await page.keyboard.press("Enter");
+      await page.keyboard.press("ArrowUp");
+      const typed = [];
+      const until = Date.now() + 5000; // most of the 6 s the answer takes
+      while (Date.now() < until) {
+        const line = `typed at the top ${typed.length + 1}`;
+        await page.keyboard.type(line, { delay: interval });
+        await page.keyboard.press("Enter");
+        typed.push(line);
+        await page.waitForTimeout(interval);
+      }
+      const saved = await doneBlock(previous, `the answer typed over every ${interval} ms`);
+      const marker = saved.match(/<!-- baton:output [^\n]*-->/)[0];
+      const run = runIds(saved)[0];
+      if (previous.includes(run) || !/status=done/.test(marker)) throw new Error(`the marker is ${marker}`);
+      const expected =
+        typed.map((line) => `${line}\n`).join("") +
+        "\n" +
+        before.replace(block, `## Output @${AGENT}\n${marker}\n${words.join(" ")}\n<!-- /baton:output -->\n`);
+      if (saved !== expected) {
+        throw new Error(`typing every ${interval} ms: the file is not exact.\nexpected:\n${expected}\ngot:\n${saved}`);
+      }
+      console.log(`  typed ${typed.length} lines every ${interval} ms: the file is exact, one block`);
+      // Undo the typing for the next round: the lines and the blank line under them.
+      const lines = saved.split("\n");
+      await page.keyboard.press("Control+Home");
+      for (let i = 0; i <= typed.length; i++) await page.keyboard.press("Shift+ArrowDown");
+      await page.keyboard.press("Delete");
+      const cleaned = await save();
+      if (cleaned !== lines.slice(typed.length + 1).join("\n")) {
+        throw new Error(`could not remove the typed lines:\n${cleaned}`);
+      }
+    }
+    await screenshot("vscode-typing");
   });
 
   await step("refused", async () => {

@@ -5,6 +5,8 @@
 -- work-done progress, and the streamed answer arrives as `workspace/applyEdit`, which
 -- Neovim applies by itself.
 
+local apply_edit = require('baton.apply_edit')
+
 local M = {}
 
 local defaults = {
@@ -250,33 +252,9 @@ local function on_runs(_, params, ctx)
   vim.cmd.redrawstatus()
 end
 
--- `workspace/applyEdit`: refuses a versioned edit made for another version of the buffer, as
--- LSP intends (`applied = false`), and applies the rest as Neovim does. The server streams
--- output with versioned edits and, when one is refused, sends the next one computed from the
--- newer text; Neovim's own handler would print "newer than edits" and answer `applied = true`.
-local function on_apply_edit(err, params, ctx)
-  local changes = params and params.edit and params.edit.documentChanges
-  for _, change in ipairs(changes or {}) do
-    local document = change.textDocument
-    local version = document and document.version
-    if type(version) == 'number' then
-      local buf = vim.uri_to_bufnr(document.uri)
-      local version_now = vim.lsp.util.buf_versions[buf]
-      if vim.lsp.buf_is_attached(buf, ctx.client_id) and version_now ~= version then
-        return {
-          applied = false,
-          failureReason = ('the buffer is at version %d, the edit was made for %d'):format(version_now, version),
-        }
-      end
-    end
-  end
-  return vim.lsp.handlers['workspace/applyEdit'](err, params, ctx)
-end
-
--- Neovim applies versioned edits (`documentChanges`) but does not say so; without them the
--- server can only send unversioned edits, which land in the wrong place when the user types
--- while an answer streams in.
-M.capabilities = { workspace = { workspaceEdit = { documentChanges = true } } }
+-- Versioned edits, refused when stale (see lua/baton/apply_edit.lua): the server streams
+-- answers into the buffer while you type.
+M.capabilities = apply_edit.capabilities
 
 -- Echoes the end of each run (`done`, `partial`, `failed: …`, `cancelled`); Neovim itself
 -- keeps the progress for vim.lsp.status().
@@ -367,7 +345,7 @@ function M.setup(opts)
     init_options = init_options,
     flags = { debounce_text_changes = o.debounce_text_changes },
     capabilities = M.capabilities,
-    handlers = { ['baton/runs'] = on_runs, ['workspace/applyEdit'] = on_apply_edit },
+    handlers = { ['baton/runs'] = on_runs, ['workspace/applyEdit'] = apply_edit.handler },
     on_exit = on_exit,
   })
   vim.lsp.enable('baton')
