@@ -1,8 +1,7 @@
 //! Sending briefs from the editor (DESIGN §4): the `baton.*` commands of
 //! `docs/editor-protocol.md`. A send is planned here and carried out by a `RunTask`.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -20,15 +19,15 @@ use super::refused::{refused, Failure, Outcome};
 use super::run_task::RunTask;
 use super::runs::{Phase, RunInfo};
 use super::state::{Snapshot, State};
-use super::to_proto;
-use crate::brief::fix::TextEdit;
-use crate::brief::output::{self, Marker, Status};
 use crate::brief::Analysis;
 use crate::dispatch::inputs;
-use crate::dispatch::journal::{Final, Journal};
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run_id;
-use crate::fs_safe;
+
+mod preview;
+mod recovery;
+
+pub use recovery::complete_runs;
 
 /// The commands the server executes.
 pub const COMMANDS: [&str; 7] = [SEND, PREVIEW, CANCEL, RECOVER, AGENTS, JOURNAL, RUNS];
@@ -252,52 +251,6 @@ impl Dispatcher {
         Ok(json!({ "run": run, "agent": agent }))
     }
 
-    /// `baton.preview`: the exact payload, written under `.baton/preview/` and shown.
-    async fn preview(&self, args: Args) -> Outcome<Value> {
-        let uri = args.uri()?.to_owned();
-        let snapshot = self.snapshot(&uri)?;
-        let plan = self.contained_plan(&snapshot, &args)?;
-        let stem = snapshot
-            .context
-            .path
-            .as_deref()
-            .and_then(Path::file_stem)
-            .and_then(|stem| stem.to_str())
-            .unwrap_or("brief");
-        let name = format!(
-            "{}-{}-{}.md",
-            slug(stem),
-            slug(&plan.brief_title),
-            slug(plan.agent())
-        );
-        let text = plan::preview(&plan);
-        // Only inside the workspace's real `.baton/preview/`: a repository may have planted a
-        // link at `.baton`, at `preview` or at this very name (`fs_safe`).
-        let path = fs_safe::baton_dir(&plan.journal_root)
-            .and_then(|baton| baton.subdir(PREVIEW_DIR))
-            .and_then(|dir| dir.replace(&name, text.as_bytes()))
-            .map_err(|error| refused(format!("baton did not write the preview: {error}")))?;
-        let Some(file_uri) = to_proto::file_uri(&path) else {
-            return Err(refused(format!("no URI for {}", path.display())));
-        };
-        if self.state.session().show_document {
-            let show = lsp::ShowDocumentParams {
-                uri: file_uri.clone(),
-                external: Some(false),
-                take_focus: Some(true),
-                selection: None,
-            };
-            let client = self.client.clone();
-            // Not awaited here: the client may wait for this command's answer first.
-            tokio::spawn(async move {
-                if let Err(error) = client.show_document(show).await {
-                    tracing::warn!("window/showDocument failed: {error}");
-                }
-            });
-        }
-        Ok(json!({ "uri": file_uri.as_str() }))
-    }
-
     /// `baton.cancel`: a run, a document's runs, or all of them.
     fn cancel(&self, args: &Args) -> Value {
         let cancelled = self.state.runs.cancel(|info| match (&args.run, &args.uri) {
@@ -313,82 +266,6 @@ impl Dispatcher {
         if let Some(run) = super::progress::run_of(token) {
             self.state.runs.cancel(|info| info.run == run);
         }
-    }
-
-    /// `baton.recover`: a journalled run's output put back under its brief.
-    async fn recover(&self, args: Args) -> Outcome<Value> {
-        let uri = args.uri()?.to_owned();
-        let Some(run) = args.run.clone() else {
-            return Err(invalid("baton.recover needs `run`".to_owned()).into());
-        };
-        let snapshot = self.snapshot(&uri)?;
-        let root = journal_root(&snapshot);
-        let journal = Journal::new(&root);
-        let saved = journal
-            .read(&run)
-            .map_err(|error| refused(format!("cannot read run {run}: {error}")))?;
-        let status = match &saved.state {
-            Some(Final::Done) => Status::Done,
-            Some(Final::Cancelled) => Status::Cancelled,
-            Some(Final::Partial { .. } | Final::Failed { .. }) | None => Status::Partial,
-        };
-        let record = &saved.record;
-        let marker = Marker {
-            run: run.clone(),
-            agent: record.agent.clone(),
-            model: record.model.clone(),
-            input: record.input_hash.clone(),
-            status,
-        };
-        let body = saved.text.trim_end_matches(['\n', '\r']);
-        let block = output::block_text(&record.agent, &marker, body);
-        let document = snapshot.document();
-        let text = document.text();
-        let edit = match output::find(&text, &run) {
-            Some(existing) => TextEdit {
-                range: existing.range,
-                new_text: block,
-            },
-            None => {
-                let Some(brief) = snapshot
-                    .analysis()
-                    .briefs
-                    .iter()
-                    .find(|brief| brief.title == record.brief_title)
-                else {
-                    return Err(refused(format!(
-                        "the brief \"{}\" of run {run} is no longer in the document; its output is in {}",
-                        record.brief_title,
-                        journal.dir().join(format!("{run}.jsonl")).display()
-                    )));
-                };
-                let (range, new_text) =
-                    output::placement(&text, brief.range.clone(), &record.agent, &block);
-                TextEdit { range, new_text }
-            }
-        };
-        let session = self.state.session();
-        let lsp_uri = lsp::Uri::from_str(&uri).map_err(|error| invalid(error.to_string()))?;
-        let edits = to_proto::text_edits(document, &[edit], session.encoding);
-        let edit = to_proto::workspace_edit(
-            vec![(lsp_uri, Some(snapshot.open.version), edits)],
-            session.document_changes,
-        );
-        let client = self.client.clone();
-        tokio::spawn(async move {
-            match client.apply_edit(edit).await {
-                Ok(response) if response.applied => {}
-                Ok(_) | Err(_) => {
-                    client
-                        .show_message(
-                            lsp::MessageType::WARNING,
-                            "baton: the saved output could not be inserted (the document changed); try again",
-                        )
-                        .await;
-                }
-            }
-        });
-        Ok(json!({ "run": run }))
     }
 
     /// `baton.agents`: the agents of the document's configuration, its brief's own first.
@@ -433,27 +310,6 @@ impl Dispatcher {
         Ok(json!({ "agents": agents }))
     }
 
-    /// `baton.journal`: where the runs are, and the document's newest.
-    fn journal(&self, args: &Args) -> Outcome<Value> {
-        let (root, document) = match &args.uri {
-            Some(uri) => {
-                let snapshot = self.snapshot(uri)?;
-                (journal_root(&snapshot), snapshot.context.path.clone())
-            }
-            None => match &self.state.session().root {
-                Some(root) => (root.clone(), None),
-                None => return Err(invalid("baton.journal needs `uri`".to_owned()).into()),
-            },
-        };
-        let journal = Journal::new(&root);
-        let latest = journal
-            .runs()
-            .into_iter()
-            .find(|run| document.as_ref().is_none_or(|path| run.document == *path))
-            .map(|run| journal.dir().join(format!("{}.jsonl", run.run_id)));
-        Ok(json!({ "dir": journal.dir(), "latest": latest }))
-    }
-
     /// Tells the client the runs changed: the `baton/runs` notification and code lenses.
     pub async fn changed(&self) {
         let runs = self.state.runs.active();
@@ -469,60 +325,6 @@ impl Dispatcher {
             });
         }
     }
-
-    /// Reads which journalled runs of a just-opened document are missing from it, off the
-    /// typing path; code actions then offer them back.
-    pub fn scan_journal(&self, uri: &lsp::Uri) {
-        let Some(snapshot) = self.state.snapshot(uri.as_str()).and_then(|s| s.ok()) else {
-            return;
-        };
-        // What the lint just found tells; a full analysis of every opened document would
-        // cost more than the journal read.
-        let is_baton = match self.state.cached_analysis(uri.as_str()) {
-            Some(analyzed) => analyzed.findings.kind.is_some(),
-            None => snapshot.analysis().is_baton_document(),
-        };
-        if !is_baton {
-            return;
-        }
-        let Some(path) = snapshot.context.path.clone() else {
-            return;
-        };
-        let root = journal_root(&snapshot);
-        let present = complete_runs(&snapshot, &self.state);
-        let state = self.state.clone();
-        let uri = uri.as_str().to_owned();
-        tokio::task::spawn_blocking(move || {
-            let runs = Journal::new(&root).unrecovered(&path, &present);
-            state.runs.set_recoverable(&uri, runs);
-        });
-    }
-}
-
-/// The runs whose output is whole in the document: its markers, except those still marked
-/// running by a run that is not streaming here (a server killed mid-stream left them).
-pub fn complete_runs(snapshot: &Snapshot, state: &State) -> HashSet<String> {
-    output::markers(&snapshot.document().text())
-        .into_iter()
-        .filter(|marker| marker.status != Status::Running || state.runs.is_active(&marker.run))
-        .map(|marker| marker.run)
-        .collect()
-}
-
-pub fn journal_root(snapshot: &Snapshot) -> PathBuf {
-    let folder = snapshot
-        .context
-        .path
-        .as_deref()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf);
-    snapshot
-        .settings()
-        .config
-        .root
-        .clone()
-        .or(folder)
-        .unwrap_or_default()
 }
 
 fn brief_at(analysis: &Analysis, at: usize) -> Option<usize> {
@@ -535,32 +337,6 @@ fn brief_at(analysis: &Analysis, at: usize) -> Option<usize> {
             let last = analysis.briefs.len().checked_sub(1)?;
             (analysis.briefs[last].range.end == at).then_some(last)
         })
-}
-
-fn slug(text: &str) -> String {
-    let slug: String = text
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let slug = slug.trim_matches('-').to_owned();
-    let mut out = String::new();
-    for part in slug.split('-').filter(|part| !part.is_empty()) {
-        if !out.is_empty() {
-            out.push('-');
-        }
-        out.push_str(part);
-    }
-    if out.is_empty() {
-        "brief".to_owned()
-    } else {
-        out.chars().take(60).collect()
-    }
 }
 
 /// `baton/runs`: the runs queued or streaming, sent whenever that changes.
