@@ -120,10 +120,7 @@ impl Bytes<'_> {
         let length = usize::from(choice & 0x3f).min(self.0.len());
         let (text, rest) = self.0.split_at(length);
         self.0 = rest;
-        // A NUL makes the outline after edits differ from a fresh parse's (this driver found
-        // it; not fixed yet): NUL is kept out of the text until it is, so that the oracle
-        // keeps checking everything else.
-        String::from_utf8_lossy(text).replace('\0', "\u{fffd}")
+        String::from_utf8_lossy(text).into_owned()
     }
 }
 
@@ -249,4 +246,26 @@ fn same<T: PartialEq + std::fmt::Debug + ?Sized>(
     Err(format!(
         "{what} differs after the edits\n  incremental: {incremental:?}\n  fresh: {fresh:?}\n  text: {text:?}"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by this driver: tree-sitter-md reads `\0#` as a heading, which the line scanner
+    /// did not model, so the outline after the edit lost the heading a fresh parse has.
+    #[test]
+    fn a_nul_typed_before_a_heading_is_left_to_the_parser() {
+        let script = Script {
+            initial: "#\n".to_owned(),
+            edits: vec![Edit {
+                start: 0.0,
+                length: 0,
+                text: "\0".to_owned(),
+            }],
+            encoding: Encoding::Utf8,
+            batch: 1,
+        };
+        assert_eq!(check(&script), Ok(()));
+    }
 }
