@@ -182,9 +182,9 @@ fn missing_fields(
 const KEY_DETAILS: [&str; 5] = [
     "the document's kind: brief, handoff, or one from baton.toml",
     "the agent for briefs that name none",
-    "true refuses every remote agent",
-    "quality gates the outputs must pass",
-    "`none` sends no earlier turns",
+    "not applied yet: will refuse every remote agent",
+    "not applied yet: quality gates the outputs must pass",
+    "not applied yet: `none` will send no earlier turns",
 ];
 
 /// Front matter: at the start of a line, the keys not yet present; after `key:`, its values.
@@ -242,7 +242,7 @@ fn values(kinds: &Kinds, config: &Config, line: &Line, colon: usize) -> Vec<Comp
         "kind" => kinds.names().map(kind).collect(),
         "agent" => agents(config, &replace, prefix),
         "confidential" => vec![
-            value("true", "refuse every remote agent"),
+            value("true", "not applied yet: will refuse every remote agent"),
             value("false", "remote agents get anonymized text"),
         ],
         "thread" => vec![value("none", "send no earlier turns to the agent")],
@@ -357,9 +357,9 @@ mod tests {
             &texts,
             expect![[r###"
                 agent Key "ag" -> "agent: " (the agent for briefs that name none)
-                confidential Key "ag" -> "confidential: " (true refuses every remote agent)
-                gates Key "ag" -> "gates: " (quality gates the outputs must pass)
-                thread Key "ag" -> "thread: " (`none` sends no earlier turns)
+                confidential Key "ag" -> "confidential: " (not applied yet: will refuse every remote agent)
+                gates Key "ag" -> "gates: " (not applied yet: quality gates the outputs must pass)
+                thread Key "ag" -> "thread: " (not applied yet: `none` will send no earlier turns)
                 --
                 brief Value "" -> " brief" (Objective · Context · Constraints · Expected Output)
                 handoff Value "" -> " handoff" (Key Decisions · Current State · Next Steps · Reasoning)
@@ -367,7 +367,7 @@ mod tests {
                 researcher Agent "wr" -> "researcher" (openai · gpt-4o-mini)
                 writer Agent "wr" -> "writer" (anthropic · claude-sonnet-4-5)
                 --
-                true Value "" -> "true" (refuse every remote agent)
+                true Value "" -> "true" (not applied yet: will refuse every remote agent)
                 false Value "" -> "false" (remote agents get anonymized text)
             "###]],
         );

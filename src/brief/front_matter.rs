@@ -111,6 +111,10 @@ pub fn read(document: &Document) -> (FrontMatter, Vec<Diagnostic>) {
             .iter()
             .find(|entry| entry.key == key)
             .cloned();
+        let found_before = diagnostics.len();
+        let key_range = entry
+            .as_ref()
+            .map_or(block.range.clone(), |entry| entry.key_range.clone());
         let range = entry
             .as_ref()
             .map_or(block.range.clone(), |entry| entry.value_range.clone());
@@ -150,7 +154,6 @@ pub fn read(document: &Document) -> (FrontMatter, Vec<Diagnostic>) {
             },
             _ => {
                 let candidates = suggest::closest(key, KEYS);
-                let key_range = entry.map_or(block.range.clone(), |entry| entry.key_range);
                 let message = format!(
                     "unknown front-matter key `{key}`{}; baton reads {}",
                     suggest::did_you_mean(&candidates, ""),
@@ -161,10 +164,26 @@ pub fn read(document: &Document) -> (FrontMatter, Vec<Diagnostic>) {
                     diagnostic = diagnostic.with_fix(FixHint::Replace { candidates });
                 }
                 diagnostics.push(diagnostic);
+                continue;
             }
+        }
+        // A value of the right type, for a key that does nothing yet: said at the key.
+        if let Some(why) = not_applied(key).filter(|_| diagnostics.len() == found_before) {
+            diagnostics.push(Diagnostic::new(Code::UnknownKey, key_range, why));
         }
     }
     (front_matter, diagnostics)
+}
+
+/// What a key baton reads but does not apply yet leaves undone, said where it is written:
+/// configuration never silently does nothing (DESIGN §7, "Honest configuration").
+fn not_applied(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "confidential" => "`confidential` is read but not applied yet: this document is still sent to remote agents; keep confidential text out of briefs you send",
+        "gates" => "`gates` are read but not applied yet: no output is checked against them",
+        "thread" => "`thread` is read but not applied yet: every run is sent without earlier turns",
+        _ => return None,
+    })
 }
 
 fn yaml_message(error: &serde_yaml_ng::Error) -> String {
@@ -224,7 +243,12 @@ mod tests {
     fn reads_known_keys_with_their_places() {
         let (front_matter, diagnostics) =
             check("---\nkind: handoff\nagent: critic # reviewer\nconfidential: true\n---\n");
-        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        // `confidential` is read, and said to do nothing yet.
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].0, "confidential");
+        assert!(diagnostics[0]
+            .1
+            .starts_with("unknown-key: `confidential` is read but not applied yet"));
         assert_eq!(front_matter.kind.unwrap().value, "handoff");
         let agent = front_matter.agent.unwrap();
         assert_eq!((agent.value.as_str(), agent.range), ("critic", 25..31));
