@@ -429,7 +429,7 @@ fn symbols_hover_and_completion() {
         - provider: `ollama`
         - model: `llama3.2`
         - base_url: `http://127.0.0.1:11434`
-        - locality: local (may see confidential text)
+        - locality: local (the text stays on this machine)
         - context window: 128,000 tokens"#]]
     .assert_eq(hover["contents"]["value"].as_str().unwrap());
     let hover = server.request("textDocument/hover", doc.at("## Constraints", 4));

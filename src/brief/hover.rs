@@ -131,8 +131,8 @@ fn agent(config: &Config, name: &str) -> String {
 
 fn locality(spec: &AgentSpec) -> &'static str {
     match spec.locality() {
-        Locality::Remote => "remote (confidential text is anonymized before it leaves)",
-        Locality::Local => "local (may see confidential text)",
+        Locality::Remote => "remote (the text leaves this machine; privacy is not applied yet)",
+        Locality::Local => "local (the text stays on this machine)",
     }
 }
 
@@ -290,7 +290,7 @@ mod tests {
                 - provider: `ollama`
                 - model: `llama3.2`
                 - base_url: `http://127.0.0.1:11434`
-                - locality: local (may see confidential text)
+                - locality: local (the text stays on this machine)
                 - context window: 8,192 tokens
                 - role: You summarize."###]],
         );
