@@ -163,11 +163,7 @@ impl<R: BufRead> Frames<R> {
     /// of the input. Stops early, without a line break, at [`MAX_HEADER_BYTES`].
     fn header_line(&mut self) -> io::Result<bool> {
         loop {
-            let available = match self.source.fill_buf() {
-                Ok(available) => available,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(error),
-            };
+            let available = self.source.fill()?;
             if available.is_empty() {
                 return Ok(false);
             }
@@ -210,11 +206,7 @@ impl<R: BufRead> Frames<R> {
     fn skip_to_header(&mut self) -> io::Result<bool> {
         let mut matched = std::mem::take(&mut self.partial);
         loop {
-            let available = match self.source.fill_buf() {
-                Ok(available) => available,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(error),
-            };
+            let available = self.source.fill()?;
             if available.is_empty() {
                 return Ok(false);
             }
@@ -365,6 +357,22 @@ impl<R> Replay<R> {
         replay.extend_from_slice(bytes);
         replay.extend_from_slice(&self.replay[self.replayed..]);
         (self.replay, self.replayed) = (replay, 0);
+    }
+}
+
+impl<R: BufRead> Replay<R> {
+    /// What is buffered, read again after an interrupted read.
+    fn fill(&mut self) -> io::Result<&[u8]> {
+        loop {
+            match self.fill_buf() {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
+                Ok(_) => break,
+            }
+        }
+        // Filled: this answers from the buffer. (Returning the first answer from inside the
+        // loop is what the borrow checker cannot see is sound.)
+        self.fill_buf()
     }
 }
 
