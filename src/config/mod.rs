@@ -25,7 +25,8 @@ pub use discover::{discover, find_workspace_config, user_config_path, WORKSPACE_
 pub use load::{load, ConfigProblem, Loaded};
 pub use merge::merge;
 pub use model::{
-    AgentSpec, ConfigFile, Defaults, KindSpec, Locality, Privacy, Provider, Route, RouteWhen,
+    AgentSpec, ConfigFile, Defaults, Docs, KindSpec, Locality, Output, Privacy, Provider, Route,
+    RouteWhen,
     DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_CONCURRENT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_SECS,
 };
 pub use parse::{parse, AgentRef, ConfigError, ParsedConfig};
@@ -82,9 +83,29 @@ impl Config {
         self.file.agents.get(name)
     }
 
+    /// Whether an answer's headings are demoted under `## Output` (`[output] demote_headings`,
+    /// default true).
+    pub fn demote_headings(&self) -> bool {
+        self.file.output.demote_headings()
+    }
+
+    /// The `[docs] base_url` diagnostics link to, when the user set a valid one.
+    pub fn docs_base(&self) -> Option<&str> {
+        self.file.docs.base_url.as_deref().filter(|url| is_http_url(url))
+    }
+
     pub fn agent_names(&self) -> impl Iterator<Item = &str> {
         self.file.agents.keys().map(String::as_str)
     }
+}
+
+/// Whether `url` is an absolute `http://` or `https://` address with a host.
+pub(crate) fn is_http_url(url: &str) -> bool {
+    let rest = (url.strip_prefix("https://")).or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| {
+        let host = rest.split(['/', '#', '?']).next().unwrap_or("");
+        !host.is_empty() && !url.contains(char::is_whitespace)
+    })
 }
 
 /// One `documents` entry as a glob. An entry without a `/` matches the file name in any

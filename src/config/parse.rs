@@ -64,6 +64,7 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
         Some(DeValue::Array(items)) => items.iter().map(|item| item.span()).collect(),
         _ => Vec::new(),
     };
+    let docs_span = child(root.get("docs"), "base_url").map_or(0..0, |value| value.span());
 
     let file = ConfigFile::deserialize(toml::de::Deserializer::from(tree))
         .map_err(|e| type_error(&e, text))?;
@@ -77,6 +78,14 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
         })
         .collect();
     errors.extend(key_problems);
+    if let Some(url) = file.docs.base_url.as_deref().filter(|url| !super::is_http_url(url)) {
+        errors.push(ConfigError {
+            range: docs_span,
+            message: format!(
+                "`base_url` must be an http:// or https:// address, not `{url}`; diagnostics link nowhere until it is"
+            ),
+        });
+    }
     Ok(ParsedConfig {
         file,
         warnings,
@@ -239,11 +248,11 @@ redact = "block"
     #[test]
     fn the_design_example_parses_with_every_field() {
         let parsed = parse(DESIGN_EXAMPLE).unwrap();
-        // No unknown key; only the two sections that are not applied yet say so.
+        // No unknown key; only the keys that are not applied yet say so.
         let warned: Vec<_> = (parsed.warnings.iter())
             .map(|warning| at(DESIGN_EXAMPLE, &warning.range))
             .collect();
-        assert_eq!(warned, ["routes", "privacy"]);
+        assert_eq!(warned, ["routes", "detectors", "redact"]);
         assert_eq!(parsed.errors, []);
         let file = &parsed.file;
         assert_eq!(file.defaults.agent.as_deref(), Some("researcher"));
@@ -282,6 +291,24 @@ redact = "block"
             at(DESIGN_EXAMPLE, &parsed.document_spans[1]),
             "\"*.task.md\""
         );
+    }
+
+    #[test]
+    fn output_and_docs_are_known_and_the_docs_address_is_checked() {
+        let text = "[output]\ndemote_headings = false\n[docs]\nbase_url = \"https://team.example/d.md\"\n";
+        let parsed = parse(text).unwrap();
+        assert_eq!((parsed.warnings.len(), parsed.errors.len()), (0, 0));
+        assert!(!parsed.file.output.demote_headings());
+        let config = crate::config::Config::new(parsed.file, None);
+        assert_eq!(config.docs_base(), Some("https://team.example/d.md"));
+
+        let text = "[docs]\nbase_url = \"ftp://x\"\n";
+        let parsed = parse(text).unwrap();
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(at(text, &parsed.errors[0].range), "\"ftp://x\"");
+        let config = crate::config::Config::new(parsed.file, None);
+        assert_eq!(config.docs_base(), None, "an invalid address links nowhere");
+        assert!(crate::config::Config::default().demote_headings());
     }
 
     #[test]
