@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
+use crate::privacy::Terms;
+
 pub use discover::{discover, find_workspace_config, user_config_path, WORKSPACE_FILE};
 pub use load::{load, ConfigProblem, Loaded};
 pub use merge::merge;
@@ -43,6 +45,8 @@ pub struct Config {
     /// Where each agent in force is defined: the file and its `[agents.NAME]` header, for
     /// go-to-definition from `@NAME`.
     pub agent_locations: BTreeMap<String, (PathBuf, Range<usize>)>,
+    /// The `[privacy]` terms, inline and from `terms_file` (which [`load`] reads), compiled.
+    pub terms: Terms,
     documents: GlobSet,
 }
 
@@ -54,8 +58,10 @@ impl Config {
         for glob in file.documents.iter().filter_map(|g| document_glob(g).ok()) {
             globs.add(glob);
         }
+        let inline = file.privacy.iter().flat_map(|privacy| &privacy.terms);
         Config {
             documents: globs.build().unwrap_or_default(),
+            terms: Terms::new(inline),
             file,
             root,
             ..Config::default()

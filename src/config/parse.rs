@@ -45,6 +45,8 @@ pub struct ParsedConfig {
     pub agent_refs: Vec<AgentRef>,
     /// The range of each `documents` entry, in the order of `file.documents`.
     pub document_spans: Vec<Range<usize>>,
+    /// The range of `[privacy] terms_file`'s value, when given.
+    pub terms_file_span: Option<Range<usize>>,
 }
 
 /// Parses one configuration file. `Err` is a syntax or type error, which makes the whole file
@@ -65,6 +67,7 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
         _ => Vec::new(),
     };
     let docs_span = child(root.get("docs"), "base_url").map_or(0..0, |value| value.span());
+    let terms_file_span = child(root.get("privacy"), "terms_file").map(|value| value.span());
 
     let file = ConfigFile::deserialize(toml::de::Deserializer::from(tree))
         .map_err(|e| type_error(&e, text))?;
@@ -93,6 +96,7 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
         agent_spans,
         agent_refs,
         document_spans,
+        terms_file_span,
     })
 }
 
