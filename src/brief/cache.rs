@@ -110,7 +110,7 @@ pub struct LintCache {
     /// What the kept findings depend on besides the text: the configuration, the kinds,
     /// the document's kind and the machine (which keys are set, whether it trusts the
     /// workspace).
-    key: Option<(usize, usize, String, Machine)>,
+    key: Option<(usize, usize, String, Machine, BriefInputs)>,
     /// In document order, so that walking the briefs again meets them in the same order.
     kept: Vec<Option<Kept>>,
     /// The list the next lint fills, kept empty between lints so that its memory is reused.
@@ -141,11 +141,12 @@ impl LintCache {
         let same_key = self
             .key
             .as_ref()
-            .is_some_and(|(config, kinds, kept_kind, machine)| {
+            .is_some_and(|(config, kinds, kept_kind, machine, inputs)| {
                 *config == context.config as *const _ as usize
                     && *kinds == context.kinds as *const _ as usize
                     && *kept_kind == kind
                     && machine == context.machine
+                    && *inputs == brief_inputs(front_matter)
             });
         if !same_key {
             let key = (
@@ -153,6 +154,7 @@ impl LintCache {
                 context.kinds as *const _ as usize,
                 kind.clone(),
                 context.machine.clone(),
+                brief_inputs(front_matter),
             );
             self.kept.clear();
             self.document_findings = None;
@@ -408,6 +410,15 @@ struct Place {
     revision: u64,
     base: usize,
     offset: usize,
+}
+
+/// What the brief rules read of the front matter: the inherited agent and `confidential`
+/// (`confidential-remote`). A change to either finds every brief again.
+type BriefInputs = (Option<String>, Option<bool>);
+
+fn brief_inputs(front_matter: &FrontMatter) -> BriefInputs {
+    let agent = front_matter.agent.as_ref().map(|agent| agent.value.clone());
+    (agent, front_matter.confidential)
 }
 
 /// Runs the brief rules on one brief and keeps what they found, relative to `base`.

@@ -70,6 +70,12 @@ pub fn brief_hash(document: &Document, brief: &Brief, kind: &Kind) -> String {
     hash(&own_text(document, brief, kind))
 }
 
+/// The brief's own part of what its payload sends (title, preamble, fields; no output block,
+/// no comment line): what the privacy check reads for the brief itself.
+pub fn own_part(document: &Document, brief: &Brief, kind: &Kind) -> String {
+    own_text(document, brief, kind)
+}
+
 /// A selection sent as is.
 pub fn render_selection(text: &str) -> String {
     text.trim().to_owned()

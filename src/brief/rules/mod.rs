@@ -1,6 +1,7 @@
 //! The lint rules, one per file. Each reads a [`RuleContext`] and pushes diagnostics.
 
 mod broken_link;
+mod confidential_remote;
 mod cycle;
 mod duplicate_field;
 mod empty_field;
@@ -48,6 +49,7 @@ pub fn check_briefs(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>
     stale_output::check(context, diagnostics);
     missing_key::check(context, diagnostics);
     untrusted_agent::check(context, diagnostics);
+    confidential_remote::check(context, diagnostics);
 }
 
 /// A brief's target agent, when the configuration defines it, and where a problem with it
