@@ -379,3 +379,63 @@ fn init_writes_a_workspace_that_checks_clean_and_never_overwrites() {
     assert!(!dir.join("other/welcome.brief.md").exists());
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn explain_prints_a_codes_section_from_the_binary() {
+    let dir = scratch("explain");
+    let run = baton(&dir, &["explain", "confidential-remote"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert!(run.stdout.starts_with("## confidential-remote\n\n**Severity:** error."));
+    assert!(run.stdout.contains("**Fix:**"), "{}", run.stdout);
+    assert!(!run.stdout.contains("## io-error"), "one section only");
+    // As `check` prints it, brackets and all, in any case.
+    let run = baton(&dir, &["explain", "[Missing-Field]"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("## Objective"), "its fenced example is kept");
+
+    let run = baton(&dir, &["explain", "no-such-code"]);
+    assert_eq!((run.code, run.stdout.as_str()), (2, ""));
+    assert!(run.stderr.starts_with("baton explain: unknown code `no-such-code`; the codes are: missing-field, "), "{}", run.stderr);
+    assert!(run.stderr.contains("io-error"), "{}", run.stderr);
+
+    let run = baton(&dir, &["explain", "--list"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.lines().any(|line| line.split_whitespace().collect::<Vec<_>>() == ["stale-output", "information"]), "{}", run.stdout);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn routes_and_privacy_keys_not_applied_say_so_and_docs_base_url_links_sarif() {
+    let dir = scratch("honest");
+    fs::write(
+        dir.join("baton.toml"),
+        "[docs]\nbase_url = \"https://team.example/baton/diagnostics.md\"\n\
+         [agents.local]\nprovider = \"ollama\"\nmodel = \"m\"\n\
+         [[routes]]\nagent = \"local\"\n\
+         [privacy]\nterms = [\"Acme\"]\nredact = \"block\"\n\
+         [output]\ndemote_headings = false\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("a.brief.md"),
+        "# A @local\n## Objective\nAcme.\n## Context\nx\n## Constraints\ny\n## Expected Output\nz\n",
+    )
+    .unwrap();
+    let run = baton(&dir, &["check"]);
+    assert_eq!(run.code, 0, "warnings only: {}", run.stdout);
+    expect![[r#"
+        baton.toml:6:3: warning[invalid-config]: `[[routes]]` is checked but not applied yet: no route picks an agent; a brief's agent is its `@mention`, else front matter `agent:`, else `[defaults] agent`
+        baton.toml:10:1: warning[invalid-config]: `redact` is checked but not applied yet: nothing is anonymized; a brief holding a `[privacy]` term is refused for every remote agent, whatever `redact` says
+    "#]]
+    .assert_eq(&run.stdout);
+
+    let run = baton(&dir, &["check", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        let expected = format!("https://team.example/baton/diagnostics.md#{id}");
+        assert_eq!(rule["helpUri"].as_str(), Some(expected.as_str()));
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
