@@ -145,3 +145,34 @@ fn the_editor_marks_the_brief_and_refuses_the_send_with_a_message() {
     assert_eq!(connections.load(Ordering::SeqCst), 0, "nothing reached the agent");
     server.shutdown();
 }
+
+#[test]
+fn the_editor_warns_at_routes_and_links_diagnostics_to_the_docs_base_url() {
+    let workspace = Workspace::new("honest-lsp");
+    let config = "[docs]\nbase_url = \"https://team.example/d.md\"\n\
+                  [agents.local]\nprovider = \"ollama\"\nmodel = \"m\"\n\
+                  [[routes]]\nagent = \"local\"\n";
+    workspace.write("baton.toml", config);
+    let text = "# A @local\n\nNo fields.\n";
+    workspace.write("a.brief.md", text);
+    let (mut server, _) = Server::start(&workspace, &["utf-16"]);
+    let uri = workspace.uri("a.brief.md");
+    server.open(&uri, text);
+    let config_diagnostics = server.wait_for_diagnostics(&workspace.uri("baton.toml"), None);
+    assert_eq!(config_diagnostics.len(), 1, "{config_diagnostics:#?}");
+    let routes = &config_diagnostics[0];
+    assert_eq!(routes["severity"], 2);
+    assert_eq!(routes["range"]["start"], json!({"line": 5, "character": 2}));
+    let message = routes["message"].as_str().unwrap();
+    assert!(message.contains("`[[routes]]` is checked but not applied yet"), "{message}");
+
+    let diagnostics = server.wait_for_diagnostics(&uri, Some(1));
+    let missing = (diagnostics.iter())
+        .find(|d| d["code"] == "missing-field")
+        .expect("a missing field");
+    assert_eq!(
+        missing["codeDescription"]["href"],
+        "https://team.example/d.md#missing-field"
+    );
+    server.shutdown();
+}
