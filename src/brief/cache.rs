@@ -466,7 +466,8 @@ fn check_brief(
         .collect();
     let links_elsewhere = brief.links.iter().any(|link| link.target.file().is_some());
     let placeable = brief.heading.is_some() && !links_elsewhere;
-    let structure = structure_of(&brief);
+    // What `stale-output` reads across briefs: their outputs, and linking briefs' text.
+    let structure = structure_of(&brief) ^ rules::stale_output::digest(document, &brief);
     Kept {
         structure,
         placeable,

@@ -7,7 +7,7 @@ mod duplicate_field;
 mod empty_field;
 mod missing_field;
 mod missing_key;
-mod stale_output;
+pub(crate) mod stale_output;
 mod unknown_agent;
 mod unknown_kind;
 mod untrusted_agent;
@@ -36,6 +36,7 @@ pub fn check_document(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnosti
     cycle::check(context, diagnostics);
     missing_key::check_inherited(context, diagnostics);
     untrusted_agent::check_inherited(context, diagnostics);
+    stale_output::check_linked(context, diagnostics);
 }
 
 /// The rules that read each brief on its own: what they find depends only on the brief's
