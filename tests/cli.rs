@@ -439,3 +439,53 @@ fn routes_and_privacy_keys_not_applied_say_so_and_docs_base_url_links_sarif() {
     }
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn stale_output_follows_the_brief_and_the_outputs_it_links_to() {
+    let dir = scratch("stale");
+    fs::write(
+        dir.join("baton.toml"),
+        "[agents.scanner]\nprovider = \"command\"\ncommand = [\"printf\", \"Three rivals.\"]\n\
+         [agents.writer]\nprovider = \"command\"\ncommand = [\"printf\", \"A summary.\"]\n",
+    )
+    .unwrap();
+    let fields = "## Context\n\nc\n\n## Constraints\n\nd\n\n## Expected Output\n\ne\n\n";
+    let text = format!(
+        "# Scan @scanner\n\n## Objective\n\nLook.\n\n{fields}# Report @writer\n\n## Objective\n\nSummarize [[Scan]].\n\n{fields}"
+    );
+    fs::write(dir.join("work.brief.md"), &text).unwrap();
+    let trust = [("BATON_TRUST_WORKSPACE", "1")];
+    let send = |brief: &str| {
+        let run = baton_with(&dir, &["send", "work.brief.md", "--brief", brief], &trust);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+    let stale = || {
+        let run = baton(&dir, &["check"]);
+        (run.stdout.lines())
+            .filter(|line| line.contains("[stale-output]"))
+            .map(|line| line.split(": ").nth(2).unwrap_or(line).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let read = || fs::read_to_string(dir.join("work.brief.md")).unwrap();
+    let write = |text: String| fs::write(dir.join("work.brief.md"), text).unwrap();
+
+    send("Scan");
+    send("Report");
+    assert!(read().contains("A summary."), "{}", read());
+    assert_eq!(stale(), Vec::<String>::new(), "right after the sends");
+
+    // The scan's answer changes (by hand here; a new run alike): the report's input changed.
+    write(read().replacen("Three rivals.", "Four rivals.", 1));
+    assert_eq!(stale().len(), 1, "{:?}", stale());
+    assert!(stale()[0].starts_with("`Report` or the output of a brief it links to changed"));
+    send("Report");
+    assert_eq!(stale(), Vec::<String>::new(), "sent again with the new input");
+
+    // One character typed into the report.
+    write(read().replacen("Summarize", "Summarise", 1));
+    assert_eq!(stale().len(), 1, "{:?}", stale());
+    send("Report");
+    assert_eq!(stale(), Vec::<String>::new());
+    assert_eq!(read().matches("A summary.").count(), 1, "the block is replaced");
+    fs::remove_dir_all(&dir).unwrap();
+}
