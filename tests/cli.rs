@@ -176,7 +176,11 @@ fn sarif_has_every_rule_and_located_results() {
     ] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
-    assert_eq!(driver.get("informationUri"), None, "baton has no web address");
+    assert_eq!(
+        driver.get("informationUri"),
+        None,
+        "baton has no web address"
+    );
     for rule in rules {
         // No `[docs] base_url` in the fixture: no link (`baton explain CODE` has the text).
         assert_eq!(rule.get("helpUri"), None);
@@ -385,22 +389,40 @@ fn explain_prints_a_codes_section_from_the_binary() {
     let dir = scratch("explain");
     let run = baton(&dir, &["explain", "confidential-remote"]);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
-    assert!(run.stdout.starts_with("## confidential-remote\n\n**Severity:** error."));
+    assert!(run
+        .stdout
+        .starts_with("## confidential-remote\n\n**Severity:** error."));
     assert!(run.stdout.contains("**Fix:**"), "{}", run.stdout);
     assert!(!run.stdout.contains("## io-error"), "one section only");
     // As `check` prints it, brackets and all, in any case.
     let run = baton(&dir, &["explain", "[Missing-Field]"]);
     assert_eq!(run.code, 0);
-    assert!(run.stdout.contains("## Objective"), "its fenced example is kept");
+    assert!(
+        run.stdout.contains("## Objective"),
+        "its fenced example is kept"
+    );
 
     let run = baton(&dir, &["explain", "no-such-code"]);
     assert_eq!((run.code, run.stdout.as_str()), (2, ""));
-    assert!(run.stderr.starts_with("baton explain: unknown code `no-such-code`; the codes are: missing-field, "), "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "baton explain: unknown code `no-such-code`; the codes are: missing-field, "
+        ),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("io-error"), "{}", run.stderr);
 
     let run = baton(&dir, &["explain", "--list"]);
     assert_eq!(run.code, 0);
-    assert!(run.stdout.lines().any(|line| line.split_whitespace().collect::<Vec<_>>() == ["stale-output", "information"]), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|line| line.split_whitespace().collect::<Vec<_>>()
+                == ["stale-output", "information"]),
+        "{}",
+        run.stdout
+    );
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -431,7 +453,9 @@ fn routes_and_privacy_keys_not_applied_say_so_and_docs_base_url_links_sarif() {
 
     let run = baton(&dir, &["check", "--format", "sarif"]);
     let log: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     for rule in rules {
         let id = rule["id"].as_str().unwrap();
         let expected = format!("https://team.example/baton/diagnostics.md#{id}");
@@ -479,13 +503,21 @@ fn stale_output_follows_the_brief_and_the_outputs_it_links_to() {
     assert_eq!(stale().len(), 1, "{:?}", stale());
     assert!(stale()[0].starts_with("`Report` or the output of a brief it links to changed"));
     send("Report");
-    assert_eq!(stale(), Vec::<String>::new(), "sent again with the new input");
+    assert_eq!(
+        stale(),
+        Vec::<String>::new(),
+        "sent again with the new input"
+    );
 
     // One character typed into the report.
     write(read().replacen("Summarize", "Summarise", 1));
     assert_eq!(stale().len(), 1, "{:?}", stale());
     send("Report");
     assert_eq!(stale(), Vec::<String>::new());
-    assert_eq!(read().matches("A summary.").count(), 1, "the block is replaced");
+    assert_eq!(
+        read().matches("A summary.").count(),
+        1,
+        "the block is replaced"
+    );
     fs::remove_dir_all(&dir).unwrap();
 }

@@ -77,11 +77,25 @@ fn check_marks_the_brief_and_send_refuses_it_before_a_byte_leaves() {
     let send = baton(&workspace.root, &["send", "scan.brief.md"]);
     assert_ne!(send.status.code(), Some(0));
     let stderr = text(&send.stderr);
-    assert!(stderr.contains("is not sent to @researcher, a remote agent"), "{stderr}");
+    assert!(
+        stderr.contains("is not sent to @researcher, a remote agent"),
+        "{stderr}"
+    );
     assert!(stderr.contains("`Acme Corp`"), "{stderr}");
-    assert_eq!(workspace.read("scan.brief.md"), BRIEF, "the file is untouched");
-    assert!(!workspace.path(".baton/runs").exists(), "nothing journalled");
-    assert_eq!(connections.load(Ordering::SeqCst), 0, "nothing reached the agent");
+    assert_eq!(
+        workspace.read("scan.brief.md"),
+        BRIEF,
+        "the file is untouched"
+    );
+    assert!(
+        !workspace.path(".baton/runs").exists(),
+        "nothing journalled"
+    );
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "nothing reached the agent"
+    );
 }
 
 #[test]
@@ -90,10 +104,17 @@ fn a_confidential_document_or_an_unreadable_terms_file_refuses_every_remote_send
     let workspace = Workspace::new("privacy-closed");
     let clean = BRIEF.replace("ACME Corp", "our rivals");
     workspace.write("baton.toml", &config(port, ""));
-    workspace.write("scan.brief.md", &format!("---\nconfidential: true\n---\n{clean}"));
+    workspace.write(
+        "scan.brief.md",
+        &format!("---\nconfidential: true\n---\n{clean}"),
+    );
     let send = baton(&workspace.root, &["send", "scan.brief.md"]);
     assert_ne!(send.status.code(), Some(0));
-    assert!(text(&send.stderr).contains("`confidential: true`"), "{}", text(&send.stderr));
+    assert!(
+        text(&send.stderr).contains("`confidential: true`"),
+        "{}",
+        text(&send.stderr)
+    );
 
     let missing = "[privacy]\nterms_file = \"terms.txt\"\n";
     workspace.write("baton.toml", &config(port, missing));
@@ -101,12 +122,23 @@ fn a_confidential_document_or_an_unreadable_terms_file_refuses_every_remote_send
     let check = baton(&workspace.root, &["check"]);
     let stdout = text(&check.stdout);
     assert!(stdout.contains("baton.toml:"), "{stdout}");
-    assert!(stdout.contains("error[invalid-config]: cannot read"), "{stdout}");
+    assert!(
+        stdout.contains("error[invalid-config]: cannot read"),
+        "{stdout}"
+    );
     assert!(stdout.contains("error[confidential-remote]"), "{stdout}");
     let send = baton(&workspace.root, &["send", "scan.brief.md"]);
     assert_ne!(send.status.code(), Some(0));
-    assert!(text(&send.stderr).contains("terms_file could not be read"), "{}", text(&send.stderr));
-    assert_eq!(connections.load(Ordering::SeqCst), 0, "nothing reached the agent");
+    assert!(
+        text(&send.stderr).contains("terms_file could not be read"),
+        "{}",
+        text(&send.stderr)
+    );
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "nothing reached the agent"
+    );
 
     workspace.write("terms.txt", "# ours\nGlobex\n");
     let check = baton(&workspace.root, &["check"]);
@@ -130,10 +162,17 @@ fn the_editor_marks_the_brief_and_refuses_the_send_with_a_message() {
         .collect();
     assert_eq!(found.len(), 1, "{diagnostics:#?}");
     assert_eq!(found[0]["severity"], 1);
-    assert_eq!(found[0]["range"]["start"], json!({"line": 0, "character": 0}));
-    assert!(found[0].get("codeDescription").is_none(), "no [docs] base_url, no link");
+    assert_eq!(
+        found[0]["range"]["start"],
+        json!({"line": 0, "character": 0})
+    );
+    assert!(
+        found[0].get("codeDescription").is_none(),
+        "no [docs] base_url, no link"
+    );
 
-    let params = json!({ "command": "baton.send", "arguments": [{ "uri": uri, "brief": "Scan pricing" }] });
+    let params =
+        json!({ "command": "baton.send", "arguments": [{ "uri": uri, "brief": "Scan pricing" }] });
     let result = server.request("workspace/executeCommand", params);
     assert_eq!(result, Value::Null);
     let shown = server.wait_for("the refusal", |m| m["method"] == "window/showMessage");
@@ -141,8 +180,15 @@ fn the_editor_marks_the_brief_and_refuses_the_send_with_a_message() {
     let message = shown["params"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("a remote agent"), "{message}");
     assert!(message.contains("`Acme Corp`"), "{message}");
-    assert!(!workspace.path(".baton/runs").exists(), "nothing journalled");
-    assert_eq!(connections.load(Ordering::SeqCst), 0, "nothing reached the agent");
+    assert!(
+        !workspace.path(".baton/runs").exists(),
+        "nothing journalled"
+    );
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "nothing reached the agent"
+    );
     server.shutdown();
 }
 
@@ -164,7 +210,10 @@ fn the_editor_warns_at_routes_and_links_diagnostics_to_the_docs_base_url() {
     assert_eq!(routes["severity"], 2);
     assert_eq!(routes["range"]["start"], json!({"line": 5, "character": 2}));
     let message = routes["message"].as_str().unwrap();
-    assert!(message.contains("`[[routes]]` is checked but not applied yet"), "{message}");
+    assert!(
+        message.contains("`[[routes]]` is checked but not applied yet"),
+        "{message}"
+    );
 
     let diagnostics = server.wait_for_diagnostics(&uri, Some(1));
     let missing = (diagnostics.iter())

@@ -138,16 +138,16 @@ impl LintCache {
         let Some(kind) = classify(context.path, front_matter, context.config) else {
             return Findings::default();
         };
-        let same_key = self
-            .key
-            .as_ref()
-            .is_some_and(|(config, kinds, kept_kind, machine, inputs)| {
-                *config == context.config as *const _ as usize
-                    && *kinds == context.kinds as *const _ as usize
-                    && *kept_kind == kind
-                    && machine == context.machine
-                    && *inputs == brief_inputs(front_matter)
-            });
+        let same_key =
+            self.key
+                .as_ref()
+                .is_some_and(|(config, kinds, kept_kind, machine, inputs)| {
+                    *config == context.config as *const _ as usize
+                        && *kinds == context.kinds as *const _ as usize
+                        && *kept_kind == kind
+                        && machine == context.machine
+                        && *inputs == brief_inputs(front_matter)
+                });
         if !same_key {
             let key = (
                 context.config as *const _ as usize,

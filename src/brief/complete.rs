@@ -243,7 +243,10 @@ fn values(kinds: &Kinds, config: &Config, line: &Line, colon: usize) -> Vec<Comp
         "agent" => agents(config, &replace, prefix),
         "confidential" => vec![
             value("true", "refuse every remote agent"),
-            value("false", "remote agents may see this document (unless it holds a [privacy] term)"),
+            value(
+                "false",
+                "remote agents may see this document (unless it holds a [privacy] term)",
+            ),
         ],
         "thread" => vec![value("none", "send no earlier turns to the agent")],
         _ => Vec::new(),

@@ -168,9 +168,19 @@ mod tests {
         assert_eq!(input_hash("a", &[]), "e40c292c");
         let with = input_hash(own, &[input("Scan", "Three rivals.")]);
         assert_ne!(with, bare);
-        assert_eq!(with, input_hash(own, &[input("Scan", "\nThree rivals.\n\n")]), "trimmed");
+        assert_eq!(
+            with,
+            input_hash(own, &[input("Scan", "\nThree rivals.\n\n")]),
+            "trimmed"
+        );
         assert_ne!(with, input_hash(own, &[input("Scan", "Four rivals.")]));
         assert_ne!(with, input_hash(own, &[input("Scan2", "Three rivals.")]));
-        assert_ne!(with, input_hash("# T\n\n## Objective\n\ny\n", &[input("Scan", "Three rivals.")]));
+        assert_ne!(
+            with,
+            input_hash(
+                "# T\n\n## Objective\n\ny\n",
+                &[input("Scan", "Three rivals.")]
+            )
+        );
     }
 }

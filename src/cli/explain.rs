@@ -81,7 +81,12 @@ mod tests {
             assert!(text.contains("**Severity:**"), "{rule:?}");
             let others = text.lines().skip(1).filter(|line| line.starts_with("## "));
             // Headings inside the examples' fences are part of the section.
-            assert!(others.clone().all(|line| !Rule::all().any(|r| line == format!("## {}", r.as_str()))), "{rule:?}");
+            assert!(
+                others
+                    .clone()
+                    .all(|line| !Rule::all().any(|r| line == format!("## {}", r.as_str()))),
+                "{rule:?}"
+            );
         }
     }
 
@@ -91,9 +96,14 @@ mod tests {
         assert!(text.contains("## Objective"), "the fenced example is kept");
         assert!(text.contains("**Quick fix:**"));
         assert!(!text.contains("## empty-field"));
-        assert_eq!(section("[cycle]").map(|t| t.lines().next()), Some(Some("## cycle")));
+        assert_eq!(
+            section("[cycle]").map(|t| t.lines().next()),
+            Some(Some("## cycle"))
+        );
         assert_eq!(section("nonsense"), None);
         assert_eq!(section(""), None);
-        assert!(section("io-error").unwrap().ends_with("paths you check.\n\n"));
+        assert!(section("io-error")
+            .unwrap()
+            .ends_with("paths you check.\n\n"));
     }
 }

@@ -273,7 +273,11 @@ pub(crate) mod tests {
         let user = dir.join("config.toml");
         let workspace = dir.join("ws/baton.toml");
         fs::create_dir_all(dir.join("ws/.baton")).unwrap();
-        fs::write(&user, "[privacy]\nterms = [\"Initech\"]\nterms_file = \"mine.txt\"\n").unwrap();
+        fs::write(
+            &user,
+            "[privacy]\nterms = [\"Initech\"]\nterms_file = \"mine.txt\"\n",
+        )
+        .unwrap();
         fs::write(dir.join("mine.txt"), "# mine\nGlobex\n").unwrap();
         let ws_text = "[privacy]\nterms_file = \".baton/terms.txt\"\n";
         fs::write(&workspace, ws_text).unwrap();
@@ -289,10 +293,21 @@ pub(crate) mod tests {
         let loaded = load(Some(&workspace), Some(&user));
         assert_eq!(loaded.problems.len(), 1);
         let problem = &loaded.problems[0];
-        assert_eq!(&problem.text[problem.error.range.clone()], "\".baton/terms.txt\"");
+        assert_eq!(
+            &problem.text[problem.error.range.clone()],
+            "\".baton/terms.txt\""
+        );
         assert_eq!(problem.severity, Severity::Error);
-        assert!(problem.error.message.contains("nothing is sent to a remote agent"));
-        assert!(loaded.config.terms.unreadable().unwrap().contains("terms.txt"));
+        assert!(problem
+            .error
+            .message
+            .contains("nothing is sent to a remote agent"));
+        assert!(loaded
+            .config
+            .terms
+            .unreadable()
+            .unwrap()
+            .contains("terms.txt"));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

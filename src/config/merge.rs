@@ -123,7 +123,10 @@ base_url = "https://team.example/diagnostics"
         assert_eq!(privacy.terms, ["Globex", "Acme"]);
         assert_eq!(privacy.detectors, ["email"]);
         assert_eq!(privacy.redact.as_deref(), Some("auto"));
-        assert!(!merged.output.demote_headings(), "the user's, the workspace says nothing");
+        assert!(
+            !merged.output.demote_headings(),
+            "the user's, the workspace says nothing"
+        );
         let base = merged.docs.base_url.as_deref();
         assert_eq!(base, Some("https://team.example/diagnostics"));
         assert!(ConfigFile::default().output.demote_headings());

@@ -28,8 +28,8 @@ pub use load::{load, ConfigProblem, Loaded};
 pub use merge::merge;
 pub use model::{
     AgentSpec, ConfigFile, Defaults, Docs, KindSpec, Locality, Output, Privacy, Provider, Route,
-    RouteWhen,
-    DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_CONCURRENT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_SECS,
+    RouteWhen, DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_CONCURRENT, DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT_SECS,
 };
 pub use parse::{parse, AgentRef, ConfigError, ParsedConfig};
 pub use validate::unknown_agents;
@@ -97,7 +97,11 @@ impl Config {
 
     /// The `[docs] base_url` diagnostics link to, when the user set a valid one.
     pub fn docs_base(&self) -> Option<&str> {
-        self.file.docs.base_url.as_deref().filter(|url| is_http_url(url))
+        self.file
+            .docs
+            .base_url
+            .as_deref()
+            .filter(|url| is_http_url(url))
     }
 
     pub fn agent_names(&self) -> impl Iterator<Item = &str> {

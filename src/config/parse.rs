@@ -81,7 +81,12 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
         })
         .collect();
     errors.extend(key_problems);
-    if let Some(url) = file.docs.base_url.as_deref().filter(|url| !super::is_http_url(url)) {
+    if let Some(url) = file
+        .docs
+        .base_url
+        .as_deref()
+        .filter(|url| !super::is_http_url(url))
+    {
         errors.push(ConfigError {
             range: docs_span,
             message: format!(
@@ -299,7 +304,8 @@ redact = "block"
 
     #[test]
     fn output_and_docs_are_known_and_the_docs_address_is_checked() {
-        let text = "[output]\ndemote_headings = false\n[docs]\nbase_url = \"https://team.example/d.md\"\n";
+        let text =
+            "[output]\ndemote_headings = false\n[docs]\nbase_url = \"https://team.example/d.md\"\n";
         let parsed = parse(text).unwrap();
         assert_eq!((parsed.warnings.len(), parsed.errors.len()), (0, 0));
         assert!(!parsed.file.output.demote_headings());

@@ -113,7 +113,10 @@ mod tests {
 
         let confidential = "---\nconfidential: true\n---\n# Scan\n## Objective\nPrices.\n";
         let refused = planned(confidential, "cloud", &[]).unwrap_err();
-        assert!(refused.to_string().contains("`confidential: true`"), "{refused}");
+        assert!(
+            refused.to_string().contains("`confidential: true`"),
+            "{refused}"
+        );
         assert_eq!(planned(confidential, "local", &[]).unwrap(), ["local"]);
     }
 }

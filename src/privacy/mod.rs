@@ -42,9 +42,15 @@ impl Exposure {
     /// why, and what to do.
     pub fn explain(&self, what: &str, agent: &str) -> String {
         let fix = match self {
-            Exposure::Confidential => "send it to a local agent (`locality = \"local\"`), or set `confidential: false`",
-            Exposure::Term(_) => "send it to a local agent (`locality = \"local\"`), or remove the term",
-            Exposure::TermsUnreadable(_) => "fix the terms_file, or send it to a local agent (`locality = \"local\"`)",
+            Exposure::Confidential => {
+                "send it to a local agent (`locality = \"local\"`), or set `confidential: false`"
+            }
+            Exposure::Term(_) => {
+                "send it to a local agent (`locality = \"local\"`), or remove the term"
+            }
+            Exposure::TermsUnreadable(_) => {
+                "fix the terms_file, or send it to a local agent (`locality = \"local\"`)"
+            }
         };
         format!(
             "{what} is not sent to @{agent}, a remote agent: {self}, and baton does not anonymize text yet; {fix}"
@@ -101,7 +107,9 @@ mod tests {
         let mut broken = Terms::new(["Acme"]);
         broken.set_unreadable("cannot read /ws/t.txt: not found".into());
         let why = refusal("Nothing.", false, &broken, &remote).unwrap();
-        assert!(why.explain("x", "r").contains("could not be read (cannot read /ws/t.txt"));
+        assert!(why
+            .explain("x", "r")
+            .contains("could not be read (cannot read /ws/t.txt"));
         assert_eq!(refusal("Nothing.", false, &broken, &local), None);
     }
 }

@@ -30,7 +30,10 @@ impl Terms {
     pub fn extend<S: AsRef<str>>(&mut self, terms: impl IntoIterator<Item = S>) {
         for term in terms {
             let term = term.as_ref().trim();
-            let known = self.terms.iter().any(|t| t.to_lowercase() == term.to_lowercase());
+            let known = self
+                .terms
+                .iter()
+                .any(|t| t.to_lowercase() == term.to_lowercase());
             if !term.is_empty() && !known {
                 self.terms.push(term.to_owned());
             }

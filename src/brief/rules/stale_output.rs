@@ -49,7 +49,11 @@ pub fn check_linked(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>
             continue;
         }
         let brief = whole(index);
-        if !brief.outputs.iter().any(|block| marker(document, block).is_some()) {
+        if !brief
+            .outputs
+            .iter()
+            .any(|block| marker(document, block).is_some())
+        {
             continue;
         }
         let inputs = input::gather_with(context.briefs, &brief, context.others, &latest);
@@ -70,7 +74,9 @@ pub fn digest(document: &Document, brief: &Brief) -> u64 {
         document.slice(brief.range.clone()).hash(&mut hasher);
     }
     let latest = input::latest_output(document, brief);
-    latest.map(|input| (input.agent, input.text)).hash(&mut hasher);
+    latest
+        .map(|input| (input.agent, input.text))
+        .hash(&mut hasher);
     hasher.finish()
 }
 

@@ -133,17 +133,32 @@ fn typing_finds_what_a_whole_lint_finds_when_a_linked_output_changes() {
     let mut document = Document::new(&text);
     let mut cache = LintCache::default();
     let stale = |diagnostics: &[crate::brief::Diagnostic]| {
-        diagnostics.iter().filter(|d| d.code == Code::StaleOutput).count()
+        diagnostics
+            .iter()
+            .filter(|d| d.code == Code::StaleOutput)
+            .count()
     };
-    assert_eq!(stale(&cache.lint(&document, &context).diagnostics), 1, "the scan's");
+    assert_eq!(
+        stale(&cache.lint(&document, &context).diagnostics),
+        1,
+        "the scan's"
+    );
     // Typing into the scan's answer, then into the report, then undoing both.
-    let steps: [(&str, &str); 3] = [("Three", "Four"), ("Summarize", "Summarise"), ("Four", "Three")];
+    let steps: [(&str, &str); 3] = [
+        ("Three", "Four"),
+        ("Summarize", "Summarise"),
+        ("Four", "Three"),
+    ];
     let mut counts = Vec::new();
     for (find, with) in steps {
         let at = document.slice(0..document.len()).find(find).unwrap();
         document.replace(at..at + find.len(), with);
         let typed = cache.lint(&document, &context).diagnostics;
-        assert_eq!(typed, lint(&document, &context).diagnostics, "after {find} -> {with}");
+        assert_eq!(
+            typed,
+            lint(&document, &context).diagnostics,
+            "after {find} -> {with}"
+        );
         counts.push(stale(&typed));
     }
     assert_eq!(counts, [2, 2, 2]);
