@@ -16,4 +16,5 @@ pub mod fs_safe;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod lsp;
+pub mod privacy;
 pub mod workspace;

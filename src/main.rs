@@ -61,6 +61,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = baton::cli::agents::Format::Human)]
         format: baton::cli::agents::Format,
     },
+    /// Print what a diagnostic code means and what to do about it (from the reference built
+    /// into baton); without a code, list the codes.
+    Explain {
+        /// The code, as `check` prints it (`missing-field`).
+        code: Option<String>,
+        /// List the codes with their severities.
+        #[arg(long, conflicts_with = "code")]
+        list: bool,
+    },
     /// Trust a workspace: its baton.toml may then run command agents and send keys to its own
     /// base_url.
     Trust {
@@ -118,6 +127,9 @@ fn main() -> ExitCode {
         }
         (_, Some(Command::Agents { dir, format })) => {
             baton::cli::agents::run(&baton::cli::agents::Options { dir, format })
+        }
+        (_, Some(Command::Explain { code, list })) => {
+            baton::cli::explain::run(code.as_deref(), list)
         }
         (_, Some(Command::Trust { dir, list, remove })) => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 pub mod boundary;
 
+use crate::brief::input::{self, Input};
 use crate::brief::kind::Kinds;
+use crate::brief::link::Target;
 pub use crate::brief::lint::Machine;
 use crate::brief::lint::{LinkedDocument, OtherDocuments};
 use crate::brief::model;
@@ -154,6 +156,14 @@ impl OtherDocuments for LinkedDocuments<'_> {
             .borrow_mut()
             .insert(file.to_owned(), found.clone());
         found
+    }
+
+    fn latest_output(&self, file: &str, target: &Target) -> Option<Input> {
+        let other = self.document(file)?;
+        let found = model::briefs(&other)
+            .into_iter()
+            .find(|brief| !brief.title.is_empty() && target.matches_title(&brief.title))?;
+        input::latest_output(&other, &found)
     }
 }
 

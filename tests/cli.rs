@@ -176,12 +176,14 @@ fn sarif_has_every_rule_and_located_results() {
     ] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
+    assert_eq!(
+        driver.get("informationUri"),
+        None,
+        "baton has no web address"
+    );
     for rule in rules {
-        let help = rule["helpUri"].as_str().unwrap();
-        assert!(help.ends_with(&format!(
-            "docs/diagnostics.md#{}",
-            rule["id"].as_str().unwrap()
-        )));
+        // No `[docs] base_url` in the fixture: no link (`baton explain CODE` has the text).
+        assert_eq!(rule.get("helpUri"), None);
         assert!(rule["shortDescription"]["text"].is_string());
         assert!(rule["defaultConfiguration"]["level"].is_string());
     }
@@ -379,5 +381,143 @@ fn init_writes_a_workspace_that_checks_clean_and_never_overwrites() {
     let run = baton(&dir.join("other"), &["init"]);
     assert_eq!(run.code, 1);
     assert!(!dir.join("other/welcome.brief.md").exists());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn explain_prints_a_codes_section_from_the_binary() {
+    let dir = scratch("explain");
+    let run = baton(&dir, &["explain", "confidential-remote"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert!(run
+        .stdout
+        .starts_with("## confidential-remote\n\n**Severity:** error."));
+    assert!(run.stdout.contains("**Fix:**"), "{}", run.stdout);
+    assert!(!run.stdout.contains("## io-error"), "one section only");
+    // As `check` prints it, brackets and all, in any case.
+    let run = baton(&dir, &["explain", "[Missing-Field]"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("## Objective"),
+        "its fenced example is kept"
+    );
+
+    let run = baton(&dir, &["explain", "no-such-code"]);
+    assert_eq!((run.code, run.stdout.as_str()), (2, ""));
+    assert!(
+        run.stderr.starts_with(
+            "baton explain: unknown code `no-such-code`; the codes are: missing-field, "
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("io-error"), "{}", run.stderr);
+
+    let run = baton(&dir, &["explain", "--list"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|line| line.split_whitespace().collect::<Vec<_>>()
+                == ["stale-output", "information"]),
+        "{}",
+        run.stdout
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn routes_and_privacy_keys_not_applied_say_so_and_docs_base_url_links_sarif() {
+    let dir = scratch("honest");
+    fs::write(
+        dir.join("baton.toml"),
+        "[docs]\nbase_url = \"https://team.example/baton/diagnostics.md\"\n\
+         [agents.local]\nprovider = \"ollama\"\nmodel = \"m\"\n\
+         [[routes]]\nagent = \"local\"\n\
+         [privacy]\nterms = [\"Acme\"]\nredact = \"block\"\n\
+         [output]\ndemote_headings = false\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("a.brief.md"),
+        "# A @local\n## Objective\nAcme.\n## Context\nx\n## Constraints\ny\n## Expected Output\nz\n",
+    )
+    .unwrap();
+    let run = baton(&dir, &["check"]);
+    assert_eq!(run.code, 0, "warnings only: {}", run.stdout);
+    expect![[r#"
+        baton.toml:6:3: warning[invalid-config]: `[[routes]]` is checked but not applied yet: no route picks an agent; a brief's agent is its `@mention`, else front matter `agent:`, else `[defaults] agent`
+        baton.toml:10:1: warning[invalid-config]: `redact` is checked but not applied yet: nothing is anonymized; a brief holding a `[privacy]` term is refused for every remote agent, whatever `redact` says
+    "#]]
+    .assert_eq(&run.stdout);
+
+    let run = baton(&dir, &["check", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        let expected = format!("https://team.example/baton/diagnostics.md#{id}");
+        assert_eq!(rule["helpUri"].as_str(), Some(expected.as_str()));
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn stale_output_follows_the_brief_and_the_outputs_it_links_to() {
+    let dir = scratch("stale");
+    fs::write(
+        dir.join("baton.toml"),
+        "[agents.scanner]\nprovider = \"command\"\ncommand = [\"printf\", \"Three rivals.\"]\n\
+         [agents.writer]\nprovider = \"command\"\ncommand = [\"printf\", \"A summary.\"]\n",
+    )
+    .unwrap();
+    let fields = "## Context\n\nc\n\n## Constraints\n\nd\n\n## Expected Output\n\ne\n\n";
+    let text = format!(
+        "# Scan @scanner\n\n## Objective\n\nLook.\n\n{fields}# Report @writer\n\n## Objective\n\nSummarize [[Scan]].\n\n{fields}"
+    );
+    fs::write(dir.join("work.brief.md"), &text).unwrap();
+    let trust = [("BATON_TRUST_WORKSPACE", "1")];
+    let send = |brief: &str| {
+        let run = baton_with(&dir, &["send", "work.brief.md", "--brief", brief], &trust);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+    let stale = || {
+        let run = baton(&dir, &["check"]);
+        (run.stdout.lines())
+            .filter(|line| line.contains("[stale-output]"))
+            .map(|line| line.split(": ").nth(2).unwrap_or(line).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let read = || fs::read_to_string(dir.join("work.brief.md")).unwrap();
+    let write = |text: String| fs::write(dir.join("work.brief.md"), text).unwrap();
+
+    send("Scan");
+    send("Report");
+    assert!(read().contains("A summary."), "{}", read());
+    assert_eq!(stale(), Vec::<String>::new(), "right after the sends");
+
+    // The scan's answer changes (by hand here; a new run alike): the report's input changed.
+    write(read().replacen("Three rivals.", "Four rivals.", 1));
+    assert_eq!(stale().len(), 1, "{:?}", stale());
+    assert!(stale()[0].starts_with("`Report` or the output of a brief it links to changed"));
+    send("Report");
+    assert_eq!(
+        stale(),
+        Vec::<String>::new(),
+        "sent again with the new input"
+    );
+
+    // One character typed into the report.
+    write(read().replacen("Summarize", "Summarise", 1));
+    assert_eq!(stale().len(), 1, "{:?}", stale());
+    send("Report");
+    assert_eq!(stale(), Vec::<String>::new());
+    assert_eq!(
+        read().matches("A summary.").count(),
+        1,
+        "the block is replaced"
+    );
     fs::remove_dir_all(&dir).unwrap();
 }

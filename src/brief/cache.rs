@@ -110,7 +110,7 @@ pub struct LintCache {
     /// What the kept findings depend on besides the text: the configuration, the kinds,
     /// the document's kind and the machine (which keys are set, whether it trusts the
     /// workspace).
-    key: Option<(usize, usize, String, Machine)>,
+    key: Option<(usize, usize, String, Machine, BriefInputs)>,
     /// In document order, so that walking the briefs again meets them in the same order.
     kept: Vec<Option<Kept>>,
     /// The list the next lint fills, kept empty between lints so that its memory is reused.
@@ -138,21 +138,23 @@ impl LintCache {
         let Some(kind) = classify(context.path, front_matter, context.config) else {
             return Findings::default();
         };
-        let same_key = self
-            .key
-            .as_ref()
-            .is_some_and(|(config, kinds, kept_kind, machine)| {
-                *config == context.config as *const _ as usize
-                    && *kinds == context.kinds as *const _ as usize
-                    && *kept_kind == kind
-                    && machine == context.machine
-            });
+        let same_key =
+            self.key
+                .as_ref()
+                .is_some_and(|(config, kinds, kept_kind, machine, inputs)| {
+                    *config == context.config as *const _ as usize
+                        && *kinds == context.kinds as *const _ as usize
+                        && *kept_kind == kind
+                        && machine == context.machine
+                        && *inputs == brief_inputs(front_matter)
+                });
         if !same_key {
             let key = (
                 context.config as *const _ as usize,
                 context.kinds as *const _ as usize,
                 kind.clone(),
                 context.machine.clone(),
+                brief_inputs(front_matter),
             );
             self.kept.clear();
             self.document_findings = None;
@@ -410,6 +412,15 @@ struct Place {
     offset: usize,
 }
 
+/// What the brief rules read of the front matter: the inherited agent and `confidential`
+/// (`confidential-remote`). A change to either finds every brief again.
+type BriefInputs = (Option<String>, Option<bool>);
+
+fn brief_inputs(front_matter: &FrontMatter) -> BriefInputs {
+    let agent = front_matter.agent.as_ref().map(|agent| agent.value.clone());
+    (agent, front_matter.confidential)
+}
+
 /// Runs the brief rules on one brief and keeps what they found, relative to `base`.
 fn check_brief(
     document: &Document,
@@ -455,7 +466,8 @@ fn check_brief(
         .collect();
     let links_elsewhere = brief.links.iter().any(|link| link.target.file().is_some());
     let placeable = brief.heading.is_some() && !links_elsewhere;
-    let structure = structure_of(&brief);
+    // What `stale-output` reads across briefs: their outputs, and linking briefs' text.
+    let structure = structure_of(&brief) ^ rules::stale_output::digest(document, &brief);
     Kept {
         structure,
         placeable,

@@ -182,7 +182,7 @@ fn missing_fields(
 const KEY_DETAILS: [&str; 5] = [
     "the document's kind: brief, handoff, or one from baton.toml",
     "the agent for briefs that name none",
-    "not applied yet: will refuse every remote agent",
+    "true refuses every remote agent (nothing is anonymized yet)",
     "not applied yet: quality gates the outputs must pass",
     "not applied yet: `none` will send no earlier turns",
 ];
@@ -242,8 +242,11 @@ fn values(kinds: &Kinds, config: &Config, line: &Line, colon: usize) -> Vec<Comp
         "kind" => kinds.names().map(kind).collect(),
         "agent" => agents(config, &replace, prefix),
         "confidential" => vec![
-            value("true", "not applied yet: will refuse every remote agent"),
-            value("false", "remote agents get anonymized text"),
+            value("true", "refuse every remote agent"),
+            value(
+                "false",
+                "remote agents may see this document (unless it holds a [privacy] term)",
+            ),
         ],
         "thread" => vec![value("none", "send no earlier turns to the agent")],
         _ => Vec::new(),
@@ -357,7 +360,7 @@ mod tests {
             &texts,
             expect![[r###"
                 agent Key "ag" -> "agent: " (the agent for briefs that name none)
-                confidential Key "ag" -> "confidential: " (not applied yet: will refuse every remote agent)
+                confidential Key "ag" -> "confidential: " (true refuses every remote agent (nothing is anonymized yet))
                 gates Key "ag" -> "gates: " (not applied yet: quality gates the outputs must pass)
                 thread Key "ag" -> "thread: " (not applied yet: `none` will send no earlier turns)
                 --
@@ -367,8 +370,8 @@ mod tests {
                 researcher Agent "wr" -> "researcher" (openai · gpt-4o-mini)
                 writer Agent "wr" -> "writer" (anthropic · claude-sonnet-4-5)
                 --
-                true Value "" -> "true" (not applied yet: will refuse every remote agent)
-                false Value "" -> "false" (remote agents get anonymized text)
+                true Value "" -> "true" (refuse every remote agent)
+                false Value "" -> "false" (remote agents may see this document (unless it holds a [privacy] term))
             "###]],
         );
     }

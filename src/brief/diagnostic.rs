@@ -59,10 +59,11 @@ pub enum Code {
     MissingKey,
     UntrustedAgent,
     DispatchFailed,
+    ConfidentialRemote,
 }
 
 impl Code {
-    pub const ALL: [Code; 16] = [
+    pub const ALL: [Code; 17] = [
         Code::MissingField,
         Code::EmptyField,
         Code::DuplicateField,
@@ -79,6 +80,7 @@ impl Code {
         Code::MissingKey,
         Code::UntrustedAgent,
         Code::DispatchFailed,
+        Code::ConfidentialRemote,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -99,6 +101,7 @@ impl Code {
             Code::MissingKey => "missing-key",
             Code::UntrustedAgent => "untrusted-agent",
             Code::DispatchFailed => "dispatch-failed",
+            Code::ConfidentialRemote => "confidential-remote",
         }
     }
 
@@ -113,9 +116,11 @@ impl Code {
         }
     }
 
-    /// Where the README documents this code; editors link to it via `codeDescription`.
-    pub fn docs_url(self) -> String {
-        format!("{DOCS_BASE}#{}", self.as_str())
+    /// This code's section of the diagnostics reference at `base` (`[docs] base_url`), which
+    /// editors link to via `codeDescription`. Without a base there is no link: `baton explain
+    /// CODE` prints the section from the binary.
+    pub fn docs_url(self, base: &str) -> String {
+        format!("{base}#{}", self.as_str())
     }
 }
 
@@ -124,9 +129,6 @@ impl fmt::Display for Code {
         f.write_str(self.as_str())
     }
 }
-
-/// The diagnostics reference: one section per code, anchored by the code's name.
-pub const DOCS_BASE: &str = "https://github.com/baton-lsp/baton/blob/main/docs/diagnostics.md";
 
 /// What a quick fix for a diagnostic would do, carried with the diagnostic so the editor can
 /// hand it back in a code action request without the server re-deriving it.

@@ -179,7 +179,6 @@ pub fn read(document: &Document) -> (FrontMatter, Vec<Diagnostic>) {
 /// configuration never silently does nothing (DESIGN §7, "Honest configuration").
 fn not_applied(key: &str) -> Option<&'static str> {
     Some(match key {
-        "confidential" => "`confidential` is read but not applied yet: this document is still sent to remote agents; keep confidential text out of briefs you send",
         "gates" => "`gates` are read but not applied yet: no output is checked against them",
         "thread" => "`thread` is read but not applied yet: every run is sent without earlier turns",
         _ => return None,
@@ -243,12 +242,8 @@ mod tests {
     fn reads_known_keys_with_their_places() {
         let (front_matter, diagnostics) =
             check("---\nkind: handoff\nagent: critic # reviewer\nconfidential: true\n---\n");
-        // `confidential` is read, and said to do nothing yet.
-        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
-        assert_eq!(diagnostics[0].0, "confidential");
-        assert!(diagnostics[0]
-            .1
-            .starts_with("unknown-key: `confidential` is read but not applied yet"));
+        // `confidential` is applied (`confidential-remote`): nothing to say about it here.
+        assert_eq!(diagnostics.len(), 0, "{diagnostics:?}");
         assert_eq!(front_matter.kind.unwrap().value, "handoff");
         let agent = front_matter.agent.unwrap();
         assert_eq!((agent.value.as_str(), agent.range), ("critic", 25..31));

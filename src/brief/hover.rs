@@ -131,7 +131,7 @@ fn agent(config: &Config, name: &str) -> String {
 
 fn locality(spec: &AgentSpec) -> &'static str {
     match spec.locality() {
-        Locality::Remote => "remote (the text leaves this machine; privacy is not applied yet)",
+        Locality::Remote => "remote (the text leaves this machine; briefs holding a [privacy] term, or `confidential: true`, are refused)",
         Locality::Local => "local (the text stays on this machine)",
     }
 }

@@ -6,7 +6,9 @@ use std::path::Path;
 use super::diagnostic::{Code, Diagnostic};
 use super::front_matter::{self, FrontMatter};
 use super::graph::TitleIndex;
+use super::input::Input;
 use super::kind::{FieldSpec, Kind, Kinds};
+use super::link::Target;
 use super::model::{self, Brief};
 use super::rules;
 use crate::config::Config;
@@ -17,6 +19,13 @@ use crate::document::Document;
 pub trait OtherDocuments {
     /// The document `file` names, relative to the linted document.
     fn find(&self, file: &str) -> LinkedDocument;
+
+    /// The latest output of the brief `target` names in the document `file`
+    /// ([`input::latest_output`](super::input::latest_output)), for `stale-output` and the
+    /// inputs of a run; `None` when there is none, or nothing there can be read.
+    fn latest_output(&self, _file: &str, _target: &Target) -> Option<Input> {
+        None
+    }
 }
 
 /// What a link to another document leads to.

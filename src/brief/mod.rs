@@ -8,6 +8,7 @@ pub mod fix;
 pub mod front_matter;
 pub mod graph;
 pub mod hover;
+pub mod input;
 pub mod kind;
 pub mod link;
 pub mod lint;

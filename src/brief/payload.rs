@@ -1,29 +1,24 @@
 //! A brief rendered as the message an agent receives (DESIGN §4 step 2): the title, the fields
 //! in the kind's canonical order under their canonical names, and the latest outputs of the
 //! briefs it links to under "Inputs". Output blocks are the agent's answers, never its
-//! question, so they are left out. The agent's role (the system prompt), the thread's earlier
+//! question, so they are left out. The input hash is [`input::input_hash`]'s. The agent's role (the system prompt), the thread's earlier
 //! turns and privacy are the dispatcher's business; this is the user message alone.
 
+use super::input;
+pub use super::input::Input;
 use super::kind::Kind;
 use super::lint::Analysis;
 use super::model::Brief;
 use crate::document::Document;
-
-/// The latest output of a brief this one links to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Input {
-    pub title: String,
-    pub agent: Option<String>,
-    pub text: String,
-}
 
 /// The user message for one brief.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Payload {
     pub title: String,
     pub text: String,
-    /// Hash of the brief's own part of [`Payload::text`] (inputs excluded), written into the
-    /// output marker; when it no longer matches the brief, the output is stale.
+    /// [`input::input_hash`] of the brief's own part of [`Payload::text`] and the inputs,
+    /// written into the output marker; when the brief or an input changes, the output is
+    /// stale.
     pub input_hash: String,
 }
 
@@ -42,7 +37,7 @@ pub fn render(
         return Payload {
             title: String::new(),
             text: String::new(),
-            input_hash: hash(""),
+            input_hash: input::input_hash("", &[]),
         };
     };
     let own = own_text(document, brief, kind);
@@ -60,14 +55,21 @@ pub fn render(
     Payload {
         title: brief.title.clone(),
         text,
-        input_hash: hash(&own),
+        input_hash: input::input_hash(&own, inputs),
     }
 }
 
-/// The hash [`render`] puts in [`Payload::input_hash`], from the document alone, for the
-/// `stale-output` check. Inputs are left out so the check needs no other brief's output.
-pub fn brief_hash(document: &Document, brief: &Brief, kind: &Kind) -> String {
-    hash(&own_text(document, brief, kind))
+/// The hash [`render`] puts in [`Payload::input_hash`], for the `stale-output` check: the
+/// brief (without its output blocks) and `inputs`, the latest outputs of the briefs it links
+/// to ([`input::gather`]).
+pub fn input_hash(document: &Document, brief: &Brief, kind: &Kind, inputs: &[Input]) -> String {
+    input::input_hash(&own_text(document, brief, kind), inputs)
+}
+
+/// The brief's own part of what its payload sends (title, preamble, fields; no output block,
+/// no comment line): what the privacy check reads for the brief itself.
+pub fn own_part(document: &Document, brief: &Brief, kind: &Kind) -> String {
+    own_text(document, brief, kind)
 }
 
 /// A selection sent as is.
@@ -163,17 +165,6 @@ fn fence_marker(line: &str) -> Option<(char, usize)> {
     let c = line.chars().next().filter(|c| matches!(c, '`' | '~'))?;
     let run = line.chars().take_while(|&x| x == c).count();
     (run >= 3).then_some((c, run))
-}
-
-/// FNV-1a, 32 bits, as 8 hex digits: enough to tell an edited brief from the one sent, and
-/// stable across versions and platforms (unlike `std`'s hasher).
-fn hash(text: &str) -> String {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in text.bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    format!("{hash:08x}")
 }
 
 #[cfg(test)]
@@ -275,7 +266,7 @@ Other brief.
     }
 
     #[test]
-    fn inputs_follow_and_leave_the_hash_alone() {
+    fn inputs_follow_and_count_in_the_hash() {
         let inputs = [
             Input {
                 title: "Market scan".to_owned(),
@@ -314,7 +305,9 @@ Other brief.
             &[],
             expect!["# T\n\n## Objective\n\nDo it.\n"],
         );
-        assert_eq!(with_inputs.input_hash, without.input_hash);
+        assert_ne!(with_inputs.input_hash, without.input_hash);
+        let hash = input::input_hash("# T\n\n## Objective\n\nDo it.\n", &inputs);
+        assert_eq!(with_inputs.input_hash, hash, "the one function");
         let edited = check(
             "# T\n## Objective\nDo it now.\n",
             &[],
@@ -352,7 +345,5 @@ Other brief.
             without_comment_lines(fenced),
             "~~~\n<!-- a -->\n~~~~\nc <!-- d -->\n"
         );
-        assert_eq!(hash(""), "811c9dc5");
-        assert_eq!(hash("a"), "e40c292c");
     }
 }

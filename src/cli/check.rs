@@ -62,7 +62,7 @@ pub fn run(paths: &[PathBuf], format: Format, keys: bool) -> ExitCode {
     let output = match format {
         Format::Human => render::human(&report.findings),
         Format::Json => render::json(&report.findings),
-        Format::Sarif => sarif::render(&report.findings, &cwd),
+        Format::Sarif => sarif::render(&report.findings, &cwd, report.docs_base.as_deref()),
     };
     // A closed pipe (`baton check | head`) is not a failure of the check.
     let _ = io::stdout().lock().write_all(output.as_bytes());
@@ -84,6 +84,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// How many baton documents were checked.
     pub documents: usize,
+    /// The first `[docs] base_url` among the configurations in force, for SARIF's links.
+    pub docs_base: Option<String>,
 }
 
 /// Checks what a walk found. Findings come file by file in the walk's order; a configuration
@@ -138,6 +140,9 @@ impl Checker<'_> {
             return found.clone();
         }
         let (settings, problems) = Settings::discover(folder);
+        if self.report.docs_base.is_none() {
+            self.report.docs_base = settings.config.docs_base().map(str::to_owned);
+        }
         for problem in problems {
             self.config_problem(problem);
         }

@@ -3,12 +3,13 @@
 //! `check` runs the same core as the server (`brief::lint` with `workspace::Settings`) over
 //! files on disk and renders the findings for a terminal (`render`) or a code-scanning tool
 //! (`sarif`); `init` writes a starter workspace; `agents` lists the agents in force and probes
-//! them; `trust` keeps the user's trusted workspaces.
+//! them; `trust` keeps the user's trusted workspaces; `explain` prints a diagnostic's reference.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod agents;
 pub mod check;
+pub mod explain;
 mod finding;
 pub mod init;
 mod render;

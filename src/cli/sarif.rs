@@ -10,7 +10,6 @@ use super::walk::relative;
 use crate::brief::{Code, Severity};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-const INFORMATION_URI: &str = "https://github.com/baton-lsp/baton";
 /// The base the results' relative URIs resolve against: the folder `check` ran in.
 const SOURCE_ROOT: &str = "%SRCROOT%";
 
@@ -47,7 +46,6 @@ struct Tool {
 struct Driver {
     name: &'static str,
     version: &'static str,
-    information_uri: &'static str,
     rules: Vec<ReportingDescriptor>,
 }
 
@@ -56,7 +54,9 @@ struct Driver {
 struct ReportingDescriptor {
     id: &'static str,
     short_description: Message,
-    help_uri: String,
+    /// The rule's section at `[docs] base_url`; none when no base is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     default_configuration: Configuration,
 }
 
@@ -111,7 +111,8 @@ struct Region {
 }
 
 /// The SARIF log of `findings`, with file URIs relative to `cwd`.
-pub fn render(findings: &[Finding], cwd: &Path) -> String {
+/// `docs_base`: the `[docs] base_url` rules link to (`helpUri`), when one is configured.
+pub fn render(findings: &[Finding], cwd: &Path, docs_base: Option<&str>) -> String {
     let rules: Vec<Rule> = Rule::all().collect();
     let results = findings
         .iter()
@@ -146,8 +147,9 @@ pub fn render(findings: &[Finding], cwd: &Path) -> String {
                 driver: Driver {
                     name: "baton",
                     version: env!("CARGO_PKG_VERSION"),
-                    information_uri: INFORMATION_URI,
-                    rules: rules.iter().map(|rule| descriptor(*rule)).collect(),
+                    rules: (rules.iter())
+                        .map(|rule| descriptor(*rule, docs_base))
+                        .collect(),
                 },
             },
             column_kind: "unicodeCodePoints",
@@ -165,13 +167,13 @@ pub fn render(findings: &[Finding], cwd: &Path) -> String {
     out
 }
 
-fn descriptor(rule: Rule) -> ReportingDescriptor {
+fn descriptor(rule: Rule, docs_base: Option<&str>) -> ReportingDescriptor {
     ReportingDescriptor {
         id: rule.as_str(),
         short_description: Message {
             text: description(rule).to_owned(),
         },
-        help_uri: rule.docs_url(),
+        help_uri: docs_base.map(|base| rule.docs_url(base)),
         default_configuration: Configuration {
             level: level(rule.severity()),
         },
@@ -214,6 +216,9 @@ fn description(rule: Rule) -> &'static str {
             "An agent (or fallback) that runs a program, or whose key or text could go where the workspace chooses, comes from an untrusted workspace."
         }
         Code::DispatchFailed => "The last run of the brief failed.",
+        Code::ConfidentialRemote => {
+            "A brief bound for a remote agent is confidential or holds a privacy term, so it is not sent."
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use super::merge::merge;
 use super::parse::{parse, ConfigError, ParsedConfig};
 use super::validate::unknown_agents;
 use super::{document_glob, Config};
+use crate::privacy::parse_terms_file;
 
 /// A problem in one configuration file, with the file's text so that its range can be turned
 /// into a line and column.
@@ -86,8 +87,39 @@ pub fn load(workspace: Option<&Path>, user: Option<&Path>) -> Loaded {
             config.agent_locations.insert(name.clone(), location);
         }
     }
+    for layer in [&user, &workspace].into_iter().flatten() {
+        read_terms_file(layer, &mut config, &mut loaded);
+    }
     loaded.config = config;
     loaded
+}
+
+/// Adds the terms of the layer's `[privacy] terms_file` (relative to the layer's own file) to
+/// `config`. A file that cannot be read is an error at `terms_file`, and marks the terms
+/// unreadable: every send to a remote agent is refused until it is fixed (fail closed).
+fn read_terms_file(layer: &Layer, config: &mut Config, loaded: &mut Loaded) {
+    let Some(parsed) = &layer.parsed else { return };
+    let privacy = parsed.file.privacy.as_ref();
+    let Some(name) = privacy.and_then(|privacy| privacy.terms_file.as_deref()) else {
+        return;
+    };
+    let folder = layer.path.parent().unwrap_or(Path::new(""));
+    let path = folder.join(name);
+    let text = fs::read(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned()));
+    match text {
+        Ok(text) => config.terms.extend(parse_terms_file(&text)),
+        Err(why) => {
+            let why = format!("cannot read {}: {why}", path.display());
+            let message = format!(
+                "{why}; until it can be read, nothing is sent to a remote agent (its terms are unknown)"
+            );
+            let range = parsed.terms_file_span.clone().unwrap_or(0..0);
+            loaded.problem(layer, ConfigError { range, message }, Severity::Error);
+            config.terms.set_unreadable(why);
+        }
+    }
 }
 
 /// One file that exists; `parsed` is `None` when it could not be read or parsed.
@@ -232,6 +264,50 @@ pub(crate) mod tests {
         assert_eq!(loaded.problems.len(), 1);
         assert_eq!(loaded.config.agent_names().count(), 0);
         assert_eq!(loaded.config.user_path, None);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn terms_files_are_read_beside_their_config_and_a_missing_one_fails_closed() {
+        let dir = scratch("terms");
+        let user = dir.join("config.toml");
+        let workspace = dir.join("ws/baton.toml");
+        fs::create_dir_all(dir.join("ws/.baton")).unwrap();
+        fs::write(
+            &user,
+            "[privacy]\nterms = [\"Initech\"]\nterms_file = \"mine.txt\"\n",
+        )
+        .unwrap();
+        fs::write(dir.join("mine.txt"), "# mine\nGlobex\n").unwrap();
+        let ws_text = "[privacy]\nterms_file = \".baton/terms.txt\"\n";
+        fs::write(&workspace, ws_text).unwrap();
+        fs::write(dir.join("ws/.baton/terms.txt"), "Acme Corp\n\n").unwrap();
+
+        let loaded = load(Some(&workspace), Some(&user));
+        assert_eq!(loaded.problems, []);
+        let terms = &loaded.config.terms;
+        assert_eq!(terms.terms(), ["Initech", "Globex", "Acme Corp"]);
+        assert_eq!(terms.unreadable(), None);
+
+        fs::remove_file(dir.join("ws/.baton/terms.txt")).unwrap();
+        let loaded = load(Some(&workspace), Some(&user));
+        assert_eq!(loaded.problems.len(), 1);
+        let problem = &loaded.problems[0];
+        assert_eq!(
+            &problem.text[problem.error.range.clone()],
+            "\".baton/terms.txt\""
+        );
+        assert_eq!(problem.severity, Severity::Error);
+        assert!(problem
+            .error
+            .message
+            .contains("nothing is sent to a remote agent"));
+        assert!(loaded
+            .config
+            .terms
+            .unreadable()
+            .unwrap()
+            .contains("terms.txt"));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

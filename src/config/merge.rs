@@ -5,7 +5,7 @@
 //! everyone), lists of documents and routes are joined with the workspace's first, so its routes
 //! are tried first.
 
-use super::model::{ConfigFile, Defaults, Privacy};
+use super::model::{ConfigFile, Defaults, Docs, Output, Privacy};
 
 /// The configuration that applies: `workspace` over `user`.
 pub fn merge(user: Option<ConfigFile>, workspace: Option<ConfigFile>) -> ConfigFile {
@@ -27,6 +27,12 @@ pub fn merge(user: Option<ConfigFile>, workspace: Option<ConfigFile>) -> ConfigF
         documents: join(workspace.documents, user.documents),
         routes: join(workspace.routes, user.routes),
         privacy: merge_privacy(user.privacy, workspace.privacy),
+        output: Output {
+            demote_headings: (workspace.output.demote_headings).or(user.output.demote_headings),
+        },
+        docs: Docs {
+            base_url: workspace.docs.base_url.or(user.docs.base_url),
+        },
     }
 }
 
@@ -86,6 +92,10 @@ agent = "mine"
 terms = ["Acme"]
 detectors = ["email"]
 redact = "block"
+[output]
+demote_headings = false
+[docs]
+base_url = "https://user.example/diagnostics"
 "#,
         );
         let workspace = file(
@@ -97,6 +107,8 @@ agent = "shared"
 [privacy]
 terms = ["Globex", "Acme"]
 redact = "auto"
+[docs]
+base_url = "https://team.example/diagnostics"
 "#,
         );
         let merged = merge(Some(user.clone()), Some(workspace.clone()));
@@ -111,6 +123,13 @@ redact = "auto"
         assert_eq!(privacy.terms, ["Globex", "Acme"]);
         assert_eq!(privacy.detectors, ["email"]);
         assert_eq!(privacy.redact.as_deref(), Some("auto"));
+        assert!(
+            !merged.output.demote_headings(),
+            "the user's, the workspace says nothing"
+        );
+        let base = merged.docs.base_url.as_deref();
+        assert_eq!(base, Some("https://team.example/diagnostics"));
+        assert!(ConfigFile::default().output.demote_headings());
 
         assert_eq!(merge(Some(user.clone()), None), user);
         assert_eq!(merge(None, None), ConfigFile::default());

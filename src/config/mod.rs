@@ -21,12 +21,15 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
+use crate::privacy::Terms;
+
 pub use discover::{discover, find_workspace_config, user_config_path, WORKSPACE_FILE};
 pub use load::{load, ConfigProblem, Loaded};
 pub use merge::merge;
 pub use model::{
-    AgentSpec, ConfigFile, Defaults, KindSpec, Locality, Privacy, Provider, Route, RouteWhen,
-    DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_CONCURRENT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_SECS,
+    AgentSpec, ConfigFile, Defaults, Docs, KindSpec, Locality, Output, Privacy, Provider, Route,
+    RouteWhen, DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_CONCURRENT, DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT_SECS,
 };
 pub use parse::{parse, AgentRef, ConfigError, ParsedConfig};
 pub use validate::unknown_agents;
@@ -42,6 +45,8 @@ pub struct Config {
     /// Where each agent in force is defined: the file and its `[agents.NAME]` header, for
     /// go-to-definition from `@NAME`.
     pub agent_locations: BTreeMap<String, (PathBuf, Range<usize>)>,
+    /// The `[privacy]` terms, inline and from `terms_file` (which [`load`] reads), compiled.
+    pub terms: Terms,
     documents: GlobSet,
 }
 
@@ -53,8 +58,10 @@ impl Config {
         for glob in file.documents.iter().filter_map(|g| document_glob(g).ok()) {
             globs.add(glob);
         }
+        let inline = file.privacy.iter().flat_map(|privacy| &privacy.terms);
         Config {
             documents: globs.build().unwrap_or_default(),
+            terms: Terms::new(inline),
             file,
             root,
             ..Config::default()
@@ -82,9 +89,33 @@ impl Config {
         self.file.agents.get(name)
     }
 
+    /// Whether an answer's headings are demoted under `## Output` (`[output] demote_headings`,
+    /// default true).
+    pub fn demote_headings(&self) -> bool {
+        self.file.output.demote_headings()
+    }
+
+    /// The `[docs] base_url` diagnostics link to, when the user set a valid one.
+    pub fn docs_base(&self) -> Option<&str> {
+        self.file
+            .docs
+            .base_url
+            .as_deref()
+            .filter(|url| is_http_url(url))
+    }
+
     pub fn agent_names(&self) -> impl Iterator<Item = &str> {
         self.file.agents.keys().map(String::as_str)
     }
+}
+
+/// Whether `url` is an absolute `http://` or `https://` address with a host.
+pub(crate) fn is_http_url(url: &str) -> bool {
+    let rest = (url.strip_prefix("https://")).or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| {
+        let host = rest.split(['/', '#', '?']).next().unwrap_or("");
+        !host.is_empty() && !url.contains(char::is_whitespace)
+    })
 }
 
 /// One `documents` entry as a glob. An entry without a `/` matches the file name in any

@@ -29,6 +29,34 @@ pub struct ConfigFile {
     pub documents: Vec<String>,
     pub routes: Vec<Route>,
     pub privacy: Option<Privacy>,
+    pub output: Output,
+    pub docs: Docs,
+}
+
+/// The `[output]` table: how answers are placed into documents. Unset keys are `None`, so
+/// that merging can tell "not said" from the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Output {
+    /// Demote the headings of an answer so its top level sits under `## Output` (`#` becomes
+    /// `###`); the journal keeps the answer as received either way. Default: true.
+    pub demote_headings: Option<bool>,
+}
+
+impl Output {
+    /// Whether answers' headings are demoted on injection (default true).
+    pub fn demote_headings(&self) -> bool {
+        self.demote_headings.unwrap_or(true)
+    }
+}
+
+/// The `[docs]` table: where the diagnostics reference lives for this team.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Docs {
+    /// An `http(s)` address of the diagnostics reference; a diagnostic links to
+    /// `{base_url}#{code}`. No link at all when unset (`baton explain CODE` always works).
+    pub base_url: Option<String>,
 }
 
 /// The `[defaults]` table.

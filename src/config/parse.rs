@@ -45,6 +45,8 @@ pub struct ParsedConfig {
     pub agent_refs: Vec<AgentRef>,
     /// The range of each `documents` entry, in the order of `file.documents`.
     pub document_spans: Vec<Range<usize>>,
+    /// The range of `[privacy] terms_file`'s value, when given.
+    pub terms_file_span: Option<Range<usize>>,
 }
 
 /// Parses one configuration file. `Err` is a syntax or type error, which makes the whole file
@@ -64,6 +66,8 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
         Some(DeValue::Array(items)) => items.iter().map(|item| item.span()).collect(),
         _ => Vec::new(),
     };
+    let docs_span = child(root.get("docs"), "base_url").map_or(0..0, |value| value.span());
+    let terms_file_span = child(root.get("privacy"), "terms_file").map(|value| value.span());
 
     let file = ConfigFile::deserialize(toml::de::Deserializer::from(tree))
         .map_err(|e| type_error(&e, text))?;
@@ -77,6 +81,19 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
         })
         .collect();
     errors.extend(key_problems);
+    if let Some(url) = file
+        .docs
+        .base_url
+        .as_deref()
+        .filter(|url| !super::is_http_url(url))
+    {
+        errors.push(ConfigError {
+            range: docs_span,
+            message: format!(
+                "`base_url` must be an http:// or https:// address, not `{url}`; diagnostics link nowhere until it is"
+            ),
+        });
+    }
     Ok(ParsedConfig {
         file,
         warnings,
@@ -84,6 +101,7 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
         agent_spans,
         agent_refs,
         document_spans,
+        terms_file_span,
     })
 }
 
@@ -239,11 +257,11 @@ redact = "block"
     #[test]
     fn the_design_example_parses_with_every_field() {
         let parsed = parse(DESIGN_EXAMPLE).unwrap();
-        // No unknown key; only the two sections that are not applied yet say so.
+        // No unknown key; only the keys that are not applied yet say so.
         let warned: Vec<_> = (parsed.warnings.iter())
             .map(|warning| at(DESIGN_EXAMPLE, &warning.range))
             .collect();
-        assert_eq!(warned, ["routes", "privacy"]);
+        assert_eq!(warned, ["routes", "detectors", "redact"]);
         assert_eq!(parsed.errors, []);
         let file = &parsed.file;
         assert_eq!(file.defaults.agent.as_deref(), Some("researcher"));
@@ -282,6 +300,25 @@ redact = "block"
             at(DESIGN_EXAMPLE, &parsed.document_spans[1]),
             "\"*.task.md\""
         );
+    }
+
+    #[test]
+    fn output_and_docs_are_known_and_the_docs_address_is_checked() {
+        let text =
+            "[output]\ndemote_headings = false\n[docs]\nbase_url = \"https://team.example/d.md\"\n";
+        let parsed = parse(text).unwrap();
+        assert_eq!((parsed.warnings.len(), parsed.errors.len()), (0, 0));
+        assert!(!parsed.file.output.demote_headings());
+        let config = crate::config::Config::new(parsed.file, None);
+        assert_eq!(config.docs_base(), Some("https://team.example/d.md"));
+
+        let text = "[docs]\nbase_url = \"ftp://x\"\n";
+        let parsed = parse(text).unwrap();
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(at(text, &parsed.errors[0].range), "\"ftp://x\"");
+        let config = crate::config::Config::new(parsed.file, None);
+        assert_eq!(config.docs_base(), None, "an invalid address links nowhere");
+        assert!(crate::config::Config::default().demote_headings());
     }
 
     #[test]

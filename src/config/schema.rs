@@ -18,6 +18,8 @@ enum Schema {
     Route,
     When,
     Privacy,
+    Output,
+    Docs,
 }
 
 /// How the value under a known key is checked further.
@@ -40,6 +42,8 @@ impl Schema {
                 "documents",
                 "routes",
                 "privacy",
+                "output",
+                "docs",
             ],
             Schema::Defaults => &["agent"],
             Schema::Agent => &[
@@ -61,6 +65,8 @@ impl Schema {
             Schema::Route => &["when", "agent"],
             Schema::When => &["heading", "kind", "tags"],
             Schema::Privacy => &["terms", "terms_file", "detectors", "redact"],
+            Schema::Output => &["demote_headings"],
+            Schema::Docs => &["base_url"],
         }
     }
 
@@ -71,6 +77,8 @@ impl Schema {
             (Schema::Top, "kinds") => Some(Child::Named(Schema::Kind)),
             (Schema::Top, "routes") => Some(Child::Array(Schema::Route)),
             (Schema::Top, "privacy") => Some(Child::Table(Schema::Privacy)),
+            (Schema::Top, "output") => Some(Child::Table(Schema::Output)),
+            (Schema::Top, "docs") => Some(Child::Table(Schema::Docs)),
             (Schema::Route, "when") => Some(Child::Table(Schema::When)),
             _ => None,
         }
@@ -84,31 +92,43 @@ pub(crate) fn unknown_keys(root: &DeTable<'_>) -> Vec<ConfigError> {
     warnings
 }
 
-/// Sections baton reads and checks but does not apply yet, with what the user should know:
-/// configuration never silently does nothing (DESIGN §7, "Honest configuration").
-const NOT_APPLIED: &[(&str, &str)] = &[
+/// Keys baton reads and checks but does not apply yet, with what the user should know:
+/// configuration never silently does nothing (DESIGN §7, "Honest configuration"). A path of
+/// one key is a top-level section; of two, a key inside it.
+const NOT_APPLIED: &[(&[&str], &str)] = &[
     (
-        "routes",
+        &["routes"],
         "`[[routes]]` is checked but not applied yet: no route picks an agent; a brief's agent is its `@mention`, else front matter `agent:`, else `[defaults] agent`",
     ),
     (
-        "privacy",
-        "`[privacy]` is checked but not applied yet: no term or detector is looked for, and nothing is anonymized or blocked; do not send confidential text to a remote agent",
+        &["privacy", "detectors"],
+        "`detectors` is checked but not applied yet: nothing is looked for by pattern (emails, IBANs...); only `terms` and `terms_file` are, and they refuse sends to remote agents",
+    ),
+    (
+        &["privacy", "redact"],
+        "`redact` is checked but not applied yet: nothing is anonymized; a brief holding a `[privacy]` term is refused for every remote agent, whatever `redact` says",
     ),
 ];
 
-/// A warning at each top-level section of `root` that is read but not applied yet.
+/// A warning at each key of `root` that is read but not applied yet.
 pub(crate) fn not_applied(root: &DeTable<'_>) -> Vec<ConfigError> {
-    let mut warnings: Vec<ConfigError> = (root.iter())
-        .filter_map(|(key, _)| {
-            let name = key.get_ref().as_ref();
-            let (_, why) = NOT_APPLIED.iter().find(|(section, _)| *section == name)?;
-            Some(ConfigError {
-                range: key.span(),
-                message: (*why).to_owned(),
-            })
-        })
-        .collect();
+    let mut warnings = Vec::new();
+    for (path, why) in NOT_APPLIED {
+        let mut table = Some(root);
+        for (depth, name) in path.iter().enumerate() {
+            let found = table.and_then(|t| t.iter().find(|(key, _)| key.get_ref() == name));
+            let Some((key, value)) = found else {
+                break;
+            };
+            if depth + 1 == path.len() {
+                warnings.push(ConfigError {
+                    range: key.span(),
+                    message: (*why).to_owned(),
+                });
+            }
+            table = value.get_ref().as_table();
+        }
+    }
     warnings.sort_by_key(|warning| warning.range.start);
     warnings
 }
@@ -193,11 +213,20 @@ mod tests {
             .into_iter()
             .map(|warning| (text[warning.range].to_owned(), warning.message))
             .collect();
+        assert_eq!(found.len(), 1, "{found:?}: terms are applied");
+        assert_eq!(found[0].0, "routes");
+        assert!(found[0].1.contains("no route picks an agent"));
+
+        let text = "[privacy]\nterms = [\"Acme\"]\ndetectors = [\"email\"]\nredact = \"auto\"\n";
+        let root = DeTable::parse(text).unwrap();
+        let found: Vec<_> = not_applied(root.get_ref())
+            .into_iter()
+            .map(|warning| (text[warning.range].to_owned(), warning.message))
+            .collect();
         assert_eq!(found.len(), 2, "{found:?}");
-        assert_eq!(found[0].0, "privacy");
-        assert!(found[0].1.contains("nothing is anonymized"));
-        assert_eq!(found[1].0, "routes");
-        assert!(found[1].1.contains("no route picks an agent"));
+        assert_eq!(found[0].0, "detectors");
+        assert_eq!(found[1].0, "redact");
+        assert!(found[1].1.contains("nothing is anonymized"));
     }
 
     #[test]

@@ -1,18 +1,17 @@
-//! The inputs of a run (DESIGN §1, §4 step 2): a link from one brief to another means "this
-//! brief uses that brief's latest output". For each brief the sent brief links to, in this
-//! document or in another file, the newest output block that holds an answer. Other files
-//! are read only inside the workspace (`workspace::LinkedDocuments`): a document outside it
-//! is never read, so nothing of it is sent.
+//! The inputs of a run (DESIGN §1, §4 step 2): for each brief the sent brief links to, in this
+//! document or in another file, its newest output ([`crate::brief::input`], which
+//! `stale-output` reads the same way). Other files are read only inside the workspace
+//! (`workspace::LinkedDocuments`): a document outside it is never read, so nothing of it is
+//! sent.
 
-use std::collections::HashSet;
-
-use crate::brief::graph::local_target;
-use crate::brief::link::Target;
-use crate::brief::model::{self, Brief};
-use crate::brief::output::{self, Status};
+use crate::brief::input;
+use crate::brief::lint::NoOtherDocuments;
+use crate::brief::model::Brief;
 use crate::brief::payload::Input;
 use crate::document::Document;
 use crate::workspace::LinkedDocuments;
+
+pub use crate::brief::input::latest_output;
 
 /// The latest outputs of the briefs `brief` links to, in the order its links first name them.
 /// `briefs` are the briefs of `document`; other files are read through `linked` (`None` for a
@@ -24,82 +23,17 @@ pub fn gather(
     brief: &Brief,
     linked: Option<&LinkedDocuments<'_>>,
 ) -> Vec<Input> {
-    let mut seen = HashSet::new();
-    let mut inputs = Vec::new();
-    for link in &brief.links {
-        if !seen.insert(&link.target) {
-            continue;
-        }
-        let input = match link.target.file() {
-            None => local_target(&link.target, briefs)
-                .filter(|&index| briefs[index].title != brief.title)
-                .and_then(|index| latest_output(document, &briefs[index])),
-            Some(file) => linked.and_then(|linked| {
-                let other = linked.document(file)?;
-                let found = model::briefs(&other)
-                    .into_iter()
-                    .find(|candidate| matches(&link.target, candidate))?;
-                latest_output(&other, &found)
-            }),
-        };
-        inputs.extend(input);
+    match linked {
+        Some(linked) => input::gather(document, briefs, brief, linked),
+        None => input::gather(document, briefs, brief, &NoOtherDocuments),
     }
-    inputs
-}
-
-fn matches(target: &Target, brief: &Brief) -> bool {
-    !brief.title.is_empty() && target.matches_title(&brief.title)
-}
-
-/// The newest answer among the brief's output blocks: the one whose run id sorts last (run
-/// ids sort by time) among those that finished or broke off with text, else the last block
-/// written by hand (no marker).
-pub fn latest_output(document: &Document, brief: &Brief) -> Option<Input> {
-    let text = document.slice(brief.range.clone());
-    let mut best: Option<(String, Input)> = None;
-    let mut unmarked: Option<Input> = None;
-    for block in &brief.outputs {
-        let start = block.heading.start - brief.range.start;
-        let end = block.body.end - brief.range.start;
-        let section = &text[start..end];
-        let agent = block.mention.as_ref().map(|mention| mention.name.clone());
-        let marked = output::markers(section)
-            .into_iter()
-            .filter(|marker| matches!(marker.status, Status::Done | Status::Partial))
-            .find_map(|marker| output::find(section, &marker.run));
-        match marked {
-            Some(found) => {
-                let body = section[found.body.clone()].trim().to_owned();
-                let newer = best.as_ref().is_none_or(|(run, _)| found.marker.run > *run);
-                if !body.is_empty() && newer {
-                    let input = Input {
-                        title: brief.title.clone(),
-                        agent: Some(found.marker.agent.clone()),
-                        text: body,
-                    };
-                    best = Some((found.marker.run.clone(), input));
-                }
-            }
-            None if output::markers(section).is_empty() => {
-                let body = document.slice(block.body.clone()).trim().to_owned();
-                if !body.is_empty() {
-                    unmarked = Some(Input {
-                        title: brief.title.clone(),
-                        agent,
-                        text: body,
-                    });
-                }
-            }
-            None => {}
-        }
-    }
-    best.map(|(_, input)| input).or(unmarked)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::brief::output::{block_text, Marker};
+    use crate::brief::model;
+    use crate::brief::output::{block_text, Marker, Status};
     use crate::workspace::{no_open_documents, Boundary};
 
     fn marker(run: &str, agent: &str, status: Status) -> Marker {

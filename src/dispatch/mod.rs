@@ -2,6 +2,7 @@
 //! CLI drive it alike.
 //!
 //! - [`plan`]: which brief, which agents (the chosen one, then its fallbacks), the request.
+//! - [`privacy_gate`]: the last check of a plan: nothing confidential reaches a remote agent.
 //! - [`inputs`]: the outputs of linked briefs, sent under "Inputs".
 //! - [`queue`]: per-agent queues (`max_concurrent`).
 //! - [`run`]: the lifecycle: queue, journal, send, fall back, close; reported as updates.
@@ -12,6 +13,7 @@
 pub mod inputs;
 pub mod journal;
 pub mod plan;
+mod privacy_gate;
 pub mod queue;
 pub mod run;
 pub mod run_file;

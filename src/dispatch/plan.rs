@@ -16,6 +16,8 @@ use crate::config::{key_variable, policy, AgentSpec, Config, Provider};
 use crate::document::Document;
 use crate::workspace::Settings;
 
+use super::privacy_gate;
+
 /// Why a brief cannot be sent; each message says what to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -42,6 +44,11 @@ pub enum Refusal {
     NoModel {
         agent: String,
     },
+    /// The payload may not reach the (remote) agent (DESIGN §7, fail closed); the message says
+    /// why and what to do.
+    Confidential {
+        message: String,
+    },
     /// The agent sends a key from an environment variable that is not set where baton runs
     /// (and no `fallback` agent could answer instead).
     MissingKey {
@@ -59,6 +66,7 @@ impl Refusal {
             Refusal::UnknownAgent { .. } => Some("unknown agent".to_owned()),
             Refusal::Untrusted { .. } => Some("needs trust".to_owned()),
             Refusal::NoModel { .. } => Some("no model".to_owned()),
+            Refusal::Confidential { .. } => Some("confidential".to_owned()),
             // Never the value when it is no variable name: it may be a pasted key.
             Refusal::MissingKey { variable, .. } if key_variable::is_name(variable) => {
                 Some(format!("{variable} not set"))
@@ -110,7 +118,9 @@ impl fmt::Display for Refusal {
                 "unknown agent `{name}`: define [agents.{name}] in baton.toml, or send to another agent; {}",
                 agents(known)
             ),
-            Refusal::Untrusted { message } => f.write_str(message),
+            Refusal::Untrusted { message } | Refusal::Confidential { message } => {
+                f.write_str(message)
+            }
             Refusal::NoModel { agent } => write!(
                 f,
                 "agent `{agent}` has no `model`; set `model = \"...\"` under [agents.{agent}]"
@@ -219,6 +229,7 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         return Err(Refusal::Empty);
     }
     let (attempts, left_out) = attempts(config, &agent, &payload.text, ask.trusted)?;
+    let (attempts, left_out) = privacy_gate::gate(ask, &payload, attempts, left_out)?;
     let left_out = left_out
         .into_iter()
         .map(|(fallback, why)| {
@@ -271,7 +282,7 @@ pub fn key_refusal(attempts: &[Attempt], key_set: &dyn Fn(&str) -> bool) -> Opti
 }
 
 /// A `fallback` agent left out of a plan, and why.
-type LeftOut = (String, String);
+pub(super) type LeftOut = (String, String);
 
 /// The agents a run to `agent` would try in order, each with its request for `text`: the
 /// agent itself, then its `fallback` agents that exist and policy allows; and the fallbacks

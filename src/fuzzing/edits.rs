@@ -43,6 +43,7 @@ pub const PIECES: &[&str] = &[
     "",
     "# Run it @cli\n",
     "---\nagent: researcher\n---\n",
+    "---\nconfidential: true\n---\n",
     "## Output @researcher\n<!-- baton:output run=R1 agent=researcher model=m input=0badc0de status=done -->\nold answer\n<!-- /baton:output -->\n",
     "<!-- baton:output run=R2 agent=cli model=m input=0badc0de status=running -->\n",
 ];
@@ -126,12 +127,14 @@ impl Bytes<'_> {
 
 /// The agents of the lint: a keyed one whose variable the machine lacks (`missing-key`), and,
 /// from the untrusted workspace file, a command agent that is also the default
-/// (`untrusted-agent` on mentions, front matter and headings).
+/// (`untrusted-agent` on mentions, front matter and headings); and a `[privacy]` term that
+/// the pieces hold, for the remote agent (`confidential-remote`).
 fn config() -> Config {
     let mut config = Config::from_toml(
         "[defaults]\nagent = \"cli\"\n\
          [agents.researcher]\nprovider = \"openai\"\napi_key_env = \"BATON_TEST_KEY\"\n\
-         [agents.cli]\nprovider = \"command\"\ncommand = [\"llm\"]\n",
+         [agents.cli]\nprovider = \"command\"\ncommand = [\"llm\"]\n\
+         [privacy]\nterms = [\"prices\"]\n",
     )
     .expect("config parses");
     let workspace = PathBuf::from("/ws/baton.toml");

@@ -44,10 +44,12 @@ pub fn diagnose(state: &State, uri: &lsp::Uri, open: &OpenDocument) -> Option<Li
     let linted = started.elapsed();
     let encoding = state.encoding();
     let failures = state.runs.failures(uri.as_str());
+    let docs = state.docs_base(uri.as_str());
     let diagnostics = contain("placing diagnostics", || {
         let failed = dispatch_failed(&open.document, &failures);
         let all = analyzed.findings.diagnostics.iter().chain(&failed);
-        state.placements.place(uri.as_str(), open, all, encoding)
+        let how = (encoding, docs.as_deref());
+        state.placements.place(uri.as_str(), open, all, how)
     });
     tracing::debug!(
         "linted {} v{} in {linted:?}, placed in {:?}",
@@ -149,6 +151,7 @@ pub fn config_publications(reports: Vec<Report>, encoding: Encoding) -> Vec<Publ
                 diagnostics: DiagnosticsJson::of_lsp(&to_proto::config_diagnostics(
                     &report.problems,
                     encoding,
+                    None,
                 )),
             })
         })

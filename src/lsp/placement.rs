@@ -30,6 +30,8 @@ struct Published {
     opening: u64,
     version: i32,
     encoding: Encoding,
+    /// The `[docs] base_url` the written diagnostics link to.
+    docs: Option<String>,
     /// In the order published: the document's.
     placed: Vec<Placed>,
 }
@@ -42,17 +44,19 @@ struct Placed {
 }
 
 impl Placements {
-    /// `diagnostics` (of `open`, in document order) placed in `encoding` and written,
-    /// reusing what the last publication placed where nothing changed.
+    /// `diagnostics` (of `open`, in document order) placed in `encoding` and written, linking
+    /// to their section at `docs` (`[docs] base_url`) if any, reusing what the last
+    /// publication placed where nothing changed.
     pub fn place<'a>(
         &self,
         uri: &str,
         open: &OpenDocument,
         diagnostics: impl Iterator<Item = &'a Diagnostic>,
-        encoding: Encoding,
+        (encoding, docs): (Encoding, Option<&str>),
     ) -> DiagnosticsJson {
         let last = self.documents.remove(uri).map(|(_, last)| last);
         let mut carried = last
+            .filter(|last| last.docs.as_deref() == docs)
             .and_then(|last| carry(last, &open.history, open.version, encoding))
             .unwrap_or_default();
         let mut next = 0;
@@ -61,7 +65,7 @@ impl Placements {
                 |diagnostic| match take_over(&mut carried, &mut next, diagnostic) {
                     Some(mut placed) => {
                         if placed.json.is_none() {
-                            placed.json = Some(wire::diagnostic(diagnostic, placed.range));
+                            placed.json = Some(wire::diagnostic(diagnostic, placed.range, docs));
                         }
                         placed
                     }
@@ -71,7 +75,7 @@ impl Placements {
                         Placed {
                             diagnostic: diagnostic.clone(),
                             range,
-                            json: Some(wire::diagnostic(diagnostic, range)),
+                            json: Some(wire::diagnostic(diagnostic, range, docs)),
                         }
                     }
                 },
@@ -85,6 +89,7 @@ impl Placements {
                 opening: open.history.opening(),
                 version: open.version,
                 encoding,
+                docs: docs.map(str::to_owned),
                 placed,
             },
         );
@@ -216,7 +221,7 @@ mod tests {
 
     fn fresh(open: &OpenDocument, encoding: Encoding) -> DiagnosticsJson {
         let diagnostics = found(&open.document);
-        Placements::default().place(URI, open, diagnostics.iter(), encoding)
+        Placements::default().place(URI, open, diagnostics.iter(), (encoding, None))
     }
 
     /// An edit as offsets into the current text (made valid there) and what to insert.
@@ -251,7 +256,7 @@ mod tests {
             let placements = Placements::default();
             let text = "# One\nTODO here 🎉\n\n## Two\nsome TODO\r\n# Three\nend\n";
             let mut open = store.open(URI, 1, text);
-            let _ = placements.place(URI, &open, found(&open.document).iter(), encoding);
+            let _ = placements.place(URI, &open, found(&open.document).iter(), (encoding, None));
             for (version, ((at, len, insert), publish)) in (2..).zip(edits) {
                 let document = open.document.parsed();
                 let text = document.text();
@@ -267,7 +272,7 @@ mod tests {
                 open = store.change(URI, version, &[change], encoding).unwrap();
                 if publish {
                     let diagnostics = found(&open.document);
-                    let kept = placements.place(URI, &open, diagnostics.iter(), encoding);
+                    let kept = placements.place(URI, &open, diagnostics.iter(), (encoding, None));
                     prop_assert_eq!(kept, fresh(&open, encoding), "after {:?}", open.document.text());
                 }
             }
@@ -279,7 +284,7 @@ mod tests {
         let (store, placements) = (Store::default(), Placements::default());
         let place = |open: &OpenDocument| {
             let diagnostics = found(&open.document);
-            placements.place(URI, open, diagnostics.iter(), Encoding::Utf16)
+            placements.place(URI, open, diagnostics.iter(), (Encoding::Utf16, None))
         };
         // The same heading at the same bytes, on another line.
         place(&store.open(URI, 1, "x\ny\n# Title\n"));

@@ -368,6 +368,12 @@ impl State {
         self.contexts.get(uri)?.path.clone()
     }
 
+    /// The `[docs] base_url` the document's diagnostics link to, when one is configured.
+    pub fn docs_base(&self, uri: &str) -> Option<String> {
+        let context = self.contexts.get(uri)?;
+        context.settings.config.docs_base().map(str::to_owned)
+    }
+
     /// The open documents that are files: their paths and URIs.
     pub fn open_files(&self) -> Vec<(PathBuf, String)> {
         self.uris_by_path

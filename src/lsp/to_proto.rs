@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::OnceLock;
 
 use ropey::Rope;
 use tower_lsp_server::ls_types as lsp;
@@ -57,19 +56,14 @@ pub fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
     }
 }
 
-fn code_fields(code: Code) -> (Option<lsp::NumberOrString>, Option<lsp::CodeDescription>) {
-    // Parsed once: parsing a URI for every diagnostic of every keystroke adds up.
-    static DOCS: OnceLock<Vec<(Code, lsp::Uri)>> = OnceLock::new();
-    let docs = DOCS.get_or_init(|| {
-        Code::ALL
-            .iter()
-            .filter_map(|&code| Some((code, lsp::Uri::from_str(&code.docs_url()).ok()?)))
-            .collect()
-    });
+/// The code and, with a `[docs] base_url`, the link to its section.
+fn code_fields(
+    code: Code,
+    docs: Option<&str>,
+) -> (Option<lsp::NumberOrString>, Option<lsp::CodeDescription>) {
     let description = docs
-        .iter()
-        .find(|(known, _)| *known == code)
-        .map(|(_, href)| lsp::CodeDescription { href: href.clone() });
+        .and_then(|base| lsp::Uri::from_str(&code.docs_url(base)).ok())
+        .map(|href| lsp::CodeDescription { href });
     (
         Some(lsp::NumberOrString::String(code.as_str().to_owned())),
         description,
@@ -77,7 +71,12 @@ fn code_fields(code: Code) -> (Option<lsp::NumberOrString>, Option<lsp::CodeDesc
 }
 
 /// The problems of one configuration file, placed in the text they were found in.
-pub fn config_diagnostics(problems: &[ConfigProblem], encoding: Encoding) -> Vec<lsp::Diagnostic> {
+/// `docs`: the `[docs] base_url` the diagnostics link to, when one is configured.
+pub fn config_diagnostics(
+    problems: &[ConfigProblem],
+    encoding: Encoding,
+    docs: Option<&str>,
+) -> Vec<lsp::Diagnostic> {
     let Some(first) = problems.first() else {
         return Vec::new();
     };
@@ -85,7 +84,7 @@ pub fn config_diagnostics(problems: &[ConfigProblem], encoding: Encoding) -> Vec
     problems
         .iter()
         .map(|problem| {
-            let (code, code_description) = code_fields(Code::InvalidConfig);
+            let (code, code_description) = code_fields(Code::InvalidConfig, docs);
             lsp::Diagnostic {
                 range: range_in_text(&rope, problem.error.range.clone(), encoding),
                 severity: Some(severity(problem.severity)),

@@ -7,14 +7,12 @@
 //! The frame goes to stdout through [`stdio::write_frame`], the writer tower-lsp-server's own
 //! messages go through.
 
-use std::sync::OnceLock;
-
 use serde::Serialize;
 use tower_lsp_server::ls_types as lsp;
 
 use super::stdio;
 use super::to_proto::{self, SOURCE};
-use crate::brief::{Code, Diagnostic, FixHint};
+use crate::brief::{Diagnostic, FixHint};
 
 /// A JSON array of LSP diagnostics, ready to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,9 +60,10 @@ pub fn publish_diagnostics(uri: &str, version: Option<i32>, diagnostics: &Diagno
     }
 }
 
-/// One core diagnostic as LSP spells it, placed at `range`.
-pub fn diagnostic(diagnostic: &Diagnostic, range: lsp::Range) -> Vec<u8> {
-    to_json(Wire::placed(diagnostic, range))
+/// One core diagnostic as LSP spells it, placed at `range`; its `codeDescription` links to
+/// its section at `docs` (`[docs] base_url`), and is left out without one.
+pub fn diagnostic(diagnostic: &Diagnostic, range: lsp::Range, docs: Option<&str>) -> Vec<u8> {
+    to_json(Wire::placed(diagnostic, range, docs))
 }
 
 fn to_json(value: impl Serialize) -> Vec<u8> {
@@ -89,34 +88,23 @@ struct Wire<'a> {
 
 #[derive(Serialize)]
 struct Href {
-    href: &'static str,
+    href: String,
 }
 
 impl<'a> Wire<'a> {
-    fn placed(diagnostic: &'a Diagnostic, range: lsp::Range) -> Self {
+    fn placed(diagnostic: &'a Diagnostic, range: lsp::Range, docs: Option<&str>) -> Self {
         Wire {
             range,
             severity: to_proto::severity(diagnostic.severity),
             code: diagnostic.code.as_str(),
-            code_description: docs_url(diagnostic.code).map(|href| Href { href }),
+            code_description: docs.map(|base| Href {
+                href: diagnostic.code.docs_url(base),
+            }),
             source: SOURCE,
             message: &diagnostic.message,
             data: diagnostic.fix.as_deref(),
         }
     }
-}
-
-/// The documentation link of a code, made once.
-fn docs_url(code: Code) -> Option<&'static str> {
-    static URLS: OnceLock<Vec<(Code, String)>> = OnceLock::new();
-    let urls = URLS.get_or_init(|| {
-        (Code::ALL.iter())
-            .map(|&code| (code, code.docs_url()))
-            .collect()
-    });
-    urls.iter()
-        .find(|(known, _)| *known == code)
-        .map(|(_, url)| url.as_str())
 }
 
 #[cfg(test)]
@@ -134,14 +122,17 @@ mod tests {
             },
         );
         let range = to_proto::range(&document, diagnostic.range.clone(), Encoding::Utf16);
-        let written = super::diagnostic(&diagnostic, range);
+        let written = super::diagnostic(&diagnostic, range, Some("https://team.example/d"));
         let ours = DiagnosticsJson::of_written([written.as_slice()].into_iter());
         let ours: serde_json::Value = serde_json::from_slice(&ours.0).unwrap();
+        let bare = super::diagnostic(&diagnostic, range, None);
+        let bare: serde_json::Value = serde_json::from_slice(&bare).unwrap();
+        assert_eq!(bare.get("codeDescription"), None, "no base, no link");
         let expected = serde_json::json!([{
             "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 13}},
             "severity": 1,
             "code": "missing-field",
-            "codeDescription": {"href": Code::MissingField.docs_url()},
+            "codeDescription": {"href": "https://team.example/d#missing-field"},
             "source": "baton",
             "message": "add \"Objective\"",
             "data": {"fix": "insert-fields", "fields": ["Objective"]},

@@ -64,7 +64,8 @@ pub fn render(text: &str, extra_config: &'static str, codes: &[&str]) -> String 
 fn config(setup: &Setup) -> Config {
     let user = Config::from_toml(&format!("{AGENTS}\n{}", setup.user)).expect("user config parses");
     let workspace = Config::from_toml(setup.workspace).expect("workspace config parses");
-    let mut config = Config::default();
+    let file = merge(Some(user.file.clone()), Some(workspace.file.clone()));
+    let mut config = Config::new(file, None);
     config.workspace_path = Some(PathBuf::from("/ws/baton.toml"));
     config.user_path = Some(PathBuf::from("/home/me/.config/baton/config.toml"));
     for (file, path) in [
@@ -76,7 +77,6 @@ fn config(setup: &Setup) -> Config {
             config.agent_locations.insert(name.clone(), (path, 0..0));
         }
     }
-    config.file = merge(Some(user.file), Some(workspace.file));
     config
 }
 

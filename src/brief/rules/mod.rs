@@ -1,12 +1,13 @@
 //! The lint rules, one per file. Each reads a [`RuleContext`] and pushes diagnostics.
 
 mod broken_link;
+mod confidential_remote;
 mod cycle;
 mod duplicate_field;
 mod empty_field;
 mod missing_field;
 mod missing_key;
-mod stale_output;
+pub(crate) mod stale_output;
 mod unknown_agent;
 mod unknown_kind;
 mod untrusted_agent;
@@ -35,6 +36,7 @@ pub fn check_document(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnosti
     cycle::check(context, diagnostics);
     missing_key::check_inherited(context, diagnostics);
     untrusted_agent::check_inherited(context, diagnostics);
+    stale_output::check_linked(context, diagnostics);
 }
 
 /// The rules that read each brief on its own: what they find depends only on the brief's
@@ -48,6 +50,7 @@ pub fn check_briefs(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>
     stale_output::check(context, diagnostics);
     missing_key::check(context, diagnostics);
     untrusted_agent::check(context, diagnostics);
+    confidential_remote::check(context, diagnostics);
 }
 
 /// A brief's target agent, when the configuration defines it, and where a problem with it

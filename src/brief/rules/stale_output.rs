@@ -1,51 +1,129 @@
-//! `stale-output`: an output block whose marker's `input` hash is no longer the brief's
-//! ([`payload::brief_hash`]): the brief was edited after the answer was written, so the answer
-//! may not fit it any more. A run still streaming (`status=running`) is left alone.
+//! `stale-output`: an output block whose marker's `input` hash is no longer the one its brief
+//! would be sent with ([`payload::input_hash`]: the brief without its output blocks, plus the
+//! latest outputs of the briefs it links to): the brief, or an input, changed after the answer
+//! was written, so the answer may not fit any more. A run still streaming (`status=running`)
+//! is left alone.
+//!
+//! A brief that links nowhere depends on its own text only: a brief rule ([`check`]). One that
+//! links to others depends on their outputs too: a document rule ([`check_linked`]), which the
+//! lint cache runs again when such a brief or any output changes ([`digest`]).
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 
 use crate::brief::diagnostic::{Code, Diagnostic};
+use crate::brief::input::{self, Input};
+use crate::brief::kind::Kind;
 use crate::brief::lint::RuleContext;
-use crate::brief::model::OutputBlock;
+use crate::brief::model::{self, Brief, OutputBlock};
 use crate::brief::output::{Marker, Status};
 use crate::brief::payload;
 use crate::document::Document;
 
+/// Briefs that link nowhere.
 pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let Some(kind) = context.kind else { return };
-    for brief in context.briefs {
-        // Hashing reads the whole brief: only for briefs with an answer to compare.
-        let mut hash = None;
-        for block in &brief.outputs {
-            let Some(marker) = marker(context.document, block) else {
-                continue;
-            };
-            if marker.status == Status::Running || marker.input.is_empty() {
-                continue;
-            }
-            let hash =
-                hash.get_or_insert_with(|| payload::brief_hash(context.document, brief, kind));
-            if marker.input == *hash {
-                continue;
-            }
-            let what = if brief.title.is_empty() {
-                "this brief".to_owned()
-            } else {
-                format!("`{}`", brief.title)
-            };
-            let to = if marker.agent.is_empty() {
-                String::new()
-            } else {
-                format!(" to @{}", marker.agent)
-            };
-            let message = format!(
-                "{what} changed after this output was written (run {}); send it{to} again for an answer to the brief as it is now",
-                marker.run
-            );
-            diagnostics.push(Diagnostic::new(
-                Code::StaleOutput,
-                block.heading.clone(),
-                message,
-            ));
+    for brief in context.briefs.iter().filter(|brief| brief.links.is_empty()) {
+        report(context.document, brief, kind, &[], diagnostics);
+    }
+}
+
+/// Briefs that link to others, whose latest outputs are part of their input. The briefs of
+/// `context` may be light copies without fields or outputs (the lint cache's): each brief this
+/// needs whole is read again from the document.
+pub fn check_linked(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(kind) = context.kind else { return };
+    if context.briefs.iter().all(|brief| brief.links.is_empty()) {
+        return;
+    }
+    let document = context.document;
+    let spans = model::spans(document);
+    if spans.len() != context.briefs.len() {
+        return;
+    }
+    // Only the briefs that link, and those they link to, are read whole.
+    let whole = |index: usize| model::build_span(document, &spans[index]);
+    let latest = |index: usize| input::latest_output(document, &whole(index));
+    for (index, linking) in context.briefs.iter().enumerate() {
+        if linking.links.is_empty() {
+            continue;
         }
+        let brief = whole(index);
+        if !brief
+            .outputs
+            .iter()
+            .any(|block| marker(document, block).is_some())
+        {
+            continue;
+        }
+        let inputs = input::gather_with(context.briefs, &brief, context.others, &latest);
+        report(document, &brief, kind, &inputs, diagnostics);
+    }
+}
+
+/// What [`check_linked`] reads of one brief besides its title and links, as a hash for the
+/// lint cache: the whole text of a brief that links to others and has an output (its own
+/// input), and the latest output of any brief (someone's input). 0 for a brief with no output,
+/// so that typing into such briefs never runs the document rules again.
+pub fn digest(document: &Document, brief: &Brief) -> u64 {
+    if brief.outputs.is_empty() {
+        return 0;
+    }
+    let mut hasher = DefaultHasher::new();
+    if !brief.links.is_empty() {
+        document.slice(brief.range.clone()).hash(&mut hasher);
+    }
+    let latest = input::latest_output(document, brief);
+    latest
+        .map(|input| (input.agent, input.text))
+        .hash(&mut hasher);
+    hasher.finish()
+}
+
+fn report(
+    document: &Document,
+    brief: &Brief,
+    kind: &Kind,
+    inputs: &[Input],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    // Hashing reads the whole brief: only for briefs with an answer to compare.
+    let mut hash = None;
+    for block in &brief.outputs {
+        let Some(marker) = marker(document, block) else {
+            continue;
+        };
+        if marker.status == Status::Running || marker.input.is_empty() {
+            continue;
+        }
+        let hash = hash.get_or_insert_with(|| payload::input_hash(document, brief, kind, inputs));
+        if marker.input == *hash {
+            continue;
+        }
+        let what = if brief.title.is_empty() {
+            "this brief".to_owned()
+        } else {
+            format!("`{}`", brief.title)
+        };
+        let what = if inputs.is_empty() {
+            what
+        } else {
+            format!("{what} or the output of a brief it links to")
+        };
+        let to = if marker.agent.is_empty() {
+            String::new()
+        } else {
+            format!(" to @{}", marker.agent)
+        };
+        let message = format!(
+            "{what} changed after this output was written (run {}); send it{to} again for an answer to the brief as it is now",
+            marker.run
+        );
+        diagnostics.push(Diagnostic::new(
+            Code::StaleOutput,
+            block.heading.clone(),
+            message,
+        ));
     }
 }
 
@@ -74,57 +152,4 @@ fn marker(document: &Document, block: &OutputBlock) -> Option<Marker> {
 }
 
 #[cfg(test)]
-mod tests {
-    use expect_test::expect;
-
-    use crate::brief::rules::fixture::render;
-
-    /// A brief with its current hash in the marker, as `baton send` writes it.
-    const FRESH: &str = "# Scan pricing @researcher
-## Objective
-Find prices.
-## Output @researcher
-<!-- baton:output run=R1 agent=researcher model=m input=HASH status=done -->
-An answer.
-<!-- /baton:output -->
-";
-
-    fn with_hash(text: &str) -> String {
-        let hash = {
-            let document = crate::document::Document::new(text);
-            let brief = &crate::brief::model::briefs(&document)[0];
-            let kinds = crate::brief::kind::Kinds::default();
-            crate::brief::payload::brief_hash(&document, brief, kinds.get("brief").unwrap())
-        };
-        text.replace("HASH", &hash)
-    }
-
-    #[test]
-    fn an_edited_brief_makes_its_output_stale() {
-        let fresh = with_hash(FRESH);
-        expect![""].assert_eq(&render(&fresh, "", &["stale-output"]));
-        let edited = fresh.replace("Find prices.", "Find prices in euros.");
-        expect![[r#"
-            4: information[stale-output]: `Scan pricing` changed after this output was written (run R1); send it to @researcher again for an answer to the brief as it is now
-              | ## Output @researcher
-              | ^^^^^^^^^^^^^^^^^^^^^
-        "#]]
-        .assert_eq(&render(&edited, "", &["stale-output"]));
-    }
-
-    #[test]
-    fn running_and_hand_written_outputs_are_not_stale() {
-        let edited = with_hash(FRESH).replace("Find prices.", "Find prices in euros.");
-        let running = edited.replace("status=done", "status=running");
-        expect![""].assert_eq(&render(&running, "", &["stale-output"]));
-        let by_hand = "# T @writer\n## Objective\nx\n## Output @writer\n\nWritten by hand.\n";
-        expect![""].assert_eq(&render(by_hand, "", &["stale-output"]));
-        let crlf = "# T\r\n## Objective\r\nx\r\n## Output\r\n\r\n<!-- baton:output run=R2 status=partial input=00000000 -->\r\nhalf\r\n";
-        expect![[r#"
-            4: information[stale-output]: `T` changed after this output was written (run R2); send it again for an answer to the brief as it is now
-              | ## Output
-              | ^^^^^^^^^
-        "#]]
-        .assert_eq(&render(crlf, "", &["stale-output"]));
-    }
-}
+mod tests;
