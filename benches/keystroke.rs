@@ -49,6 +49,7 @@ fn main() {
         path: Some(Path::new("bench.brief.md")),
         others: &NoOtherDocuments,
         machine: &Machine::default(),
+        failed_runs: &[],
     };
     // `BATON_BENCH_DOCS=a.md,b.md` measures those documents (lspbench's, say) instead.
     let texts: Vec<String> = match std::env::var("BATON_BENCH_DOCS") {

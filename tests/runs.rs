@@ -16,8 +16,8 @@ use baton::brief::payload::Payload;
 use baton::config::{AgentSpec, Provider};
 use baton::dispatch::journal::{Final, Journal};
 use baton::dispatch::plan::{Attempt, Plan};
-use baton::dispatch::queue::Queues;
-use baton::dispatch::run::{execute, Finished, Outcome, Update};
+use baton::dispatch::run::queue::Queues;
+use baton::dispatch::run::{execute, Event, Finished, Outcome};
 use baton::dispatch::run_id;
 use serde_json::json;
 use server::{reply, stream, Server, Step};
@@ -73,13 +73,15 @@ fn plan(root: &Path, agents: Vec<(&str, AgentSpec)>) -> Plan {
 /// Runs the plan; returns how it finished and the updates, as the user would see them.
 async fn run(plan: &Plan) -> (Finished, Vec<String>) {
     let mut seen = Vec::new();
-    let mut on_update = |update: Update<'_>| {
-        seen.push(match update {
-            Update::Queued { agent } => format!("queued {agent}"),
-            Update::Started { agent, .. } => format!("started {agent}"),
-            Update::Text(text) => format!("text {text}"),
-            Update::Retrying(retry) => format!("retrying: {retry}"),
-            Update::FallingBack { from, to, .. } => format!("fallback {from} -> {to}"),
+    let mut on_update = |event: Event<'_>| {
+        seen.extend(match event {
+            Event::Queued { agent } => Some(format!("queued {agent}")),
+            Event::Started { agent, .. } => Some(format!("started {agent}")),
+            Event::Text(text) => Some(format!("text {text}")),
+            Event::Retrying(retry) => Some(format!("retrying: {retry}")),
+            Event::FallingBack { from, to, .. } => Some(format!("fallback {from} -> {to}")),
+            // The outcome is returned, and asserted on, whole.
+            Event::Finished(_) => None,
         })
     };
     let finished = execute(

@@ -1,15 +1,114 @@
-//! What a streaming run writes into the document, computed from the text as it is now: the
-//! edit that creates its block under its brief, and the edits that bring the block up to
-//! everything received. When to send them, and to whom, is `inject`'s business.
+//! Where a run's answer goes in a document, computed from the text as it is now (DESIGN §4
+//! step 4): pure, so the editor (which streams it in with `workspace/applyEdit`), `baton send`
+//! (which writes the file once) and recovery place an answer alike. When to write, and how,
+//! is the caller's business.
+//!
+//! [`body`] is the one place that decides what of the received text the block holds.
+
+use std::borrow::Cow;
 
 use crate::brief::fix::TextEdit;
 use crate::brief::model;
 use crate::brief::output::{self, Block, Marker, Status};
 use crate::document::Document;
 
+/// What the output block of a run holds, given what the agent sent: the one function every
+/// writer (the editor, `baton send`, recovery) goes through. `finished` says whether more may
+/// come; while it may, the body must only grow (each body a prefix of the next), since a
+/// streaming block is written by appending. For now the received text as is.
+pub fn body(received: &str, finished: bool) -> Cow<'_, str> {
+    let _ = finished;
+    Cow::Borrowed(received)
+}
+
+/// A run's answer, as far as it arrived, to be placed into a text.
+#[derive(Clone, Copy, Debug)]
+pub struct Answer<'a> {
+    /// The title of the brief the run was sent from.
+    pub title: &'a str,
+    /// The run's marker, with the status the block should show.
+    pub marker: &'a Marker,
+    /// What the block should hold: [`body`] of what was received.
+    pub body: &'a str,
+    /// How much of `body` the block was known to hold: when the user edited inside the
+    /// block, only what comes after that is appended.
+    pub written: usize,
+    /// Whether a missing block may be created: not when the run's block was in the text
+    /// before (the user deleted it), nor when a new run of the brief took its place.
+    pub may_create: bool,
+}
+
+/// What placing an answer into a text comes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Placed {
+    /// The run's block is in the text: the edits that bring it up to the answer (none when
+    /// it is), and how much of the body the block holds once they are in.
+    Update { edits: Vec<TextEdit>, holds: usize },
+    /// The run has no block yet: the edit creating it under its brief, in place of the same
+    /// agent's earlier block there.
+    Create(TextEdit),
+    /// There is nowhere to put it.
+    Gone(Gone),
+}
+
+/// Why an answer has nowhere to go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gone {
+    /// The run's block was deleted (or may not be created again).
+    Block,
+    /// The brief is no longer in the document (deleted or renamed).
+    Brief,
+}
+
+/// Places `answer` into `document` as it is now.
+pub fn place(document: &Document, text: &str, answer: &Answer<'_>) -> Placed {
+    let marker = answer.marker;
+    if let Some(block) = output::find(text, &marker.run) {
+        let (edits, holds) = catch_up(text, &block, answer.body, answer.written, marker.status);
+        return Placed::Update { edits, holds };
+    }
+    let has_marker = || output::markers(text).iter().any(|m| m.run == marker.run);
+    if !answer.may_create || has_marker() {
+        return Placed::Gone(Gone::Block);
+    }
+    match create(document, text, answer.title, marker, answer.body) {
+        Some(edit) => Placed::Create(edit),
+        None => Placed::Gone(Gone::Brief),
+    }
+}
+
+/// The whole block of a finished run written into `document`: in place of the run's own
+/// block if it has one (a block left running by a crash, say), else under its brief in place
+/// of the agent's earlier block. `Err` when the brief is gone.
+pub fn replace(
+    document: &Document,
+    text: &str,
+    title: &str,
+    marker: &Marker,
+    body: &str,
+) -> Result<TextEdit, Gone> {
+    let block = output::block_text(&marker.agent, marker, body);
+    if let Some(existing) = output::find(text, &marker.run) {
+        return Ok(TextEdit {
+            range: existing.range,
+            new_text: block,
+        });
+    }
+    create(document, text, title, marker, body).ok_or(Gone::Brief)
+}
+
+/// `text` with `edit` applied.
+pub fn apply(text: &str, edit: &TextEdit) -> String {
+    let mut out = String::with_capacity(text.len() + edit.new_text.len());
+    out.push_str(&text[..edit.range.start]);
+    out.push_str(&edit.new_text);
+    out.push_str(&text[edit.range.end..]);
+    out
+}
+
 /// The edit creating the block of `marker`'s run, holding `received`, under the brief
 /// `title` (in place of the agent's earlier block there). `None` when the brief is gone.
-pub fn create(
+fn create(
     document: &Document,
     text: &str,
     title: &str,
@@ -27,7 +126,7 @@ pub fn create(
 /// otherwise; with how much of `received` the block holds once they are in. `written` is how
 /// much it was known to hold: when the user edited inside the block, only what comes after
 /// that is appended.
-pub fn catch_up(
+fn catch_up(
     text: &str,
     block: &Block,
     received: &str,
