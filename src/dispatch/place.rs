@@ -264,4 +264,105 @@ mod tests {
         let (edits, _) = catch_up(&caught_up, &block, "one two", 7, Status::Running);
         assert!(edits.is_empty(), "nothing left to write: {edits:?}");
     }
+
+    /// Places `body` for run R1 of brief "A" into `text`, as a streaming writer would, and
+    /// applies what it says; the text after, or why there is nowhere to put it.
+    fn stream(text: &str, body: &str, written: usize, may_create: bool) -> Result<String, Gone> {
+        let document = Document::new(text);
+        let marker = marker(Status::Running);
+        let answer = Answer {
+            title: "A",
+            marker: &marker,
+            body,
+            written,
+            may_create,
+        };
+        match place(&document, text, &answer) {
+            Placed::Update { edits, .. } => Ok(applied(text, &edits)),
+            Placed::Create(edit) => Ok(applied(text, &[edit])),
+            Placed::Gone(gone) => Err(gone),
+        }
+    }
+
+    #[test]
+    fn an_answer_keeps_its_place_in_a_text_changed_above_inside_and_below() {
+        let text = "# A @a\n\nDo it.\n\n# B\n\nLater.\n";
+        let created = stream(text, "one ", 0, true).unwrap();
+        let running = marker(Status::Running).format();
+        let block =
+            |body: &str| format!("## Output @a\n{running}\n{body}\n<!-- /baton:output -->\n");
+        assert_eq!(
+            created,
+            format!("# A @a\n\nDo it.\n\n{}\n# B\n\nLater.\n", block("one "))
+        );
+
+        // Typed above the block, in the brief, and below it.
+        let typed = created
+            .replacen("# A @a", "Intro.\n\n# A @a", 1)
+            .replacen("Do it.", "Do it now.", 1)
+            .replacen("Later.", "Later, maybe.", 1);
+        let grown = stream(&typed, "one two", 4, true).unwrap();
+        assert_eq!(
+            grown,
+            format!(
+                "Intro.\n\n# A @a\n\nDo it now.\n\n{}\n# B\n\nLater, maybe.\n",
+                block("one two")
+            )
+        );
+
+        // Typed inside the block: only what was never written is appended.
+        let edited = grown.replacen("one two", "ONE two", 1);
+        let caught_up = stream(&edited, "one two three", 7, true).unwrap();
+        assert!(
+            caught_up.contains("\nONE two three\n<!-- /baton:output -->"),
+            "{caught_up}"
+        );
+
+        // The run's block deleted: nowhere to put the rest, even where a block may be created.
+        let deleted = caught_up.replacen(&block("ONE two three"), "", 1);
+        assert_eq!(
+            stream(&deleted, "one two three four", 13, false),
+            Err(Gone::Block)
+        );
+        let marker_left = deleted.replacen("Do it now.", &format!("Do it now.\n\n{running}"), 1);
+        assert_eq!(stream(&marker_left, "x", 0, true), Err(Gone::Block));
+        // The brief renamed: nowhere to create it.
+        let renamed = text.replacen("# A @a", "# Z @a", 1);
+        assert_eq!(stream(&renamed, "one", 0, true), Err(Gone::Brief));
+    }
+
+    #[test]
+    fn a_finished_answer_replaces_the_agents_earlier_block_or_its_own() {
+        let text = "# A @a\n\nDo it.\n";
+        let earlier = Marker {
+            run: "R0".to_owned(),
+            ..marker(Status::Done)
+        };
+        let with_earlier = format!("{text}\n{}", output::block_text("a", &earlier, "Old."));
+        let document = Document::new(&with_earlier);
+        let done = marker(Status::Done);
+        let edit = replace(&document, &with_earlier, "A", &done, "New.").unwrap();
+        let replaced = apply(&with_earlier, &edit);
+        assert_eq!(
+            replaced,
+            format!("{text}\n{}", output::block_text("a", &done, "New."))
+        );
+
+        // Its own block (left running by a crash) is replaced whole, wherever it is.
+        let document = Document::new(&replaced);
+        let again = Marker {
+            status: Status::Partial,
+            ..done.clone()
+        };
+        let edit = replace(&document, &replaced, "Gone", &again, "Newer.").unwrap();
+        assert_eq!(
+            apply(&replaced, &edit),
+            format!("{text}\n{}", output::block_text("a", &again, "Newer."))
+        );
+        assert_eq!(
+            replace(&Document::new(text), text, "Gone", &done, "x"),
+            Err(Gone::Brief)
+        );
+        assert_eq!(body("as received\n", false), "as received\n");
+    }
 }
