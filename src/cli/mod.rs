@@ -11,6 +11,7 @@ pub mod agents;
 pub mod check;
 mod finding;
 pub mod init;
+mod progress;
 mod render;
 mod sarif;
 pub mod send;

@@ -10,12 +10,12 @@
 //! trusted with `baton trust`, or the environment says `BATON_TRUST_WORKSPACE=1`.
 
 use std::fs;
-use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tokio_util::sync::CancellationToken;
 
+use super::progress::Progress;
 use crate::brief::lint::{lint, Analysis, Context};
 use crate::brief::output::{Marker, Status};
 use crate::config::trust_store;
@@ -274,85 +274,4 @@ fn write_block(
     let updated = place::apply(&current, &edit);
     fs_safe::replace_atomically(&prepared.file, updated.as_bytes())
         .map_err(|error| Stop::Failed(format!("{error}; {}", kept())))
-}
-
-/// The progress line on stderr: updated in place on a terminal, plain lines otherwise.
-struct Progress {
-    agent: String,
-    terminal: bool,
-    /// Whether the in-place line is showing and needs a line break before anything else.
-    open: bool,
-    chars: usize,
-}
-
-impl Progress {
-    fn new(agent: &str) -> Progress {
-        Progress {
-            agent: agent.to_owned(),
-            terminal: io::stderr().is_terminal(),
-            open: false,
-            chars: 0,
-        }
-    }
-
-    fn start(&mut self, agent: &str, model: &str, run: &str) {
-        self.agent = agent.to_owned();
-        let model = if model.is_empty() {
-            String::new()
-        } else {
-            format!(" ({model})")
-        };
-        self.line(&format!("sending to {agent}{model}, run {run}"));
-    }
-
-    fn chars(&mut self, chars: usize) {
-        self.chars = chars;
-        if self.terminal {
-            eprint!("\r{}: {} chars", self.agent, thousands(chars));
-            self.open = true;
-        }
-    }
-
-    fn line(&mut self, message: &str) {
-        if self.open {
-            eprintln!();
-            self.open = false;
-        }
-        eprintln!("{}: {message}", self.agent);
-    }
-
-    fn end(&mut self) {
-        if self.open {
-            eprintln!();
-            self.open = false;
-        } else {
-            eprintln!("{}: {} chars", self.agent, thousands(self.chars));
-        }
-    }
-}
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_read_with_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1234), "1,234");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 }
