@@ -40,6 +40,31 @@ fn briefs(size: usize) -> String {
     text
 }
 
+/// Fifty briefs, each with the output block of a 2 KB answer that has headings of its own (as
+/// models write them), a fenced block and a list: typing goes into the brief in the middle.
+fn briefs_with_answers() -> String {
+    let mut text = String::from("---\nkind: brief\n---\n\n");
+    for n in 1..=50 {
+        text.push_str(&format!(
+            "# Answered {n} @researcher\n\n## Objective\n\nCompare note-taking apps for the 顧客 team.\n\n## Context\n\nWe use plain files today.\n\n## Constraints\n\nTwo pages.\n\n## Expected Output\n\nA table.\n\n"
+        ));
+        text.push_str(&format!(
+            "## Output @researcher\n<!-- baton:output run=01ANSWER{n:08} agent=researcher model=m input=00000000 status=done -->\n"
+        ));
+        let mut answer = String::from("# Report\n\n## Summary\n\n");
+        let mut section = 0;
+        while answer.len() < 2048 {
+            section += 1;
+            answer.push_str(&format!(
+                "### Finding {section}\n\nThe café app syncs 🎉 notes offline, with tags and links.\n\n- one point\n- another point\n\n```text\n# not a heading\n```\n\n"
+            ));
+        }
+        text.push_str(&answer);
+        text.push_str("<!-- /baton:output -->\n\n");
+    }
+    text
+}
+
 fn main() {
     let config = Config::from_toml(AGENTS).expect("bench config parses");
     let kinds = Kinds::from_config(&config.file.kinds);
@@ -56,7 +81,11 @@ fn main() {
         Ok(paths) => (paths.split(','))
             .map(|path| std::fs::read_to_string(path).expect("a readable document"))
             .collect(),
-        Err(_) => vec![briefs(100 * 1024), briefs(1024 * 1024)],
+        Err(_) => vec![
+            briefs(100 * 1024),
+            briefs(1024 * 1024),
+            briefs_with_answers(),
+        ],
     };
     for text in texts {
         let size = text.len();
@@ -69,8 +98,11 @@ fn main() {
             let text = rope.line(*line).to_string();
             text.trim().len() > 20 && text.chars().next().is_some_and(char::is_alphabetic)
         };
-        let line = (rope.len_lines() / 2..rope.len_lines())
-            .find(prose)
+        // Among answers, the brief's own prose, not an answer's.
+        let objective = |line: &usize| rope.line(*line).to_string().starts_with("Compare note");
+        let lines = || rope.len_lines() / 2..rope.len_lines();
+        let line = (lines().find(objective))
+            .or_else(|| lines().find(prose))
             .unwrap_or(rope.len_lines() / 2) as u32;
         let mut timings: Vec<Duration> = Vec::new();
         let mut edit_only: Vec<Duration> = Vec::new();
