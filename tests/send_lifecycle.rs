@@ -390,3 +390,73 @@ fn a_restarted_server_knows_no_run_and_offers_the_saved_output() {
     assert!(editor.has(&body), "{}", editor.doc.text);
     assert_eq!(editor.doc.text.matches("## Output @writer").count(), 1);
 }
+
+/// `text` with every run id (`run=ID`) the same, so two documents written by different runs
+/// compare.
+fn without_run_ids(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("run=") {
+        out.push_str(&rest[..at + 4]);
+        rest = &rest[at + 4..];
+        let end = rest.find([' ', '-']).unwrap_or(rest.len());
+        out.push_str("ID");
+        rest = &rest[end..];
+    }
+    out + rest
+}
+
+#[test]
+fn the_editor_and_baton_send_write_the_same_block() {
+    let runtime = agents();
+    // Headings of its own, a fence, CRLF, emoji, and a line break at the end.
+    let pieces: Vec<String> = [
+        "# Report\n\n",
+        "## Summary\r\n\r\nPrices 🎉 rose.\n\n",
+        "```md\n# not a heading\n```\n",
+        "Done.\n",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let stream = slow_stream(&pieces, Duration::from_millis(5), true);
+    let config = writer(&runtime, vec![stream.clone(), stream]);
+
+    let editor_side = Workspace::new("agree-editor");
+    editor_side.write("baton.toml", &config);
+    let mut editor = open(&editor_side, BRIEF, json!({}), &[]);
+    let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    editor.until("the run's end", |e| e.ended(&run).is_some());
+    editor.until("the last edit", |e| e.has(" status=done -->"));
+
+    let terminal_side = Workspace::new("agree-terminal");
+    terminal_side.write("baton.toml", &config);
+    terminal_side.write("a.brief.md", BRIEF);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .arg("send")
+        .arg(terminal_side.path("a.brief.md"))
+        .current_dir(&terminal_side.root)
+        .env(
+            "BATON_CONFIG",
+            terminal_side.path("no-such-user-config.toml"),
+        )
+        .env(
+            "BATON_TRUST_FILE",
+            terminal_side.path("no-such-trust-file.toml"),
+        )
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("BATON_TRUST_WORKSPACE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+
+    let written = terminal_side.read("a.brief.md");
+    assert!(
+        written.contains(&format!("\n{}\n<!-- /baton:output -->\n", pieces.concat())),
+        "the answer as received:\n{written}"
+    );
+    assert_eq!(without_run_ids(&editor.doc.text), without_run_ids(&written));
+}
