@@ -320,3 +320,57 @@ fn anthropic_ok() -> Vec<Step> {
     events.extend(anthropic_end());
     stream(SSE, &events)
 }
+
+#[tokio::test]
+async fn a_run_cancelled_while_queued_sends_nothing_and_journals_nothing() {
+    let server = Server::start(vec![openai_ok(&["never"])]).await;
+    let root = folder("cancel-queued");
+    let mut spec = spec(Provider::Openai, &server);
+    spec.max_concurrent = Some(1);
+    let plan = plan(&root, vec![("a", spec)]);
+    let queues = Queues::default();
+    let _busy = queues.try_turn("a", 1).expect("the agent's one place");
+    let cancel = CancellationToken::new();
+    let mut seen = Vec::new();
+    let mut on_update = |event: Event<'_>| {
+        seen.push(match event {
+            Event::Queued { agent } => format!("queued {agent}"),
+            Event::Finished(finished) => format!("finished {:?}", finished.outcome),
+            other => format!("{other:?}"),
+        });
+        if seen.len() == 1 {
+            cancel.cancel();
+        }
+    };
+    let finished = execute(&plan, run_id::new(), &queues, &mut on_update, &cancel).await;
+    assert_eq!(finished.outcome, Outcome::Cancelled);
+    assert_eq!(seen, ["queued a", "finished Cancelled"]);
+    assert_eq!(journal(&root), []);
+}
+
+#[tokio::test]
+async fn a_run_cancelled_mid_stream_keeps_what_arrived_closed_as_cancelled() {
+    let steps = vec![
+        Step::Stream(SSE),
+        Step::Chunk(openai_delta("Half ").into_bytes()),
+        Step::Silence,
+    ];
+    let server = Server::start(vec![steps]).await;
+    let root = folder("cancel-streaming");
+    let plan = plan(&root, vec![("a", spec(Provider::Openai, &server))]);
+    let cancel = CancellationToken::new();
+    let mut on_update = |event: Event<'_>| {
+        if matches!(event, Event::Text(_)) {
+            cancel.cancel();
+        }
+    };
+    let queues = Queues::default();
+    let finished = execute(&plan, run_id::new(), &queues, &mut on_update, &cancel).await;
+    assert_eq!(finished.outcome, Outcome::Cancelled);
+    assert_eq!(finished.text, "Half ");
+    assert_eq!(
+        journal(&root),
+        [("a".into(), "Half ".into(), Some(Final::Cancelled))]
+    );
+    assert!(queues.try_turn("a", 1).is_some(), "the turn was given back");
+}
