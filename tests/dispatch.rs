@@ -20,7 +20,8 @@ use serde_json::{json, Value};
 
 use server::{reply, Server as Agent, Step};
 use streams::{openai_delta, openai_end, openai_ok, SSE};
-use support::{Doc, Server, Spawn, Workspace};
+use support::editor::Editor;
+use support::{Spawn, Workspace};
 
 /// A runtime for the loopback agents, on its own thread, living as long as the test.
 fn agents() -> tokio::runtime::Runtime {
@@ -57,154 +58,6 @@ fn config(url: &str, extra: &str) -> String {
 }
 
 const BRIEF: &str = "# Scan prices @writer\n\n## Objective\n\nFind the prices.\n\n## Context\n\nWe reprice.\n\n## Constraints\n\nPublic sources.\n\n## Expected Output\n\nA table.\n";
-
-/// The test's editor: the server, the one open document, and what the server said.
-struct Editor {
-    server: Server,
-    doc: Doc,
-    /// Every message from the server but responses, in order.
-    seen: Vec<Value>,
-    /// `workspace/applyEdit` requests applied, and refused (made for an older version).
-    applied: usize,
-    refused: usize,
-}
-
-impl Editor {
-    fn open(workspace: &Workspace, name: &str, text: &str, options: Value) -> Editor {
-        Editor::open_with(workspace, name, text, options, Spawn::default())
-    }
-
-    fn open_with(
-        workspace: &Workspace,
-        name: &str,
-        text: &str,
-        options: Value,
-        spawn: Spawn,
-    ) -> Editor {
-        workspace.write(name, text);
-        let spawned = Server::spawn_with(
-            &workspace.root,
-            Spawn {
-                manual_edits: true,
-                ..spawn
-            },
-        );
-        let (mut server, _) = spawned.initialize(workspace, &["utf-16"], options);
-        let doc = server.open(&workspace.uri(name), text);
-        Editor {
-            server,
-            doc,
-            seen: Vec::new(),
-            applied: 0,
-            refused: 0,
-        }
-    }
-
-    /// Handles the next message from the server: applies edits, keeps the rest.
-    fn pump(&mut self, what: &str) {
-        let message = self.server.wait_for(what, |m| m.get("method").is_some());
-        if message["method"] == "workspace/applyEdit" {
-            self.apply(&message);
-        } else {
-            self.seen.push(message);
-        }
-    }
-
-    /// Pumps until `done` holds of the editor.
-    fn until(&mut self, what: &str, done: impl Fn(&Editor) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !done(self) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            self.pump(what);
-        }
-    }
-
-    fn apply(&mut self, request: &Value) {
-        let change = &request["params"]["edit"]["documentChanges"][0];
-        assert_eq!(change["textDocument"]["uri"], self.doc.uri.as_str());
-        if change["textDocument"]["version"].as_i64() != Some(self.doc.version) {
-            self.refused += 1;
-            self.server.reply(
-                &request["id"],
-                json!({ "applied": false, "failureReason": "stale version" }),
-            );
-            return;
-        }
-        let changes = self
-            .doc
-            .apply_text_edits(change["edits"].as_array().unwrap());
-        self.server.change(&mut self.doc, changes);
-        self.applied += 1;
-        self.server
-            .reply(&request["id"], json!({ "applied": true }));
-    }
-
-    /// The user types: an edit of the client's copy, sent as the next version.
-    fn type_at(&mut self, offset: usize, text: &str) {
-        let change = self.doc.edit(offset..offset, text);
-        self.server.change(&mut self.doc, vec![change]);
-    }
-
-    fn actions_at(&mut self, find: &str) -> Vec<Value> {
-        let at = self.doc.at(find, 0);
-        let range = json!({ "start": at["position"], "end": at["position"] });
-        let params = json!({ "textDocument": at["textDocument"], "range": range, "context": { "diagnostics": [] } });
-        self.server
-            .request("textDocument/codeAction", params)
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-
-    /// Runs a code action's command as the editor does; returns the command's result.
-    fn run_action(&mut self, find: &str, title: &str) -> Value {
-        let actions = self.actions_at(find);
-        let action = actions
-            .iter()
-            .find(|action| action["title"] == title)
-            .unwrap_or_else(|| panic!("no action {title:?} in {actions:#?}"));
-        let command = action["command"].clone();
-        self.execute(&command)
-    }
-
-    fn execute(&mut self, command: &Value) -> Value {
-        let params = json!({ "command": command["command"], "arguments": command["arguments"] });
-        self.server.request("workspace/executeCommand", params)
-    }
-
-    fn has(&self, text: &str) -> bool {
-        self.doc.text.contains(text)
-    }
-
-    fn progress(&self) -> Vec<&Value> {
-        self.seen
-            .iter()
-            .filter(|m| m["method"] == "$/progress")
-            .map(|m| &m["params"]["value"])
-            .collect()
-    }
-
-    /// The run's progress `end` value, once it comes.
-    fn progress_end(&mut self) -> Value {
-        self.until("the end of the progress", |e| {
-            e.progress().iter().any(|p| p["kind"] == "end")
-        });
-        let progress = self.progress();
-        progress
-            .into_iter()
-            .find(|p| p["kind"] == "end")
-            .unwrap()
-            .clone()
-    }
-
-    fn messages(&self) -> Vec<String> {
-        self.seen
-            .iter()
-            .filter(|m| m["method"] == "window/showMessage")
-            .map(|m| m["params"]["message"].as_str().unwrap().to_owned())
-            .collect()
-    }
-}
 
 fn marker(run: &str, agent: &str, model: &str, input: &str, status: &str) -> String {
     format!(
@@ -269,7 +122,7 @@ fn a_brief_sent_from_a_code_action_streams_into_the_document() {
     assert_eq!(editor.doc.text, expected);
 
     // Progress: begun with the brief's name, ended as done.
-    let progress = editor.progress();
+    let progress = editor.all_progress();
     assert_eq!(progress[0]["kind"], "begin");
     assert_eq!(progress[0]["title"], "@writer: Scan prices");
     assert_eq!(progress[0]["cancellable"], true);
@@ -642,22 +495,7 @@ fn a_run_cut_short_by_a_killed_server_is_offered_back() {
     assert!(!saved.contains("\"type\":\"end\""), "killed mid-stream");
     workspace.write("a.brief.md", &editor.doc.text);
 
-    let spawned = Server::spawn_with(
-        &workspace.root,
-        Spawn {
-            manual_edits: true,
-            ..Spawn::default()
-        },
-    );
-    let (mut server, _) = spawned.initialize(&workspace, &["utf-16"], json!({}));
-    let doc = server.open(&editor.doc.uri, &editor.doc.text);
-    let mut editor = Editor {
-        server,
-        doc,
-        seen: Vec::new(),
-        applied: 0,
-        refused: 0,
-    };
+    let mut editor = editor.reopen(&workspace);
     let title = format!("Insert saved output of run {run}");
     let deadline = Instant::now() + Duration::from_secs(10);
     let action = loop {

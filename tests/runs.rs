@@ -16,8 +16,8 @@ use baton::brief::payload::Payload;
 use baton::config::{AgentSpec, Provider};
 use baton::dispatch::journal::{Final, Journal};
 use baton::dispatch::plan::{Attempt, Plan};
-use baton::dispatch::queue::Queues;
-use baton::dispatch::run::{execute, Finished, Outcome, Update};
+use baton::dispatch::run::queue::Queues;
+use baton::dispatch::run::{execute, Event, Finished, Outcome};
 use baton::dispatch::run_id;
 use serde_json::json;
 use server::{reply, stream, Server, Step};
@@ -73,13 +73,15 @@ fn plan(root: &Path, agents: Vec<(&str, AgentSpec)>) -> Plan {
 /// Runs the plan; returns how it finished and the updates, as the user would see them.
 async fn run(plan: &Plan) -> (Finished, Vec<String>) {
     let mut seen = Vec::new();
-    let mut on_update = |update: Update<'_>| {
-        seen.push(match update {
-            Update::Queued { agent } => format!("queued {agent}"),
-            Update::Started { agent, .. } => format!("started {agent}"),
-            Update::Text(text) => format!("text {text}"),
-            Update::Retrying(retry) => format!("retrying: {retry}"),
-            Update::FallingBack { from, to, .. } => format!("fallback {from} -> {to}"),
+    let mut on_update = |event: Event<'_>| {
+        seen.extend(match event {
+            Event::Queued { agent } => Some(format!("queued {agent}")),
+            Event::Started { agent, .. } => Some(format!("started {agent}")),
+            Event::Text(text) => Some(format!("text {text}")),
+            Event::Retrying(retry) => Some(format!("retrying: {retry}")),
+            Event::FallingBack { from, to, .. } => Some(format!("fallback {from} -> {to}")),
+            // The outcome is returned, and asserted on, whole.
+            Event::Finished(_) => None,
         })
     };
     let finished = execute(
@@ -317,4 +319,58 @@ fn anthropic_ok() -> Vec<Step> {
     events.push(anthropic_delta("From b."));
     events.extend(anthropic_end());
     stream(SSE, &events)
+}
+
+#[tokio::test]
+async fn a_run_cancelled_while_queued_sends_nothing_and_journals_nothing() {
+    let server = Server::start(vec![openai_ok(&["never"])]).await;
+    let root = folder("cancel-queued");
+    let mut spec = spec(Provider::Openai, &server);
+    spec.max_concurrent = Some(1);
+    let plan = plan(&root, vec![("a", spec)]);
+    let queues = Queues::default();
+    let _busy = queues.try_turn("a", 1).expect("the agent's one place");
+    let cancel = CancellationToken::new();
+    let mut seen = Vec::new();
+    let mut on_update = |event: Event<'_>| {
+        seen.push(match event {
+            Event::Queued { agent } => format!("queued {agent}"),
+            Event::Finished(finished) => format!("finished {:?}", finished.outcome),
+            other => format!("{other:?}"),
+        });
+        if seen.len() == 1 {
+            cancel.cancel();
+        }
+    };
+    let finished = execute(&plan, run_id::new(), &queues, &mut on_update, &cancel).await;
+    assert_eq!(finished.outcome, Outcome::Cancelled);
+    assert_eq!(seen, ["queued a", "finished Cancelled"]);
+    assert_eq!(journal(&root), []);
+}
+
+#[tokio::test]
+async fn a_run_cancelled_mid_stream_keeps_what_arrived_closed_as_cancelled() {
+    let steps = vec![
+        Step::Stream(SSE),
+        Step::Chunk(openai_delta("Half ").into_bytes()),
+        Step::Silence,
+    ];
+    let server = Server::start(vec![steps]).await;
+    let root = folder("cancel-streaming");
+    let plan = plan(&root, vec![("a", spec(Provider::Openai, &server))]);
+    let cancel = CancellationToken::new();
+    let mut on_update = |event: Event<'_>| {
+        if matches!(event, Event::Text(_)) {
+            cancel.cancel();
+        }
+    };
+    let queues = Queues::default();
+    let finished = execute(&plan, run_id::new(), &queues, &mut on_update, &cancel).await;
+    assert_eq!(finished.outcome, Outcome::Cancelled);
+    assert_eq!(finished.text, "Half ");
+    assert_eq!(
+        journal(&root),
+        [("a".into(), "Half ".into(), Some(Final::Cancelled))]
+    );
+    assert!(queues.try_turn("a", 1).is_some(), "the turn was given back");
 }

@@ -22,7 +22,8 @@ use serde_json::{json, Value};
 
 use server::{Server as Agent, Step};
 use streams::{openai_delta, openai_end, openai_ok, SSE};
-use support::{Doc, Server, Spawn, Workspace};
+use support::editor::Editor;
+use support::{Spawn, Workspace};
 
 const BRIEF: &str = "# Scan prices @writer\n\n## Objective\n\nFind the prices.\n\n## Context\n\nWe reprice.\n\n## Constraints\n\nPublic sources.\n\n## Expected Output\n\nA table.\n";
 
@@ -62,132 +63,16 @@ fn slow_stream(pieces: &[String], pause: Duration, end: bool) -> Vec<Step> {
     steps
 }
 
-/// The editor: the server, its one open document, and every other message it sent.
-struct Editor {
-    server: Server,
-    doc: Doc,
-    seen: Vec<Value>,
-}
-
-impl Editor {
-    fn open(workspace: &Workspace, text: &str, options: Value, env: &[(&str, &str)]) -> Editor {
-        workspace.write("a.brief.md", text);
-        let spawn = Spawn {
-            manual_edits: true,
-            env: env
-                .iter()
-                .map(|(name, value)| (name.to_string(), value.to_string()))
-                .collect(),
-            ..Spawn::default()
-        };
-        let spawned = Server::spawn_with(&workspace.root, spawn);
-        let (mut server, _) = spawned.initialize(workspace, &["utf-16"], options);
-        let doc = server.open(&workspace.uri("a.brief.md"), text);
-        Editor {
-            server,
-            doc,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Handles the next message from the server: applies an edit made for the current
-    /// version (refuses one made for another), keeps the rest.
-    fn pump(&mut self, what: &str) {
-        let message = self.server.wait_for(what, |m| m.get("method").is_some());
-        if message["method"] != "workspace/applyEdit" {
-            self.seen.push(message);
-            return;
-        }
-        let change = &message["params"]["edit"]["documentChanges"][0];
-        if change["textDocument"]["version"].as_i64() != Some(self.doc.version) {
-            let refusal = json!({ "applied": false, "failureReason": "stale version" });
-            return self.server.reply(&message["id"], refusal);
-        }
-        let changes = self
-            .doc
-            .apply_text_edits(change["edits"].as_array().unwrap());
-        self.server.change(&mut self.doc, changes);
-        self.server
-            .reply(&message["id"], json!({ "applied": true }));
-    }
-
-    fn until(&mut self, what: &str, done: impl Fn(&Editor) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !done(self) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            self.pump(what);
-        }
-    }
-
-    fn has(&self, text: &str) -> bool {
-        self.doc.text.contains(text)
-    }
-
-    fn type_at(&mut self, offset: usize, text: &str) {
-        let change = self.doc.edit(offset..offset, text);
-        self.server.change(&mut self.doc, vec![change]);
-    }
-
-    fn actions_at(&mut self, find: &str) -> Vec<Value> {
-        let at = self.doc.at(find, 0);
-        let range = json!({ "start": at["position"], "end": at["position"] });
-        let params = json!({ "textDocument": at["textDocument"], "range": range, "context": { "diagnostics": [] } });
-        let actions = self.server.request("textDocument/codeAction", params);
-        actions.as_array().unwrap().clone()
-    }
-
-    fn titles_at(&mut self, find: &str) -> Vec<String> {
-        let actions = self.actions_at(find);
-        actions
+/// Opens `a.brief.md` holding `text` in a server started with `env`.
+fn open(workspace: &Workspace, text: &str, options: Value, env: &[(&str, &str)]) -> Editor {
+    let spawn = Spawn {
+        env: env
             .iter()
-            .map(|action| action["title"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    /// Runs the action titled `title` as the editor does; returns the command's result.
-    fn run_action(&mut self, find: &str, title: &str) -> Value {
-        let actions = self.actions_at(find);
-        let action = actions
-            .iter()
-            .find(|action| action["title"] == title)
-            .unwrap_or_else(|| panic!("no action {title:?} in {actions:#?}"));
-        self.execute(&action["command"].clone())
-    }
-
-    fn execute(&mut self, command: &Value) -> Value {
-        let params = json!({ "command": command["command"], "arguments": command["arguments"] });
-        self.server.request("workspace/executeCommand", params)
-    }
-
-    fn lenses(&mut self) -> Vec<Value> {
-        let params = json!({ "textDocument": { "uri": self.doc.uri } });
-        let lenses = self.server.request("textDocument/codeLens", params);
-        lenses.as_array().unwrap().clone()
-    }
-
-    fn messages(&self) -> Vec<String> {
-        self.seen
-            .iter()
-            .filter(|m| m["method"] == "window/showMessage")
-            .map(|m| m["params"]["message"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    /// The work-done progress values of `run`, in order.
-    fn progress(&self, run: &str) -> Vec<Value> {
-        let token = format!("baton-run-{run}");
-        self.seen
-            .iter()
-            .filter(|m| m["method"] == "$/progress" && m["params"]["token"] == token.as_str())
-            .map(|m| m["params"]["value"].clone())
-            .collect()
-    }
-
-    fn ended(&self, run: &str) -> Option<String> {
-        let progress = self.progress(run);
-        let end = progress.iter().find(|value| value["kind"] == "end")?;
-        Some(end["message"].as_str().unwrap_or_default().to_owned())
-    }
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect(),
+        ..Spawn::default()
+    };
+    Editor::open_with(workspace, "a.brief.md", text, options, spawn)
 }
 
 /// The last state recorded in the journal for `run`, and the text it received.
@@ -226,7 +111,7 @@ fn a_send_that_cannot_happen_says_why_in_its_title_and_when_chosen() {
     );
     let text = BRIEF.replace("@writer", "@ghost");
     let options = json!({ "trustedWorkspace": false });
-    let mut editor = Editor::open(&workspace, &text, options, &[("OPENAI_API_KEY", "")]);
+    let mut editor = open(&workspace, &text, options, &[("OPENAI_API_KEY", "")]);
 
     assert_eq!(
         editor.titles_at("Find the"),
@@ -300,7 +185,7 @@ fn sending_again_while_the_answer_streams_cancels_and_replaces_the_first_run() {
     );
     let workspace = Workspace::new("lifecycle-resend");
     workspace.write("baton.toml", &config);
-    let mut editor = Editor::open(&workspace, BRIEF, json!({}), &[]);
+    let mut editor = open(&workspace, BRIEF, json!({}), &[]);
     let send = "Send \"Scan prices\" to @writer";
     let first = editor.run_action("Find the", send)["run"]
         .as_str()
@@ -367,7 +252,7 @@ fn the_code_lens_stays_on_the_heading_while_lines_are_typed_above_it() {
     );
     let workspace = Workspace::new("lifecycle-lens");
     workspace.write("baton.toml", &config);
-    let mut editor = Editor::open(&workspace, BRIEF, json!({}), &[]);
+    let mut editor = open(&workspace, BRIEF, json!({}), &[]);
     let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
         .as_str()
         .unwrap()
@@ -419,7 +304,7 @@ fn the_progress_is_cancellable_and_its_cancel_ends_the_run_as_cancelled() {
     );
     let workspace = Workspace::new("lifecycle-cancel");
     workspace.write("baton.toml", &config);
-    let mut editor = Editor::open(&workspace, BRIEF, json!({}), &[]);
+    let mut editor = open(&workspace, BRIEF, json!({}), &[]);
     let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
         .as_str()
         .unwrap()
@@ -465,7 +350,7 @@ fn a_restarted_server_knows_no_run_and_offers_the_saved_output() {
     );
     let workspace = Workspace::new("lifecycle-restart");
     workspace.write("baton.toml", &config);
-    let mut editor = Editor::open(&workspace, BRIEF, json!({}), &[]);
+    let mut editor = open(&workspace, BRIEF, json!({}), &[]);
     let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
         .as_str()
         .unwrap()
@@ -479,25 +364,7 @@ fn a_restarted_server_knows_no_run_and_offers_the_saved_output() {
     // half-written, still marked running.
     let text = editor.doc.text.clone();
     assert!(text.contains(" status=running -->"));
-    let spawned = Server::spawn_with(
-        &workspace.root,
-        Spawn {
-            manual_edits: true,
-            ..Spawn::default()
-        },
-    );
-    let (server, _) = spawned.initialize(&workspace, &["utf-16"], json!({}));
-    let mut editor = Editor {
-        doc: Doc {
-            uri: editor.doc.uri.clone(),
-            text: text.clone(),
-            version: 1,
-            utf8: false,
-        },
-        server,
-        seen: Vec::new(),
-    };
-    editor.server.open(&editor.doc.uri.clone(), &text);
+    let mut editor = editor.reopen(&workspace);
     let runs = editor.execute(&json!({ "command": "baton.runs", "arguments": [] }));
     assert_eq!(runs, json!({ "runs": [] }), "the new server runs nothing");
     let offer = format!("Insert saved output of run {run} (@writer, ");
@@ -522,4 +389,74 @@ fn a_restarted_server_knows_no_run_and_offers_the_saved_output() {
     );
     assert!(editor.has(&body), "{}", editor.doc.text);
     assert_eq!(editor.doc.text.matches("## Output @writer").count(), 1);
+}
+
+/// `text` with every run id (`run=ID`) the same, so two documents written by different runs
+/// compare.
+fn without_run_ids(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("run=") {
+        out.push_str(&rest[..at + 4]);
+        rest = &rest[at + 4..];
+        let end = rest.find([' ', '-']).unwrap_or(rest.len());
+        out.push_str("ID");
+        rest = &rest[end..];
+    }
+    out + rest
+}
+
+#[test]
+fn the_editor_and_baton_send_write_the_same_block() {
+    let runtime = agents();
+    // Headings of its own, a fence, CRLF, emoji, and a line break at the end.
+    let pieces: Vec<String> = [
+        "# Report\n\n",
+        "## Summary\r\n\r\nPrices 🎉 rose.\n\n",
+        "```md\n# not a heading\n```\n",
+        "Done.\n",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let stream = slow_stream(&pieces, Duration::from_millis(5), true);
+    let config = writer(&runtime, vec![stream.clone(), stream]);
+
+    let editor_side = Workspace::new("agree-editor");
+    editor_side.write("baton.toml", &config);
+    let mut editor = open(&editor_side, BRIEF, json!({}), &[]);
+    let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    editor.until("the run's end", |e| e.ended(&run).is_some());
+    editor.until("the last edit", |e| e.has(" status=done -->"));
+
+    let terminal_side = Workspace::new("agree-terminal");
+    terminal_side.write("baton.toml", &config);
+    terminal_side.write("a.brief.md", BRIEF);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .arg("send")
+        .arg(terminal_side.path("a.brief.md"))
+        .current_dir(&terminal_side.root)
+        .env(
+            "BATON_CONFIG",
+            terminal_side.path("no-such-user-config.toml"),
+        )
+        .env(
+            "BATON_TRUST_FILE",
+            terminal_side.path("no-such-trust-file.toml"),
+        )
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("BATON_TRUST_WORKSPACE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+
+    let written = terminal_side.read("a.brief.md");
+    assert!(
+        written.contains(&format!("\n{}\n<!-- /baton:output -->\n", pieces.concat())),
+        "the answer as received:\n{written}"
+    );
+    assert_eq!(without_run_ids(&editor.doc.text), without_run_ids(&written));
 }

@@ -15,7 +15,9 @@ use super::front_matter::{self, FrontMatter};
 use super::graph::{TitleIndex, TitleKeys};
 use super::kind::Kind;
 use super::link::Link;
-use super::lint::{classify, field_specs, lint, Context, Machine, RuleContext};
+use super::lint::{
+    classify, field_specs, lint, Common, Context, DocumentInput, Machine, Outline, RuleContext,
+};
 use super::model::{self, Brief, Mention};
 use super::rules;
 use crate::document::{Document, FrontMatterBlock};
@@ -170,6 +172,8 @@ impl LintCache {
         let mut titles_hasher = DefaultHasher::new();
         let mut structure = DefaultHasher::new();
         structure.write_u64(kept_front_matter.hash);
+        // What the document rules read besides the briefs: a run failing changes it.
+        context.failed_runs.hash(&mut structure);
         let mut placeable = true;
         for span in model::spans(document) {
             while part + 1 < parts.len() && parts[part].0.end <= span.range.start {
@@ -271,27 +275,29 @@ impl LintCache {
         bases: &[usize],
     ) -> Vec<Diagnostic> {
         let entries = self.kept.iter().flatten();
-        let skeletons: Vec<Brief> = (entries.zip(bases))
-            .map(|(entry, &base)| skeleton(entry, base))
+        let outlines: Vec<Outline> = (entries.zip(bases))
+            .map(|(entry, &base)| Outline::of(&skeleton(entry, base), document))
             .collect();
         let keys = self
             .kept
             .iter()
             .map(|entry| entry.as_ref().and_then(|entry| entry.keys.as_ref()));
-        let rule_context = RuleContext {
-            document,
-            front_matter,
-            briefs: &skeletons,
-            kind,
-            kinds: context.kinds,
-            config: context.config,
-            others: context.others,
-            machine: context.machine,
+        let input = DocumentInput {
+            common: Common {
+                document,
+                front_matter,
+                kind,
+                kinds: context.kinds,
+                config: context.config,
+                others: context.others,
+                machine: context.machine,
+            },
+            briefs: &outlines,
             titles: TitleIndex::from_keys(keys),
-            specs: Vec::new(),
+            failed_runs: context.failed_runs,
         };
         let mut found = Vec::new();
-        rules::check_document(&rule_context, &mut found);
+        rules::check_document(&input, &mut found);
         found
     }
 
@@ -438,15 +444,16 @@ fn check_brief(
     let specs = vec![field_specs(kind, &brief)];
     let briefs = std::slice::from_ref(&brief);
     let rule_context = RuleContext {
-        document,
-        front_matter,
+        common: Common {
+            document,
+            front_matter,
+            kind,
+            kinds: context.kinds,
+            config: context.config,
+            others: context.others,
+            machine: context.machine,
+        },
         briefs,
-        kind,
-        kinds: context.kinds,
-        config: context.config,
-        others: context.others,
-        machine: context.machine,
-        titles: TitleIndex::new(&[]),
         specs,
     };
     let mut diagnostics = Vec::new();
@@ -532,7 +539,7 @@ fn elements(entry: &Kept, base: usize) -> impl Iterator<Item = (Element, Range<u
     links.chain(mention).chain(heading)
 }
 
-/// A brief with just what the document rules read: title, heading, mention, range and links.
+/// A brief with just what its outline holds: title, heading, mention, range and links.
 fn skeleton(entry: &Kept, base: usize) -> Brief {
     let shift = |range: &Range<usize>| range.start + base..range.end + base;
     let start = base + entry.offset;
@@ -580,6 +587,7 @@ mod tests {
             path: Some(Path::new("a.brief.md")),
             others: &NoOtherDocuments,
             machine: &Machine::default(),
+            failed_runs: &[],
         };
         let brief = |title: &str, body: &str| {
             format!("# {title} @researcher\n\n## Objective\n\n{body}\n\n## Context\n\nc\n\n## Constraints\n\nc\n\n## Expected Output\n\nc\n\n")

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use super::link::Target;
+use super::link::{Link, Target};
 use super::model::Brief;
 
 /// The brief of this document a link points at, if it points into this document.
@@ -16,6 +16,16 @@ pub fn local_target(target: &Target, briefs: &[Brief]) -> Option<usize> {
     briefs
         .iter()
         .position(|brief| !brief.title.is_empty() && target.matches_title(&brief.title))
+}
+
+/// [`local_target`] among the briefs' titles, in order.
+pub fn local_target_in(target: &Target, titles: &[&str]) -> Option<usize> {
+    if target.file().is_some() {
+        return None;
+    }
+    titles
+        .iter()
+        .position(|title| !title.is_empty() && target.matches_title(title))
 }
 
 /// The briefs of one document by folded title and by anchor, so resolving every link of a
@@ -110,11 +120,15 @@ fn fold(title: &str) -> String {
         .to_lowercase()
 }
 
-/// Edges `(from brief, link index, to brief)` between briefs of one document.
-pub fn local_edges(briefs: &[Brief], index: &TitleIndex) -> Vec<(usize, usize, usize)> {
+/// Edges `(from brief, link index, to brief)` between briefs of one document, given each
+/// brief's links in order.
+pub fn local_edges<'a>(
+    links: impl IntoIterator<Item = &'a [Link]>,
+    index: &TitleIndex,
+) -> Vec<(usize, usize, usize)> {
     let mut edges = Vec::new();
-    for (from, brief) in briefs.iter().enumerate() {
-        for (position, link) in brief.links.iter().enumerate() {
+    for (from, links) in links.into_iter().enumerate() {
+        for (position, link) in links.iter().enumerate() {
             if let Some(to) = index.resolve(&link.target) {
                 edges.push((from, position, to));
             }

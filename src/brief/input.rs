@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use super::graph::local_target;
+use super::graph::local_target_in;
 use super::lint::OtherDocuments;
 use super::model::Brief;
 use super::output::{self, Status};
@@ -71,14 +71,15 @@ pub fn gather(
     brief: &Brief,
     others: &dyn OtherDocuments,
 ) -> Vec<Input> {
+    let titles: Vec<&str> = briefs.iter().map(|brief| brief.title.as_str()).collect();
     let latest = |index: usize| latest_output(document, &briefs[index]);
-    gather_with(briefs, brief, others, &latest)
+    gather_with(&titles, brief, others, &latest)
 }
 
-/// [`gather`], with the latest output of brief `index` of `briefs` found by `latest`: for
-/// callers whose `briefs` hold titles and links only (the lint cache's light copies).
+/// [`gather`], for callers that hold the titles of the document's briefs (in order) but not
+/// the briefs whole (the document rules): the latest output of brief `index` is `latest`'s.
 pub fn gather_with(
-    briefs: &[Brief],
+    titles: &[&str],
     brief: &Brief,
     others: &dyn OtherDocuments,
     latest: &dyn Fn(usize) -> Option<Input>,
@@ -90,8 +91,8 @@ pub fn gather_with(
             continue;
         }
         let input = match link.target.file() {
-            None => local_target(&link.target, briefs)
-                .filter(|&index| briefs[index].title != brief.title)
+            None => local_target_in(&link.target, titles)
+                .filter(|&index| titles[index] != brief.title)
                 .and_then(latest),
             Some(file) => others.latest_output(file, &link.target),
         };

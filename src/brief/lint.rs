@@ -1,6 +1,7 @@
 //! Linting a document: classify it, read its front matter and briefs, run every rule.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::path::Path;
 
 use super::diagnostic::{Code, Diagnostic};
@@ -8,8 +9,8 @@ use super::front_matter::{self, FrontMatter};
 use super::graph::TitleIndex;
 use super::input::Input;
 use super::kind::{FieldSpec, Kind, Kinds};
-use super::link::Target;
-use super::model::{self, Brief};
+use super::link::{Link, Target};
+use super::model::{self, Brief, Mention};
 use super::rules;
 use crate::config::Config;
 use crate::document::Document;
@@ -84,6 +85,15 @@ impl Machine {
     }
 }
 
+/// A brief whose last run failed, as the shell knows it (the server's run registry), for
+/// `dispatch-failed` (DESIGN §3) until the brief is sent again.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FailedRun {
+    /// The brief's title, as the run was sent.
+    pub title: String,
+    pub reason: String,
+}
+
 /// Everything the linter needs besides the document.
 pub struct Context<'a> {
     pub config: &'a Config,
@@ -93,6 +103,8 @@ pub struct Context<'a> {
     pub others: &'a dyn OtherDocuments,
     /// The environment and trust, for `missing-key` and `untrusted-agent`.
     pub machine: &'a Machine,
+    /// The briefs whose last run failed; empty where no run was made (`baton check`).
+    pub failed_runs: &'a [FailedRun],
 }
 
 /// A linted document.
@@ -119,21 +131,34 @@ impl Analysis {
     }
 }
 
-/// What the rules read.
-pub struct RuleContext<'a> {
+/// What every rule may read besides the briefs: the document, its front matter, its kind, the
+/// configuration and the machine.
+pub struct Common<'a> {
     pub document: &'a Document,
     pub front_matter: &'a FrontMatter,
-    pub briefs: &'a [Brief],
     /// The kind whose fields apply; `None` when the front matter names an unknown kind.
     pub kind: Option<&'a Kind>,
     pub kinds: &'a Kinds,
     pub config: &'a Config,
     pub others: &'a dyn OtherDocuments,
     pub machine: &'a Machine,
-    /// Briefs by title, for resolving links.
-    pub titles: TitleIndex,
+}
+
+/// What the brief rules read: whole briefs, each on its own (the lint while typing gives them
+/// one brief at a time).
+pub struct RuleContext<'a> {
+    pub common: Common<'a>,
+    pub briefs: &'a [Brief],
     /// For each brief, for each field: its index in the kind's fields, if the kind knows it.
     pub specs: Vec<Vec<Option<usize>>>,
+}
+
+impl<'a> std::ops::Deref for RuleContext<'a> {
+    type Target = Common<'a>;
+
+    fn deref(&self) -> &Common<'a> {
+        &self.common
+    }
 }
 
 impl RuleContext<'_> {
@@ -141,6 +166,50 @@ impl RuleContext<'_> {
     pub fn spec(&self, brief: usize, field: usize) -> Option<&FieldSpec> {
         let index = self.specs.get(brief)?.get(field).copied().flatten()?;
         self.kind.map(|kind| &kind.fields[index])
+    }
+}
+
+/// A brief as the document rules see it: its title, place, mention and links, and never its
+/// fields or outputs, which the lint while typing does not keep for every brief.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outline {
+    pub title: String,
+    pub heading: Option<Range<usize>>,
+    /// Where a finding on the whole brief goes ([`Brief::anchor`]).
+    pub anchor: Range<usize>,
+    pub mention: Option<Mention>,
+    pub range: Range<usize>,
+    pub links: Vec<Link>,
+}
+
+impl Outline {
+    pub fn of(brief: &Brief, document: &Document) -> Outline {
+        Outline {
+            anchor: brief.anchor(document),
+            title: brief.title.clone(),
+            heading: brief.heading.clone(),
+            mention: brief.mention.clone(),
+            range: brief.range.clone(),
+            links: brief.links.clone(),
+        }
+    }
+}
+
+/// What the document rules read: the briefs' outlines, the runs that failed, and what every
+/// rule reads. They run on every lint, across briefs.
+pub struct DocumentInput<'a> {
+    pub common: Common<'a>,
+    pub briefs: &'a [Outline],
+    /// Briefs by title, for resolving links.
+    pub titles: TitleIndex,
+    pub failed_runs: &'a [FailedRun],
+}
+
+impl<'a> std::ops::Deref for DocumentInput<'a> {
+    type Target = Common<'a>;
+
+    fn deref(&self) -> &Common<'a> {
+        &self.common
     }
 }
 
@@ -159,19 +228,31 @@ pub fn lint(document: &Document, context: &Context<'_>) -> Analysis {
         .iter()
         .map(|brief| field_specs(kind_spec, brief))
         .collect();
-    let rule_context = RuleContext {
+    let common = || Common {
         document,
         front_matter: &front_matter,
-        titles: TitleIndex::new(&briefs),
-        specs,
-        briefs: &briefs,
         kind: kind_spec,
         kinds: context.kinds,
         config: context.config,
         others: context.others,
         machine: context.machine,
     };
-    rules::check_all(&rule_context, &mut diagnostics);
+    let outlines: Vec<Outline> = (briefs.iter())
+        .map(|brief| Outline::of(brief, document))
+        .collect();
+    let input = DocumentInput {
+        common: common(),
+        briefs: &outlines,
+        titles: TitleIndex::new(&briefs),
+        failed_runs: context.failed_runs,
+    };
+    rules::check_document(&input, &mut diagnostics);
+    let rule_context = RuleContext {
+        common: common(),
+        briefs: &briefs,
+        specs,
+    };
+    rules::check_briefs(&rule_context, &mut diagnostics);
     diagnostics.sort_by(super::diagnostic::Diagnostic::document_order);
     Analysis {
         kind: Some(kind),

@@ -187,6 +187,7 @@ mod tests {
             path: Some(Path::new("fixture.brief.md")),
             others: &NoOtherDocuments,
             machine: &Machine::default(),
+            failed_runs: &[],
         };
         let document = Document::new(text);
         let analysis = lint(&document, &context);

@@ -137,6 +137,7 @@ pub(crate) mod fixture {
             path: Some(Path::new(path)),
             others: &NoOtherDocuments,
             machine: &Machine::default(),
+            failed_runs: &[],
         };
         let analysis = lint(&document, &context);
         Fixture {

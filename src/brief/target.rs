@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::front_matter::FrontMatter;
-use super::model::Brief;
+use super::model::{Brief, Mention};
 use crate::config::Config;
 
 /// A brief's target agent and where it was named.
@@ -34,7 +34,16 @@ pub enum Source {
 /// configuration names one. The name is not checked against the configured agents: an
 /// unknown name is still the target (and `unknown-agent` says what is wrong with it).
 pub fn target_agent(brief: &Brief, front_matter: &FrontMatter, config: &Config) -> Option<Target> {
-    if let Some(mention) = &brief.mention {
+    target_of(brief.mention.as_ref(), front_matter, config)
+}
+
+/// [`target_agent`] of a brief whose heading's mention is `mention`.
+pub fn target_of(
+    mention: Option<&Mention>,
+    front_matter: &FrontMatter,
+    config: &Config,
+) -> Option<Target> {
+    if let Some(mention) = mention {
         return Some(Target {
             name: mention.name.clone(),
             source: Source::Mention(mention.range.clone()),

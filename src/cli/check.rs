@@ -210,6 +210,7 @@ impl Checker<'_> {
             path: Some(&file.path),
             others: &others,
             machine: &machine,
+            failed_runs: &[],
         };
         let analysis = lint(&document, &context);
         if !analysis.is_baton_document() {

@@ -12,6 +12,7 @@ pub mod check;
 pub mod explain;
 mod finding;
 pub mod init;
+mod progress;
 mod render;
 mod sarif;
 pub mod send;

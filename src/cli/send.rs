@@ -10,19 +10,21 @@
 //! trusted with `baton trust`, or the environment says `BATON_TRUST_WORKSPACE=1`.
 
 use std::fs;
-use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tokio_util::sync::CancellationToken;
 
+use super::progress::Progress;
 use crate::brief::lint::{lint, Analysis, Context};
-use crate::brief::output::{self, Marker, Status};
+use crate::brief::output::{Marker, Status};
 use crate::config::trust_store;
 use crate::dispatch::inputs;
+use crate::dispatch::journal::Journal;
+use crate::dispatch::place::{self, Gone};
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
-use crate::dispatch::queue::Queues;
-use crate::dispatch::run::{self, Outcome, Update};
+use crate::dispatch::run::queue::Queues;
+use crate::dispatch::run::{self, Event, Finished, Outcome};
 use crate::dispatch::run_id;
 use crate::document::Document;
 use crate::fs_safe;
@@ -153,6 +155,7 @@ fn analyse(
         path: Some(file),
         others,
         machine: &machine,
+        failed_runs: &[],
     };
     lint(document, &context)
 }
@@ -173,29 +176,26 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     let queues = Queues::default();
     let mut received_chars = 0;
     let finished = {
-        let mut on_update = |update: Update<'_>| match update {
-            Update::Queued { agent } => progress.line(&format!("waiting for a turn of {agent}")),
-            Update::Started { run, agent, model } => progress.start(agent, model, run),
-            Update::Text(chunk) => {
+        let mut on_update = |event: Event<'_>| match event {
+            Event::Queued { agent } => progress.line(&format!("waiting for a turn of {agent}")),
+            Event::Started { run, agent, model } => progress.start(agent, model, run),
+            Event::Text(chunk) => {
                 received_chars += chunk.chars().count();
                 progress.chars(received_chars);
             }
-            Update::Retrying(retry) => progress.line(&retry.to_string()),
-            Update::FallingBack { from, to, reason } => {
+            Event::Retrying(retry) => progress.line(&retry.to_string()),
+            Event::FallingBack { from, to, reason } => {
                 progress.line(&format!("{from} failed ({reason}); trying {to}"))
             }
+            Event::Finished(_) => progress.end(),
         };
         run::execute(plan, run_id::new(), &queues, &mut on_update, &cancel).await
     };
     interrupt.abort();
-    progress.end();
     if let Some(problem) = &finished.journal_error {
         eprintln!("baton send: warning: {problem}");
     }
-    let journal_file = plan
-        .journal_root
-        .join(".baton/runs")
-        .join(format!("{}.jsonl", finished.run));
+    let journal_file = Journal::new(&plan.journal_root).file(&finished.run);
     let status = match &finished.outcome {
         Outcome::Done => Status::Done,
         Outcome::Partial(_) => Status::Partial,
@@ -229,9 +229,7 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
         input: plan.payload.input_hash.clone(),
         status,
     };
-    let body = finished.text.trim_end_matches(['\n', '\r']);
-    let block = output::block_text(&finished.agent, &marker, body);
-    write_block(&prepared, &finished.agent, &block, &journal_file)?;
+    write_block(&prepared, &finished, &marker, &journal_file)?;
     match status {
         Status::Partial => Err(Stop::Failed(format!(
             "the answer of `{}` broke off; the partial output is in the file, marked status=partial",
@@ -241,11 +239,12 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     }
 }
 
-/// Places the block under its brief in the file as it is now and writes the file atomically.
+/// Places the run's block under its brief in the file as it is now (`dispatch::place`, as the
+/// editor does) and writes the file atomically.
 fn write_block(
     prepared: &Prepared,
-    agent: &str,
-    block: &str,
+    finished: &Finished,
+    marker: &Marker,
     journal_file: &Path,
 ) -> Result<(), Stop> {
     let shown = prepared.file.display().to_string();
@@ -262,102 +261,17 @@ fn write_block(
     }
     let document = Document::new(&current);
     let title = &prepared.plan.brief_title;
-    let Some(brief) = crate::brief::model::briefs(&document)
-        .into_iter()
-        .find(|brief| brief.title == *title)
-    else {
-        return Err(Stop::Failed(format!(
-            "the brief \"{title}\" is no longer in {shown}; {}",
-            kept()
-        )));
+    let body = place::body(&finished.text, true);
+    let edit = match place::replace(&document, &current, title, marker, &body) {
+        Ok(edit) => edit,
+        Err(Gone::Brief | Gone::Block) => {
+            return Err(Stop::Failed(format!(
+                "the brief \"{title}\" is no longer in {shown}; {}",
+                kept()
+            )))
+        }
     };
-    let (range, new_text) = output::placement(&current, brief.range.clone(), agent, block);
-    let updated = format!(
-        "{}{new_text}{}",
-        &current[..range.start],
-        &current[range.end..]
-    );
+    let updated = place::apply(&current, &edit);
     fs_safe::replace_atomically(&prepared.file, updated.as_bytes())
         .map_err(|error| Stop::Failed(format!("{error}; {}", kept())))
-}
-
-/// The progress line on stderr: updated in place on a terminal, plain lines otherwise.
-struct Progress {
-    agent: String,
-    terminal: bool,
-    /// Whether the in-place line is showing and needs a line break before anything else.
-    open: bool,
-    chars: usize,
-}
-
-impl Progress {
-    fn new(agent: &str) -> Progress {
-        Progress {
-            agent: agent.to_owned(),
-            terminal: io::stderr().is_terminal(),
-            open: false,
-            chars: 0,
-        }
-    }
-
-    fn start(&mut self, agent: &str, model: &str, run: &str) {
-        self.agent = agent.to_owned();
-        let model = if model.is_empty() {
-            String::new()
-        } else {
-            format!(" ({model})")
-        };
-        self.line(&format!("sending to {agent}{model}, run {run}"));
-    }
-
-    fn chars(&mut self, chars: usize) {
-        self.chars = chars;
-        if self.terminal {
-            eprint!("\r{}: {} chars", self.agent, thousands(chars));
-            self.open = true;
-        }
-    }
-
-    fn line(&mut self, message: &str) {
-        if self.open {
-            eprintln!();
-            self.open = false;
-        }
-        eprintln!("{}: {message}", self.agent);
-    }
-
-    fn end(&mut self) {
-        if self.open {
-            eprintln!();
-            self.open = false;
-        } else {
-            eprintln!("{}: {} chars", self.agent, thousands(self.chars));
-        }
-    }
-}
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_read_with_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1234), "1,234");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 }

@@ -46,6 +46,12 @@ impl Journal {
         &self.runs
     }
 
+    /// Where run `run_id` is (or would be) kept, to tell the user; the only place a run
+    /// file's path is made.
+    pub fn file(&self, run_id: &str) -> PathBuf {
+        self.runs.join(file_name(run_id))
+    }
+
     /// Records a run before any byte of it leaves: the start event is on disk when this returns.
     /// The run file is created only inside the workspace's real `.baton/runs/` (`fs_safe`): a
     /// planted link there is refused, and the run with it.
@@ -54,8 +60,7 @@ impl Journal {
             .path(&record.run_id)
             .map_err(|error| WriteError::io("name a run file in", &self.runs, error))?;
         let runs = fs_safe::baton_dir(&self.root)?.subdir(RUNS_DIR)?;
-        let name = format!("{}.jsonl", record.run_id);
-        let file = runs.create_new(&name)?;
+        let file = runs.create_new(&file_name(&record.run_id))?;
         let writer = RunWriter::start(file, record)
             .map_err(|error| WriteError::io("write", &path, error))?;
         runs.sync()?;
@@ -71,7 +76,7 @@ impl Journal {
             .flatten()
             .filter_map(|entry| {
                 let name = entry.file_name();
-                let id = name.to_str()?.strip_suffix(".jsonl")?;
+                let id = name.to_str()?.strip_suffix(EXTENSION)?;
                 valid_id(id).then(|| run_file::summary(&entry.path()))?
             })
             .collect();
@@ -121,8 +126,15 @@ impl Journal {
             let message = format!("not a run id: {run_id:?}");
             return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
         }
-        Ok(self.runs.join(format!("{run_id}.jsonl")))
+        Ok(self.file(run_id))
     }
+}
+
+/// The ending of a run file's name.
+const EXTENSION: &str = ".jsonl";
+
+fn file_name(run_id: &str) -> String {
+    format!("{run_id}{EXTENSION}")
 }
 
 /// Run ids name files, so they are kept to letters, digits, `-` and `_`.

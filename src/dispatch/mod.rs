@@ -4,17 +4,19 @@
 //! - [`plan`]: which brief, which agents (the chosen one, then its fallbacks), the request.
 //! - [`privacy_gate`]: the last check of a plan: nothing confidential reaches a remote agent.
 //! - [`inputs`]: the outputs of linked briefs, sent under "Inputs".
-//! - [`queue`]: per-agent queues (`max_concurrent`).
-//! - [`run`]: the lifecycle: queue, journal, send, fall back, close; reported as updates.
-//! - [`journal`]: `.baton/runs/`, one JSON Lines file per run, written before any byte leaves.
+//! - [`run`]: the lifecycle: registry, queues, journal, send, fall back, close, recovery;
+//!   reported as events.
+//! - [`place`]: pure: where an answer goes in a document text as it is now.
+//! - [`journal`]: `.baton/runs/`, one JSON Lines file per run, written before any byte leaves;
+//!   the only code that names run files.
 //! - [`run_file`]: the JSON Lines format of one run's file.
 //! - [`run_id`]: the ids that name runs in the journal and in output markers.
 
 pub mod inputs;
 pub mod journal;
+pub mod place;
 pub mod plan;
 mod privacy_gate;
-pub mod queue;
 pub mod run;
 pub mod run_file;
 pub mod run_id;

@@ -66,6 +66,7 @@ mod tests {
             path: Some(path),
             others: &NoOtherDocuments,
             machine: &Machine::default(),
+            failed_runs: &[],
         };
         let analysis = lint(&document, &context);
         let plan = plan(&Ask {

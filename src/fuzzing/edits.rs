@@ -189,6 +189,7 @@ pub fn check(script: &Script) -> Result<(), String> {
         path: Some(Path::new("a.brief.md")),
         others: &NoOtherDocuments,
         machine: &machine,
+        failed_runs: &[],
     };
     let mut cache = LintCache::default();
     for chunk in script.edits.chunks(script.batch.max(1)) {

@@ -14,10 +14,9 @@ use super::guard::{contain, Panicked};
 use super::state::{Analyzed, State};
 use super::to_proto;
 use super::wire::{self, DiagnosticsJson};
-use crate::brief::model;
-use crate::brief::{Analysis, Code, Diagnostic};
+use crate::brief::Analysis;
 use crate::document::store::OpenDocument;
-use crate::document::{Document, Encoding};
+use crate::document::Encoding;
 use crate::workspace::resolve_link;
 
 /// Diagnostics ready to send for one document.
@@ -43,11 +42,9 @@ pub fn diagnose(state: &State, uri: &lsp::Uri, open: &OpenDocument) -> Option<Li
     };
     let linted = started.elapsed();
     let encoding = state.encoding();
-    let failures = state.runs.failures(uri.as_str());
     let docs = state.docs_base(uri.as_str());
     let diagnostics = contain("placing diagnostics", || {
-        let failed = dispatch_failed(&open.document, &failures);
-        let all = analyzed.findings.diagnostics.iter().chain(&failed);
+        let all = analyzed.findings.diagnostics.iter();
         let how = (encoding, docs.as_deref());
         state.placements.place(uri.as_str(), open, all, how)
     });
@@ -62,37 +59,6 @@ pub fn diagnose(state: &State, uri: &lsp::Uri, open: &OpenDocument) -> Option<Li
         version: Some(open.version),
         diagnostics,
     }))
-}
-
-/// `dispatch-failed` on the heading of each brief whose last run failed (DESIGN §3), until
-/// it is sent again. Empty, and free, when no run failed.
-fn dispatch_failed(document: &Document, failures: &[(String, String)]) -> Vec<Diagnostic> {
-    if failures.is_empty() {
-        return Vec::new();
-    }
-    let headings = &document.outline().headings;
-    // Only the briefs whose heading holds every word of a failed title are read.
-    let candidate = |span: &model::BriefSpan| match span.h1 {
-        Some(h1) => {
-            let text = document.slice(headings[h1].content.clone());
-            failures
-                .iter()
-                .any(|(title, _)| title.split(' ').all(|word| text.contains(word)))
-        }
-        None => true,
-    };
-    model::spans(document)
-        .iter()
-        .filter(|span| candidate(span))
-        .map(|span| model::build_span(document, span))
-        .filter_map(|brief| {
-            let (_, reason) = failures.iter().find(|(title, _)| *title == brief.title)?;
-            let range = brief.heading.clone().unwrap_or(brief.title_range.clone());
-            let message =
-                format!("the last run of this brief failed: {reason}; send it again to retry");
-            Some(Diagnostic::new(Code::DispatchFailed, range, message))
-        })
-        .collect()
 }
 
 /// Lints an open document; and when the titles of its briefs changed since its last lint,

@@ -2,7 +2,7 @@
 //!
 //! The block is created under its brief when the first text arrives, then grows by appended
 //! edits, at most one per flush (the caller flushes about every 50 ms). Every edit is computed
-//! from the document as the store holds it *now*, placed by finding the run's marker, and sent
+//! from the document as the store holds it *now* (`dispatch::place`), and sent
 //! versioned when the client takes versions. How often edits may go out while the user types
 //! is `writing`'s decision: live, or only when typing pauses.
 //!
@@ -24,11 +24,11 @@ use std::time::{Duration, Instant};
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::Client;
 
-use super::block_edits;
 use super::state::State;
 use super::to_proto;
 use crate::brief::fix::TextEdit;
 use crate::brief::output::{self, Marker, Status};
+use crate::dispatch::place::{self, Answer as Placing, Gone, Placed};
 use crate::document::store::OpenDocument;
 
 /// How long to wait for a newer version after the client refused an edit, or after it said it
@@ -103,7 +103,9 @@ pub struct Injector {
     title: String,
     marker: Marker,
     received: String,
-    /// How much of `received` the block was seen to hold (kept when the user edits inside the
+    /// Whether the run is over: nothing more will be received.
+    finished: bool,
+    /// How much of the body the block was seen to hold (kept when the user edits inside the
     /// block, to append only what was never written).
     written: usize,
     /// Whether the block has been seen in the store: before that, a missing block means our
@@ -133,6 +135,7 @@ impl Injector {
             title,
             marker,
             received: String::new(),
+            finished: false,
             written: 0,
             seen: false,
             unconfirmed: None,
@@ -164,6 +167,11 @@ impl Injector {
         &self.received
     }
 
+    /// What the block should hold (`place::body`).
+    fn body(&self) -> std::borrow::Cow<'_, str> {
+        place::body(&self.received, self.finished)
+    }
+
     pub fn stopped(&self) -> Option<Stopped> {
         self.stopped
     }
@@ -175,7 +183,7 @@ impl Injector {
 
     /// Whether the document lacks text it should have, or an edit is still to be confirmed.
     pub fn behind(&self) -> bool {
-        self.stopped.is_none() && (self.written < self.received.len() || self.unconfirmed.is_some())
+        self.stopped.is_none() && (self.written < self.body().len() || self.unconfirmed.is_some())
     }
 
     /// One step towards the document holding everything received, with the marker at
@@ -184,6 +192,7 @@ impl Injector {
         if self.stopped.is_some() {
             return true;
         }
+        self.finished |= status != Status::Running;
         let Some(open) = self.state.store.get(self.uri.as_str()) else {
             self.stopped = Some(Stopped::Closed);
             return true;
@@ -211,40 +220,37 @@ impl Injector {
     /// document is up to date (or injection stopped).
     async fn write(&mut self, open: &OpenDocument, status: Status) -> bool {
         let text = open.document.text();
-        let edits = match output::find(&text, &self.marker.run) {
-            Some(block) => {
+        let marker = Marker {
+            status,
+            ..self.marker.clone()
+        };
+        let placed = {
+            let body = self.body();
+            let answer = Placing {
+                title: &self.title,
+                marker: &marker,
+                body: &body,
+                written: self.written,
+                // A block once seen and now missing was deleted; a replaced run leaves the
+                // place to the new run's block.
+                may_create: !self.seen && !self.replaced,
+            };
+            place::place(&open.document, &text, &answer)
+        };
+        let edits = match placed {
+            Placed::Update { edits, holds } => {
                 self.seen = true;
-                let (edits, written) =
-                    block_edits::catch_up(&text, &block, &self.received, self.written, status);
-                self.written = written;
+                self.written = holds;
                 edits
             }
-            None if self.replaced => {
-                self.stopped = Some(Stopped::Replaced);
+            Placed::Create(edit) => vec![edit],
+            Placed::Gone(gone) => {
+                self.stopped = Some(match gone {
+                    Gone::Block if self.replaced => Stopped::Replaced,
+                    Gone::Block => Stopped::BlockDeleted,
+                    Gone::Brief => Stopped::BriefGone,
+                });
                 return true;
-            }
-            None if self.seen || self.has_marker(&text) => {
-                self.stopped = Some(Stopped::BlockDeleted);
-                return true;
-            }
-            None => {
-                let marker = Marker {
-                    status,
-                    ..self.marker.clone()
-                };
-                match block_edits::create(
-                    &open.document,
-                    &text,
-                    &self.title,
-                    &marker,
-                    &self.received,
-                ) {
-                    Some(edit) => vec![edit],
-                    None => {
-                        self.stopped = Some(Stopped::BriefGone);
-                        return true;
-                    }
-                }
             }
         };
         if edits.is_empty() {
@@ -268,7 +274,7 @@ impl Injector {
         self.unconfirmed = Some(Unconfirmed {
             answered_at: now.version,
             since: Instant::now(),
-            holds: self.received.len(),
+            holds: self.body().len(),
             status,
             versioned,
         });
@@ -342,7 +348,7 @@ impl Injector {
         let body = &text[block.body.clone()];
         // When the user edited inside the block, what it holds can no longer be told apart
         // from what was written: the block is there, so the edit landed.
-        let holds = !self.received.starts_with(body) || body.len() >= unconfirmed.holds;
+        let holds = !self.body().starts_with(body) || body.len() >= unconfirmed.holds;
         if !holds || block.marker.status != unconfirmed.status {
             return false;
         }
@@ -350,13 +356,6 @@ impl Injector {
         self.seen = true;
         self.unconfirmed = None;
         true
-    }
-
-    /// Whether a marker line of this run is anywhere in the text, whole block or not.
-    fn has_marker(&self, text: &str) -> bool {
-        output::markers(text)
-            .iter()
-            .any(|marker| marker.run == self.marker.run)
     }
 
     async fn apply(&self, open: &OpenDocument, edits: &[TextEdit]) -> Answer {

@@ -7,12 +7,12 @@ use serde_json::json;
 use tower_lsp_server::ls_types as lsp;
 
 use super::dispatch::{CANCEL, SEND};
-use super::runs::LastRun;
 use super::send_actions::{obstacle, titled};
 use super::state::{Snapshot, State};
 use super::to_proto;
 use crate::brief::model::Brief;
 use crate::dispatch::plan;
+use crate::dispatch::run::registry::LastRun;
 use crate::dispatch::run::Outcome;
 
 pub fn code_lenses(state: &State, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<lsp::CodeLens> {

@@ -6,7 +6,6 @@
 //! (`to_proto`).
 
 mod actions;
-mod block_edits;
 mod capabilities;
 mod config_watch;
 mod context;
@@ -27,7 +26,6 @@ mod placement;
 mod progress;
 mod refused;
 mod run_task;
-mod runs;
 mod send_actions;
 mod server;
 mod state;

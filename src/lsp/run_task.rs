@@ -13,10 +13,11 @@ use tower_lsp_server::ls_types as lsp;
 use super::dispatch::Dispatcher;
 use super::inject::Injector;
 use super::progress::RunProgress;
-use super::runs::Phase;
 use crate::brief::output::{Marker, Status};
+use crate::dispatch::journal::Journal;
 use crate::dispatch::plan::Plan;
-use crate::dispatch::run::{self, Outcome, Update};
+use crate::dispatch::run::registry::Phase;
+use crate::dispatch::run::{self, Event, Outcome};
 
 /// How often a streaming run's new text is written into the document, at most.
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
@@ -82,19 +83,21 @@ impl RunTask {
             let plan = plan.clone();
             let (run, state, cancel) = (run.clone(), state.clone(), cancel.clone());
             tokio::spawn(async move {
-                let mut on_update = |update: Update<'_>| {
-                    let signal = match update {
-                        Update::Queued { .. } => Signal::Queued,
-                        Update::Started { run, agent, model } => Signal::Started {
+                let mut on_update = |event: Event<'_>| {
+                    let signal = match event {
+                        Event::Queued { .. } => Signal::Queued,
+                        Event::Started { run, agent, model } => Signal::Started {
                             run: run.to_owned(),
                             agent: agent.to_owned(),
                             model: model.to_owned(),
                         },
-                        Update::Text(text) => Signal::Text(text.to_owned()),
-                        Update::Retrying(retry) => Signal::Note(retry.to_string()),
-                        Update::FallingBack { from, to, reason } => {
+                        Event::Text(text) => Signal::Text(text.to_owned()),
+                        Event::Retrying(retry) => Signal::Note(retry.to_string()),
+                        Event::FallingBack { from, to, reason } => {
                             Signal::Note(format!("{from} failed ({reason}); trying {to}"))
                         }
+                        // The task's result says how it went, once the channel closes.
+                        Event::Finished(_) => return,
                     };
                     // The receiver lives until the channel closes.
                     let _ = signals.send(signal);
@@ -197,10 +200,7 @@ impl RunTask {
         // end must be told how the run went, not that it is running.
         state.runs.finish(&run, finished.outcome.clone());
         progress.end(&ending).await;
-        let journal_file = plan
-            .journal_root
-            .join(".baton/runs")
-            .join(format!("{}.jsonl", finished.run));
+        let journal_file = Journal::new(&plan.journal_root).file(&finished.run);
         let mut messages = Vec::new();
         match &finished.outcome {
             Outcome::Failed(reason) => messages.push((

@@ -16,11 +16,11 @@ use super::context::DocumentContext;
 use super::guard::{contain, Panicked};
 use super::options::InitializationOptions;
 use super::placement::Placements;
-use super::runs::Runs;
 use super::trust::Trust;
 use super::writing::Writing;
 use crate::brief::cache::{Findings, LintCache};
 use crate::brief::{self, Analysis, Context, NoOtherDocuments};
+use crate::dispatch::run::registry::Registry;
 use crate::document::store::{ChangeError, OpenDocument, Store};
 use crate::document::{Change, Document, Encoding};
 use crate::workspace::{Boundary, Settings};
@@ -83,7 +83,7 @@ pub struct State {
     /// The diagnostics last published for each open document, as placed and written.
     pub placements: Placements,
     pub configs: Configs,
-    pub runs: Runs,
+    pub runs: Registry,
     /// How streamed answers may be written into the documents, and when each last changed.
     pub writing: Writing,
     session: OnceLock<Session>,
@@ -241,7 +241,7 @@ impl State {
         }
         let context = self.contexts.get(uri).map(|entry| entry.clone())?;
         let findings = match contain("linting", || {
-            self.lint_while_typing(&open.document, &context)
+            self.lint_while_typing(uri, &open.document, &context)
         }) {
             Ok(findings) => findings,
             Err(panicked) => {
@@ -267,17 +267,29 @@ impl State {
     }
 
     /// Lints with what the document's cache kept from earlier versions.
-    fn lint_while_typing(&self, document: &Document, context: &DocumentContext) -> Findings {
+    fn lint_while_typing(
+        &self,
+        uri: &str,
+        document: &Document,
+        context: &DocumentContext,
+    ) -> Findings {
         let mut cache = context.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        self.with_lint_context(context, |lint_context| cache.lint(document, lint_context))
+        self.with_lint_context(uri, context, |lint_context| {
+            cache.lint(document, lint_context)
+        })
     }
 
-    fn lint(&self, document: &Document, context: &DocumentContext) -> Analysis {
-        self.with_lint_context(context, |lint_context| brief::lint(document, lint_context))
+    fn lint(&self, uri: &str, document: &Document, context: &DocumentContext) -> Analysis {
+        self.with_lint_context(uri, context, |lint_context| {
+            brief::lint(document, lint_context)
+        })
     }
 
+    /// The context a document at `uri` is linted with: its own, and the briefs whose last
+    /// run failed (for `dispatch-failed`).
     fn with_lint_context<T>(
         &self,
+        uri: &str,
         context: &DocumentContext,
         lint: impl FnOnce(&Context<'_>) -> T,
     ) -> T {
@@ -294,6 +306,7 @@ impl State {
             path: context.path.as_deref(),
             others,
             machine: &context.machine,
+            failed_runs: &self.runs.failures(uri),
         })
     }
 
@@ -319,7 +332,7 @@ impl State {
         };
         let analysis = match analyzed.full.get() {
             Some(analysis) => analysis.clone(),
-            None => match contain("analysing", || self.lint(&open.document, &context)) {
+            None => match contain("analysing", || self.lint(uri, &open.document, &context)) {
                 Ok(analysis) => analyzed.full.get_or_init(|| Arc::new(analysis)).clone(),
                 Err(panicked) => return Some(Err(panicked)),
             },

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+pub mod editor;
+
 /// How long any single wait for the server may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -3,10 +3,10 @@
 
 use crate::brief::diagnostic::{Code, Diagnostic, FixHint};
 use crate::brief::link::{Link, Target};
-use crate::brief::lint::{LinkedDocument, RuleContext};
+use crate::brief::lint::{DocumentInput, LinkedDocument};
 use crate::brief::suggest;
 
-pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+pub fn check(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
     for link in context.briefs.iter().flat_map(|brief| &brief.links) {
         let Some(file) = link.target.file() else {
             if context.titles.resolve(&link.target).is_none() {
@@ -29,7 +29,11 @@ pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-fn problem_in_other_document(context: &RuleContext<'_>, link: &Link, file: &str) -> Option<String> {
+fn problem_in_other_document(
+    context: &DocumentInput<'_>,
+    link: &Link,
+    file: &str,
+) -> Option<String> {
     let titles = match context.others.find(file) {
         LinkedDocument::Found(titles) => titles,
         LinkedDocument::Missing => {

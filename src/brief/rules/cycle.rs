@@ -2,11 +2,11 @@
 
 use crate::brief::diagnostic::{Code, Diagnostic};
 use crate::brief::graph;
-use crate::brief::lint::RuleContext;
+use crate::brief::lint::DocumentInput;
 
-pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+pub fn check(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let briefs = context.briefs;
-    let edges = graph::local_edges(briefs, &context.titles);
+    let edges = graph::local_edges(briefs.iter().map(|brief| &brief.links[..]), &context.titles);
     if edges.is_empty() {
         return;
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::brief::kind::Kinds;
-use crate::brief::lint::{lint, Context, LinkedDocument, Machine, OtherDocuments};
+use crate::brief::lint::{lint, Context, FailedRun, LinkedDocument, Machine, OtherDocuments};
 use crate::config::{merge, Config};
 use crate::document::Document;
 
@@ -48,6 +48,8 @@ pub struct Setup {
     /// The environment and trust; by default nothing is set and nothing trusted, whatever the
     /// test runner's environment holds.
     pub machine: Machine,
+    /// The briefs whose last run failed.
+    pub failed_runs: Vec<FailedRun>,
 }
 
 /// Lints `text` as `fixture.brief.md` with [`AGENTS`] plus `extra_config`, and renders the
@@ -92,6 +94,7 @@ pub fn render_with(text: &str, setup: &Setup, codes: &[&str]) -> String {
         path: Some(Path::new("fixture.brief.md")),
         others: &files,
         machine: &setup.machine,
+        failed_runs: &setup.failed_runs,
     };
     let document = Document::new(text);
     let analysis = lint(&document, &context);

@@ -2,30 +2,30 @@
 //! (`api_key_env`) that is not set where baton runs, or that is no variable name at all (a key
 //! pasted in its place, never repeated), so sending the brief would fail.
 
-use super::{agent_sites, AgentSite};
+use super::{inherited_sites, mentioned_sites, AgentSite};
 use crate::brief::diagnostic::{Code, Diagnostic};
-use crate::brief::lint::RuleContext;
+use crate::brief::lint::{Common, DocumentInput, RuleContext};
 use crate::config::{key_variable, policy};
 
 /// Agents named by a brief's own `@mention`.
 pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    report(context, agent_sites(context, true), diagnostics);
+    report(context, mentioned_sites(context), diagnostics);
 }
 
 /// Agents briefs inherit from the front matter or `defaults.agent`. Not for a handoff: it is
 /// read by the next conversation, not sent to the agent it inherits, so a key that agent
 /// lacks is no problem of the handoff's (an `@mention` on it still is).
-pub fn check_inherited(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+pub fn check_inherited(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
     if context.kind.is_some_and(|kind| kind.name == HANDOFF) {
         return;
     }
-    report(context, agent_sites(context, false), diagnostics);
+    report(context, inherited_sites(context), diagnostics);
 }
 
 /// The built-in kind of handoff briefs.
 const HANDOFF: &str = "handoff";
 
-fn report(context: &RuleContext<'_>, sites: Vec<AgentSite<'_>>, diagnostics: &mut Vec<Diagnostic>) {
+fn report(context: &Common<'_>, sites: Vec<AgentSite<'_>>, diagnostics: &mut Vec<Diagnostic>) {
     if !context.machine.check_keys {
         return;
     }

@@ -1,8 +1,11 @@
-//! The lint rules, one per file. Each reads a [`RuleContext`] and pushes diagnostics.
+//! The lint rules, one per file. A brief rule reads a [`RuleContext`] (whole briefs), a
+//! document rule a [`DocumentInput`] (the briefs' outlines and the failed runs); each pushes
+//! diagnostics.
 
 mod broken_link;
 mod confidential_remote;
 mod cycle;
+mod dispatch_failed;
 mod duplicate_field;
 mod empty_field;
 mod missing_field;
@@ -18,18 +21,14 @@ pub(crate) mod fixture;
 use std::ops::Range;
 
 use super::diagnostic::Diagnostic;
-use super::lint::RuleContext;
-use super::target::{target_agent, Source};
+use super::lint::{Common, DocumentInput, RuleContext};
+use super::model::Mention;
+use super::target::{target_of, Source};
 use crate::config::AgentSpec;
 
-/// Runs every rule.
-pub fn check_all(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    check_document(context, diagnostics);
-    check_briefs(context, diagnostics);
-}
-
-/// The rules that look across briefs or at the front matter; they run on every lint.
-pub fn check_document(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+/// The rules that look across briefs, at the front matter or at the runs; they run on every
+/// lint.
+pub fn check_document(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
     unknown_kind::check(context, diagnostics);
     unknown_agent::check_front_matter(context, diagnostics);
     broken_link::check(context, diagnostics);
@@ -37,6 +36,7 @@ pub fn check_document(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnosti
     missing_key::check_inherited(context, diagnostics);
     untrusted_agent::check_inherited(context, diagnostics);
     stale_output::check_linked(context, diagnostics);
+    dispatch_failed::check(context, diagnostics);
 }
 
 /// The rules that read each brief on its own: what they find depends only on the brief's
@@ -61,34 +61,53 @@ pub struct AgentSite<'a> {
     pub range: Range<usize>,
 }
 
-/// The configured target agents of the briefs (agents the configuration does not define are
-/// `unknown-agent`'s business). With `mentioned`, those a brief names with its own `@mention`,
-/// reported on the mention: they depend on the brief alone, for the brief rules. Without, the
-/// targets briefs inherit: from the front matter's `agent:` (reported once, on its value) or
-/// from `defaults.agent` (reported on each brief's heading), for the document rules.
-pub fn agent_sites<'a>(context: &RuleContext<'a>, mentioned: bool) -> Vec<AgentSite<'a>> {
+/// A brief's target agent when the configuration defines it (agents it does not define are
+/// `unknown-agent`'s business), reported where it was named: on the mention, on the front
+/// matter's `agent:` value, or, for `defaults.agent`, on `anchor`.
+fn site<'a>(
+    context: &Common<'a>,
+    mention: Option<&Mention>,
+    anchor: impl FnOnce() -> Range<usize>,
+) -> Option<AgentSite<'a>> {
+    let target = target_of(mention, context.front_matter, context.config)?;
+    let spec = context.config.agent(&target.name)?;
+    let range = match target.source {
+        Source::Mention(range) | Source::FrontMatter(range) => range,
+        Source::Default => anchor(),
+    };
+    Some(AgentSite {
+        name: target.name,
+        spec,
+        range,
+    })
+}
+
+/// The agents briefs name with their own `@mention`: they depend on the brief alone, for the
+/// brief rules.
+pub fn mentioned_sites<'a>(context: &RuleContext<'a>) -> Vec<AgentSite<'a>> {
+    (context.briefs.iter())
+        .filter_map(|brief| {
+            let mention = brief.mention.as_ref()?;
+            site(&context.common, Some(mention), || mention.range.clone())
+        })
+        .collect()
+}
+
+/// The agents briefs inherit, from the front matter's `agent:` (reported once, on its value)
+/// or from `defaults.agent` (reported on each brief), for the document rules.
+pub fn inherited_sites<'a>(context: &DocumentInput<'a>) -> Vec<AgentSite<'a>> {
     let mut sites: Vec<AgentSite<'a>> = Vec::new();
-    for brief in context.briefs {
-        if brief.mention.is_some() != mentioned {
+    for brief in context
+        .briefs
+        .iter()
+        .filter(|brief| brief.mention.is_none())
+    {
+        let Some(site) = site(&context.common, None, || brief.anchor.clone()) else {
             continue;
+        };
+        if !sites.iter().any(|known| known.range == site.range) {
+            sites.push(site);
         }
-        let Some(target) = target_agent(brief, context.front_matter, context.config) else {
-            continue;
-        };
-        let Some(spec) = context.config.agent(&target.name) else {
-            continue;
-        };
-        let range = match target.source {
-            Source::Mention(range) => range,
-            Source::FrontMatter(range) if sites.iter().any(|site| site.range == range) => continue,
-            Source::FrontMatter(range) => range,
-            Source::Default => brief.anchor(context.document),
-        };
-        sites.push(AgentSite {
-            name: target.name,
-            spec,
-            range,
-        });
     }
     sites
 }

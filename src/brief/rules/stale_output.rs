@@ -14,7 +14,7 @@ use std::hash::{Hash, Hasher};
 use crate::brief::diagnostic::{Code, Diagnostic};
 use crate::brief::input::{self, Input};
 use crate::brief::kind::Kind;
-use crate::brief::lint::RuleContext;
+use crate::brief::lint::{DocumentInput, RuleContext};
 use crate::brief::model::{self, Brief, OutputBlock};
 use crate::brief::output::{Marker, Status};
 use crate::brief::payload;
@@ -28,10 +28,9 @@ pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Briefs that link to others, whose latest outputs are part of their input. The briefs of
-/// `context` may be light copies without fields or outputs (the lint cache's): each brief this
-/// needs whole is read again from the document.
-pub fn check_linked(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+/// Briefs that link to others, whose latest outputs are part of their input. A document rule
+/// sees only the briefs' outlines: each brief this needs whole is read again from the document.
+pub fn check_linked(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let Some(kind) = context.kind else { return };
     if context.briefs.iter().all(|brief| brief.links.is_empty()) {
         return;
@@ -41,6 +40,11 @@ pub fn check_linked(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>
     if spans.len() != context.briefs.len() {
         return;
     }
+    let titles: Vec<&str> = context
+        .briefs
+        .iter()
+        .map(|brief| brief.title.as_str())
+        .collect();
     // Only the briefs that link, and those they link to, are read whole.
     let whole = |index: usize| model::build_span(document, &spans[index]);
     let latest = |index: usize| input::latest_output(document, &whole(index));
@@ -56,7 +60,7 @@ pub fn check_linked(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>
         {
             continue;
         }
-        let inputs = input::gather_with(context.briefs, &brief, context.others, &latest);
+        let inputs = input::gather_with(&titles, &brief, context.others, &latest);
         report(document, &brief, kind, &inputs, diagnostics);
     }
 }

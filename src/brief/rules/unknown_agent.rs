@@ -4,11 +4,11 @@
 use std::ops::Range;
 
 use crate::brief::diagnostic::{Code, Diagnostic, FixHint};
-use crate::brief::lint::RuleContext;
+use crate::brief::lint::{Common, DocumentInput, RuleContext};
 use crate::brief::suggest;
 
 /// Front matter `agent:`, checked once per document.
-pub fn check_front_matter(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+pub fn check_front_matter(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
     if let Some(agent) = &context.front_matter.agent {
         report(
             context,
@@ -34,7 +34,7 @@ pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
 }
 
 fn report(
-    context: &RuleContext<'_>,
+    context: &Common<'_>,
     names: &[(&str, Range<usize>, bool)],
     diagnostics: &mut Vec<Diagnostic>,
 ) {

@@ -1,10 +1,10 @@
 //! `unknown-kind`: front matter `kind:` names no built-in or configured kind.
 
 use crate::brief::diagnostic::{Code, Diagnostic, FixHint};
-use crate::brief::lint::RuleContext;
+use crate::brief::lint::DocumentInput;
 use crate::brief::suggest;
 
-pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+pub fn check(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let Some(kind) = &context.front_matter.kind else {
         return;
     };

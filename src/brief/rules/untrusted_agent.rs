@@ -4,24 +4,24 @@
 //! it (DESIGN §7). The policy is [`crate::config::policy::refusal`]'s, the one
 //! the senders ask.
 
-use super::{agent_sites, AgentSite};
+use super::{inherited_sites, mentioned_sites, AgentSite};
 use crate::brief::diagnostic::{Code, Diagnostic};
-use crate::brief::lint::RuleContext;
+use crate::brief::lint::{Common, DocumentInput, RuleContext};
 use crate::config::policy;
 
 /// Agents named by a brief's own `@mention`.
 pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    report(context, agent_sites(context, true), diagnostics);
+    report(context, mentioned_sites(context), diagnostics);
 }
 
 /// Agents briefs inherit from the front matter or `defaults.agent`.
-pub fn check_inherited(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    report(context, agent_sites(context, false), diagnostics);
+pub fn check_inherited(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    report(context, inherited_sites(context), diagnostics);
 }
 
 /// The target agent when it is refused; else each of its `fallback` agents that is, since a
 /// send would skip them (and the user would otherwise learn it only when the agent fails).
-fn report(context: &RuleContext<'_>, sites: Vec<AgentSite<'_>>, diagnostics: &mut Vec<Diagnostic>) {
+fn report(context: &Common<'_>, sites: Vec<AgentSite<'_>>, diagnostics: &mut Vec<Diagnostic>) {
     let trusted = context.machine.trusted_workspace;
     for site in sites {
         if let Some(refusal) = policy::refusal(context.config, &site.name, trusted) {

@@ -17,11 +17,11 @@ use super::guard::contain;
 use super::linter::Linter;
 use super::refused::{refused, Failure, Outcome};
 use super::run_task::RunTask;
-use super::runs::{Phase, RunInfo};
 use super::state::{Snapshot, State};
 use crate::brief::Analysis;
 use crate::dispatch::inputs;
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
+use crate::dispatch::run::registry::{Phase, RunInfo};
 use crate::dispatch::run_id;
 
 mod preview;

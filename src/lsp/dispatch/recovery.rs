@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 use tower_lsp_server::ls_types as lsp;
 
 use super::{invalid, Args, Dispatcher};
-use crate::brief::fix::TextEdit;
-use crate::brief::output::{self, Marker, Status};
-use crate::dispatch::journal::{Final, Journal};
+use crate::brief::output::{self, Status};
+use crate::dispatch::journal::Journal;
+use crate::dispatch::run::recovery;
 use crate::lsp::refused::{refused, Outcome};
 use crate::lsp::state::{Snapshot, State};
 use crate::lsp::to_proto;
@@ -30,46 +30,14 @@ impl Dispatcher {
         let saved = journal
             .read(&run)
             .map_err(|error| refused(format!("cannot read run {run}: {error}")))?;
-        let status = match &saved.state {
-            Some(Final::Done) => Status::Done,
-            Some(Final::Cancelled) => Status::Cancelled,
-            Some(Final::Partial { .. } | Final::Failed { .. }) | None => Status::Partial,
-        };
-        let record = &saved.record;
-        let marker = Marker {
-            run: run.clone(),
-            agent: record.agent.clone(),
-            model: record.model.clone(),
-            input: record.input_hash.clone(),
-            status,
-        };
-        let body = saved.text.trim_end_matches(['\n', '\r']);
-        let block = output::block_text(&record.agent, &marker, body);
         let document = snapshot.document();
-        let text = document.text();
-        let edit = match output::find(&text, &run) {
-            Some(existing) => TextEdit {
-                range: existing.range,
-                new_text: block,
-            },
-            None => {
-                let Some(brief) = snapshot
-                    .analysis()
-                    .briefs
-                    .iter()
-                    .find(|brief| brief.title == record.brief_title)
-                else {
-                    return Err(refused(format!(
-                        "the brief \"{}\" of run {run} is no longer in the document; its output is in {}",
-                        record.brief_title,
-                        journal.dir().join(format!("{run}.jsonl")).display()
-                    )));
-                };
-                let (range, new_text) =
-                    output::placement(&text, brief.range.clone(), &record.agent, &block);
-                TextEdit { range, new_text }
-            }
-        };
+        let edit = recovery::edit(document, &saved).map_err(|_| {
+            refused(format!(
+                "the brief \"{}\" of run {run} is no longer in the document; its output is in {}",
+                saved.record.brief_title,
+                journal.file(&run).display()
+            ))
+        })?;
         let session = self.state.session();
         let lsp_uri = lsp::Uri::from_str(&uri).map_err(|error| invalid(error.to_string()))?;
         let edits = to_proto::text_edits(document, &[edit], session.encoding);
@@ -111,7 +79,7 @@ impl Dispatcher {
             .runs()
             .into_iter()
             .find(|run| document.as_ref().is_none_or(|path| run.document == *path))
-            .map(|run| journal.dir().join(format!("{}.jsonl", run.run_id)));
+            .map(|run| journal.file(&run.run_id));
         Ok(json!({ "dir": journal.dir(), "latest": latest }))
     }
 

@@ -1,6 +1,7 @@
-//! The runs the server knows of: those queued or streaming (to list, show and cancel), and the
-//! last run of each brief (for its code lens and its `dispatch-failed` diagnostic). The one
-//! owner of run state in the server; the lifecycle itself is `dispatch::run`'s.
+//! The runs of a server or command: those queued or streaming (to list, show and cancel),
+//! and the last run of each brief (for its code lens and its `dispatch-failed` diagnostic).
+//! The one owner of run state; documents are named by a key the caller chooses (the server
+//! uses URIs).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -8,9 +9,10 @@ use std::sync::{Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use super::queue::Queues;
+use super::Outcome;
+use crate::brief::lint::FailedRun;
 use crate::dispatch::journal::RunSummary;
-use crate::dispatch::queue::Queues;
-use crate::dispatch::run::Outcome;
 
 /// A run queued or streaming, as editors see it (`baton.runs`, `baton/runs`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +47,7 @@ struct Active {
 }
 
 #[derive(Default)]
-pub struct Runs {
+pub struct Registry {
     pub queues: Queues,
     active: Mutex<HashMap<String, Active>>,
     /// By document URI, then brief title.
@@ -59,7 +61,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Runs {
+impl Registry {
     /// Records a new run, queued until it streams. A run of the same brief and agent still
     /// going in the same document is cancelled, replaced by this one (DESIGN §4: a re-run
     /// replaces its block, and two runs must not write into one); returns the replaced runs.
@@ -100,7 +102,7 @@ impl Runs {
         replaced
     }
 
-    /// The run that replaced `run` (see [`Runs::start`]), while `run` is still active.
+    /// The run that replaced `run` (see [`Registry::start`]), while `run` is still active.
     pub fn replaced_by(&self, run: &str) -> Option<String> {
         lock(&self.active).get(run)?.replaced_by.clone()
     }
@@ -189,15 +191,18 @@ impl Runs {
     }
 
     /// The briefs of a document whose last run failed, with the reason.
-    pub fn failures(&self, uri: &str) -> Vec<(String, String)> {
+    pub fn failures(&self, uri: &str) -> Vec<FailedRun> {
         let last = lock(&self.last);
         let Some(briefs) = last.get(uri) else {
             return Vec::new();
         };
-        let mut failures: Vec<(String, String)> = briefs
+        let mut failures: Vec<FailedRun> = briefs
             .iter()
             .filter_map(|(title, run)| match run {
-                LastRun::Ended(Outcome::Failed(reason)) => Some((title.clone(), reason.clone())),
+                LastRun::Ended(Outcome::Failed(reason)) => Some(FailedRun {
+                    title: title.clone(),
+                    reason: reason.clone(),
+                }),
                 _ => None,
             })
             .collect();
@@ -219,5 +224,91 @@ impl Runs {
     /// Forgets what is known of a closed document, but its active runs, which go on.
     pub fn forget(&self, uri: &str) {
         lock(&self.recoverable).remove(uri);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(run: &str, brief: &str, agent: &str) -> RunInfo {
+        RunInfo {
+            run: run.to_owned(),
+            uri: "file:///w/a.brief.md".to_owned(),
+            brief: brief.to_owned(),
+            agent: agent.to_owned(),
+            state: Phase::Queued,
+            tokens: 0,
+        }
+    }
+
+    #[test]
+    fn sending_a_brief_again_to_the_same_agent_cancels_and_replaces_its_run() {
+        let registry = Registry::default();
+        let (first, other_agent, second) = (
+            CancellationToken::new(),
+            CancellationToken::new(),
+            CancellationToken::new(),
+        );
+        assert!(registry
+            .start(info("R1", "Scan", "a"), first.clone())
+            .is_empty());
+        assert!(registry
+            .start(info("R2", "Scan", "b"), other_agent.clone())
+            .is_empty());
+        assert_eq!(
+            registry.start(info("R3", "Scan", "a"), second.clone()),
+            ["R1"]
+        );
+        assert!(first.is_cancelled() && !other_agent.is_cancelled() && !second.is_cancelled());
+        assert_eq!(registry.replaced_by("R1").as_deref(), Some("R3"));
+        assert_eq!(registry.replaced_by("R3"), None);
+
+        // The replaced run ends after its successor started: the lens stays the new run's.
+        registry.finish("R1", Outcome::Cancelled);
+        assert!(!registry.is_active("R1"));
+        let running = LastRun::Running {
+            run: "R3".to_owned(),
+            tokens: 0,
+        };
+        assert_eq!(registry.last_runs(&info("", "", "").uri)["Scan"], running);
+    }
+
+    #[test]
+    fn a_failed_last_run_is_a_failure_until_the_brief_is_sent_again() {
+        let registry = Registry::default();
+        let uri = info("", "", "").uri;
+        registry.start(info("R1", "Scan", "a"), CancellationToken::new());
+        registry.finish("R1", Outcome::Failed("HTTP 500".to_owned()));
+        let failed = FailedRun {
+            title: "Scan".to_owned(),
+            reason: "HTTP 500".to_owned(),
+        };
+        assert_eq!(registry.failures(&uri), [failed]);
+        registry.start(info("R2", "Scan", "a"), CancellationToken::new());
+        assert!(registry.failures(&uri).is_empty());
+        registry.finish("R2", Outcome::Done);
+        assert_eq!(
+            registry.last_runs(&uri)["Scan"],
+            LastRun::Ended(Outcome::Done)
+        );
+    }
+
+    #[test]
+    fn cancel_selects_runs_and_says_which() {
+        let registry = Registry::default();
+        let tokens: Vec<CancellationToken> = (0..3).map(|_| CancellationToken::new()).collect();
+        for (index, token) in tokens.iter().enumerate() {
+            let brief = format!("B{index}");
+            registry.start(info(&format!("R{index}"), &brief, "a"), token.clone());
+        }
+        assert_eq!(registry.cancel(|info| info.brief != "B1"), ["R0", "R2"]);
+        let cancelled: Vec<bool> = tokens.iter().map(CancellationToken::is_cancelled).collect();
+        assert_eq!(cancelled, [true, false, true]);
+        // Cancelled runs stay listed until they finish.
+        assert_eq!(registry.active().len(), 3);
+        registry.finish("R0", Outcome::Cancelled);
+        let active: Vec<String> = registry.active().into_iter().map(|info| info.run).collect();
+        assert_eq!(active, ["R1", "R2"]);
     }
 }

@@ -60,4 +60,38 @@ mod tests {
         drop(first);
         let _third = queues.turn("a", 2).await;
     }
+
+    #[tokio::test]
+    async fn waiting_runs_start_in_the_order_they_came_and_a_dropped_wait_leaves_no_hole() {
+        let queues = std::sync::Arc::new(Queues::default());
+        let running = queues.try_turn("a", 1).unwrap();
+        let (started, mut order) = tokio::sync::mpsc::unbounded_channel();
+        let mut waiting = Vec::new();
+        for run in 0..3 {
+            let (queues, started) = (queues.clone(), started.clone());
+            waiting.push(tokio::spawn(async move {
+                let _turn = queues.turn("a", 1).await;
+                started.send(run).unwrap();
+            }));
+            // Each is in the queue before the next comes.
+            tokio::task::yield_now().await;
+        }
+        // A run cancelled while it waits gives up its place.
+        let cancelled = {
+            let queues = queues.clone();
+            tokio::spawn(async move { queues.turn("a", 1).await })
+        };
+        tokio::task::yield_now().await;
+        cancelled.abort();
+        drop(running);
+        for task in waiting {
+            task.await.unwrap();
+        }
+        let mut seen = Vec::new();
+        while let Ok(run) = order.try_recv() {
+            seen.push(run);
+        }
+        assert_eq!(seen, [0, 1, 2]);
+        assert!(queues.try_turn("a", 1).is_some(), "the queue is free again");
+    }
 }

@@ -2,7 +2,7 @@
 //! byte: journalled before anything leaves, every chunk journalled as it arrives, retried by
 //! the agent client, handed to the `fallback` agents when the chosen one cannot answer, and
 //! closed as done, partial, failed or cancelled. Knows no LSP and no terminal: it reports
-//! [`Update`]s to its caller, which shows them.
+//! [`Event`]s to its caller, which shows them.
 //!
 //! Each agent tried is a run of its own in the journal (its own id, payload and model), so the
 //! journal always says exactly what went where.
@@ -12,16 +12,16 @@ use std::time::SystemTime;
 
 use tokio_util::sync::CancellationToken;
 
-use super::journal::{Final, Journal, RunRecord};
-use super::plan::{payload_json, Attempt, Plan};
 use super::queue::Queues;
-use super::run_id;
-use crate::agent::{self, AgentError, Event, Retry};
+use crate::agent::{self, AgentError, Retry};
 use crate::brief::output::Status;
+use crate::dispatch::journal::{Final, Journal, RunRecord};
+use crate::dispatch::plan::{payload_json, Attempt, Plan};
+use crate::dispatch::run_id;
 
-/// What a run reports while it goes, in order.
+/// What a run reports while it goes, in order; [`Event::Finished`] last.
 #[derive(Debug)]
-pub enum Update<'a> {
+pub enum Event<'a> {
     /// The agent's queue is full: the run waits for a turn.
     Queued { agent: &'a str },
     /// A request is about to leave for `agent`; `run` names it in the journal.
@@ -40,6 +40,8 @@ pub enum Update<'a> {
         to: &'a str,
         reason: &'a str,
     },
+    /// The run is over: how it went, and the answer.
+    Finished(&'a Finished),
 }
 
 /// How a run ended.
@@ -94,12 +96,25 @@ pub struct Finished {
 
 /// Runs `plan`: each attempt in turn until one answers. `first_run` is the id of the first
 /// attempt's run (the caller may have shown it already). `on_update` is called in order, from
-/// this task; it must not block.
+/// this task, [`Event::Finished`] last; it must not block.
 pub async fn execute(
     plan: &Plan,
     first_run: String,
     queues: &Queues,
-    on_update: &mut (dyn FnMut(Update<'_>) + Send),
+    on_update: &mut (dyn FnMut(Event<'_>) + Send),
+    cancel: &CancellationToken,
+) -> Finished {
+    let finished = attempts(plan, first_run, queues, on_update, cancel).await;
+    on_update(Event::Finished(&finished));
+    finished
+}
+
+/// Each attempt in turn until one answers, or none is left.
+async fn attempts(
+    plan: &Plan,
+    first_run: String,
+    queues: &Queues,
+    on_update: &mut (dyn FnMut(Event<'_>) + Send),
     cancel: &CancellationToken,
 ) -> Finished {
     let journal = Journal::new(&plan.journal_root);
@@ -116,7 +131,7 @@ pub async fn execute(
                     Outcome::Failed(reason) => reason.clone(),
                     other => format!("{other:?}"),
                 };
-                on_update(Update::FallingBack {
+                on_update(Event::FallingBack {
                     from: &attempt.agent,
                     to: &next.agent,
                     reason: &reason,
@@ -149,7 +164,7 @@ async fn execute_attempt(
     run: &str,
     journal: &Journal,
     queues: &Queues,
-    on_update: &mut (dyn FnMut(Update<'_>) + Send),
+    on_update: &mut (dyn FnMut(Event<'_>) + Send),
     cancel: &CancellationToken,
 ) -> (Finished, bool) {
     let model = attempt.request.model.clone();
@@ -165,7 +180,7 @@ async fn execute_attempt(
     let turn = match queues.try_turn(&attempt.agent, max_concurrent) {
         Some(turn) => turn,
         None => {
-            on_update(Update::Queued {
+            on_update(Event::Queued {
                 agent: &attempt.agent,
             });
             tokio::select! {
@@ -196,7 +211,7 @@ async fn execute_attempt(
             return (ended(Outcome::Failed(reason), String::new(), None), false);
         }
     };
-    on_update(Update::Started {
+    on_update(Event::Started {
         run,
         agent: &attempt.agent,
         model: &model,
@@ -204,15 +219,15 @@ async fn execute_attempt(
     let mut text = String::new();
     let mut journal_error: Option<io::Error> = None;
     let result = {
-        let mut on_event = |event: Event<'_>| match event {
-            Event::Text(chunk) => {
+        let mut on_event = |event: agent::Event<'_>| match event {
+            agent::Event::Text(chunk) => {
                 if let Err(error) = writer.append(chunk) {
                     journal_error.get_or_insert(error);
                 }
                 text.push_str(chunk);
-                on_update(Update::Text(chunk));
+                on_update(Event::Text(chunk));
             }
-            Event::Retrying(retry) => on_update(Update::Retrying(&retry)),
+            agent::Event::Retrying(retry) => on_update(Event::Retrying(&retry)),
         };
         agent::send(
             &attempt.agent,

@@ -1,0 +1,111 @@
+//! `baton send`'s progress on stderr, from the run's events: on a terminal, a spinner line
+//! (indicatif) updated in place with the characters received, the notes printed above it;
+//! elsewhere (a pipe, CI's log) plain lines only, one per note and one at the end.
+
+use std::io::{self, IsTerminal};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How often the spinner turns while nothing arrives.
+const TICK: Duration = Duration::from_millis(120);
+
+pub struct Progress {
+    agent: String,
+    /// The line drawn in place; `None` when stderr is no terminal.
+    bar: Option<ProgressBar>,
+    chars: usize,
+}
+
+impl Progress {
+    pub fn new(agent: &str) -> Progress {
+        let bar = io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            // A fixed template: it always parses.
+            let style = ProgressStyle::with_template("{spinner} {prefix}: {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            bar.set_style(style);
+            bar.set_prefix(agent.to_owned());
+            bar.set_message("waiting");
+            bar.enable_steady_tick(TICK);
+            bar
+        });
+        Progress {
+            agent: agent.to_owned(),
+            bar,
+            chars: 0,
+        }
+    }
+
+    pub fn start(&mut self, agent: &str, model: &str, run: &str) {
+        self.agent = agent.to_owned();
+        if let Some(bar) = &self.bar {
+            bar.set_prefix(agent.to_owned());
+            bar.set_message("sent");
+        }
+        let model = if model.is_empty() {
+            String::new()
+        } else {
+            format!(" ({model})")
+        };
+        self.line(&format!("sending to {agent}{model}, run {run}"));
+    }
+
+    pub fn chars(&mut self, chars: usize) {
+        self.chars = chars;
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{} chars", thousands(chars)));
+        }
+    }
+
+    /// A note, on its own line (above the spinner on a terminal).
+    pub fn line(&mut self, message: &str) {
+        let line = format!("{}: {message}", self.agent);
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    /// The run is over: the spinner goes, the count stays.
+    pub fn end(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        eprintln!("{}: {} chars", self.agent, thousands(self.chars));
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_with_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}
