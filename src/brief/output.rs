@@ -1,12 +1,19 @@
 //! Output blocks as baton writes them (DESIGN §1): an `## Output @agent` heading, an opening
-//! marker comment carrying the run's identity, the agent's answer, and a closing marker.
+//! marker comment carrying the run's identity, the agent's answer, and a closing marker that
+//! names the run again.
 //!
 //! ```markdown
 //! ## Output @researcher
 //! <!-- baton:output run=01JDXK3V7Q agent=researcher model=gpt-4o-mini input=9f2c41d0 status=done -->
 //! ...the agent's answer...
-//! <!-- /baton:output -->
+//! <!-- /baton:output run=01JDXK3V7Q -->
 //! ```
+//!
+//! An answer cannot end its own block: a block of run R ends at the first later closing
+//! marker of R, which the answer cannot know, and only in a document without one (written
+//! before closing markers named their run) at the first old-form `<!-- /baton:output -->`
+//! outside fenced code in the answer. Marker lines inside an answer are its text. The reading
+//! is `document::answers`', the one the outline uses to keep answers opaque.
 //!
 //! Blocks are found by their run id in the text as it is *now*, so the user may type anywhere
 //! while a run streams in.
@@ -14,9 +21,7 @@
 use std::fmt;
 use std::ops::Range;
 
-const OPEN: &str = "<!-- baton:output ";
-/// The line that closes an output block.
-pub const CLOSE: &str = "<!-- /baton:output -->";
+use crate::document::answers::{self, MarkerLine, OPEN};
 
 /// Where a run stands, as its marker says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -151,10 +156,20 @@ fn unescape(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The line that closes the block of `run`, without a line break.
+pub fn close_line(run: &str) -> String {
+    format!("{} run={} -->", answers::CLOSE, escape(run))
+}
+
 /// A whole output block, as text: heading, marker, body, closing marker. The body is kept as
-/// given; one line break separates it from each marker.
+/// given (prepare it with [`super::answer::prepare`]); one line break separates it from each
+/// marker.
 pub fn block_text(agent: &str, marker: &Marker, body: &str) -> String {
-    format!("## Output @{agent}\n{}\n{body}\n{CLOSE}\n", marker.format())
+    format!(
+        "## Output @{agent}\n{}\n{body}\n{}\n",
+        marker.format(),
+        close_line(&marker.run)
+    )
 }
 
 /// An output block found in a document's text.
@@ -184,50 +199,66 @@ impl Block {
     }
 }
 
-/// Lines of `text` with their byte ranges, line breaks excluded from the ranges' content but
-/// included in `full`.
-fn lines(text: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
-    let mut start = 0;
-    text.split_inclusive('\n').map(move |line| {
-        let range = start..start + line.len();
-        start = range.end;
-        (range, line.trim_end_matches(['\n', '\r']))
-    })
+/// The blocks of a text: each opening marker line outside every answer, with its closing
+/// marker line if it has one (see [`answers::pair`]).
+fn blocks(text: &str) -> Vec<(MarkerLine, Option<MarkerLine>)> {
+    let lines = answers::scan_text(text);
+    let in_fence = |open: &MarkerLine, close: &MarkerLine| {
+        answers::ends_in_fence(&text[open.range.end..close.range.start])
+    };
+    answers::pair(&lines, in_fence)
+        .into_iter()
+        .map(|(open, close)| (lines[open].clone(), close.map(|close| lines[close].clone())))
+        .collect()
 }
 
-/// Every output marker in the text, in order.
+/// Every opening output marker in the text, in order, but those inside an answer (an answer
+/// quoting a marker does not start a block).
 pub fn markers(text: &str) -> Vec<Marker> {
-    lines(text)
-        .filter_map(|(_, line)| Marker::parse(line))
+    blocks(text)
+        .into_iter()
+        .filter_map(|(open, _)| Marker::parse(&text[open.range]))
         .collect()
 }
 
 /// The block of a run. `None` when its marker or its closing marker is gone: the user deleted
 /// (part of) the block, and injection must stop rather than guess.
 pub fn find(text: &str, run: &str) -> Option<Block> {
-    let mut lines = lines(text);
-    let (open, marker) = lines.by_ref().find_map(|(range, line)| {
-        Marker::parse(line)
-            .filter(|marker| marker.run == run)
-            .map(|marker| (range, marker))
+    let (open, marker, close) = blocks(text).into_iter().find_map(|(open, close)| {
+        let marker = Marker::parse(&text[open.range.clone()]).filter(|marker| marker.run == run)?;
+        Some((open, marker, close))
     })?;
-    let (close, _) = lines.find(|(_, line)| line.trim() == CLOSE)?;
-    let separator = if text[..close.start].ends_with("\r\n") {
+    let close = close?;
+    let open_end = line_end(text, open.range.end);
+    let close_end = line_end(text, close.range.end);
+    let close_start = close.range.start;
+    let separator = if text[..close_start].ends_with("\r\n") {
         2
     } else {
         1
     };
-    let body_end = close
-        .start
+    let body_end = close_start
         .checked_sub(separator)
-        .filter(|&end| end >= open.end)
-        .unwrap_or(close.start);
+        .filter(|&end| end >= open_end)
+        .unwrap_or(close_start);
     Some(Block {
-        range: heading_start(text, open.start)..close.end,
+        range: heading_start(text, open.range.start)..close_end,
         marker,
-        body: open.end.min(body_end)..body_end,
-        close: close.start,
+        body: open_end.min(body_end)..body_end,
+        close: close_start,
     })
+}
+
+/// Past the line break (if any) after a line's content ending at `end`.
+fn line_end(text: &str, end: usize) -> usize {
+    let rest = &text[end..];
+    if rest.starts_with("\r\n") {
+        end + 2
+    } else if rest.starts_with('\n') {
+        end + 1
+    } else {
+        end
+    }
 }
 
 /// The byte range of a run's whole block, heading included.
@@ -341,6 +372,37 @@ mod tests {
             None
         );
         assert_eq!(Marker::parse("<!-- /baton:output -->"), None);
+        for status in [Status::Running, Status::Done, Status::Partial, Status::Failed, Status::Cancelled] {
+            assert!(answers::STATUSES.contains(&status.as_str()));
+        }
+    }
+
+    #[test]
+    fn the_closing_marker_names_the_run_escaped() {
+        let block = block_text("a", &marker("R 1"), "x");
+        assert!(block.ends_with("\nx\n<!-- /baton:output run=R%201 -->\n"));
+        let text = format!("# B\n{block}");
+        assert_eq!(&text[find(&text, "R 1").unwrap().body], "x");
+    }
+
+    #[test]
+    fn an_answer_cannot_end_or_start_a_block() {
+        let quoted = "a\n<!-- /baton:output -->\n```\n<!-- /baton:output run=R9 -->\n```\n<!-- baton:output run=Q status=done -->\nz";
+        let text = format!("# B\n{}after\n", block_text("a", &marker("R1"), quoted));
+        let block = find(&text, "R1").unwrap();
+        assert_eq!(&text[block.body.clone()], quoted);
+        assert!(text[block.range].ends_with("<!-- /baton:output run=R1 -->\n"));
+        assert_eq!(find(&text, "Q"), None, "a quoted marker opens no block");
+        assert_eq!(find(&text, "R9"), None);
+        assert_eq!(markers(&text).len(), 1);
+    }
+
+    #[test]
+    fn old_documents_close_at_the_first_unfenced_old_marker() {
+        let text = "## Output @a\n<!-- baton:output run=R status=done -->\n~~~\n<!-- /baton:output -->\n~~~\nend\n<!-- /baton:output -->\nafter\n<!-- /baton:output -->\n";
+        let block = find(text, "R").unwrap();
+        assert_eq!(&text[block.body], "~~~\n<!-- /baton:output -->\n~~~\nend");
+        assert!(text[..block.range.end].ends_with("end\n<!-- /baton:output -->\n"));
     }
 
     #[test]
@@ -357,7 +419,7 @@ mod tests {
         let (at, insert) = found.append(" and on");
         let mut grown = text.clone();
         grown.insert_str(at, &insert);
-        assert!(grown.contains("more and on\n<!-- /baton:output -->\ntyped below"));
+        assert!(grown.contains("more and on\n<!-- /baton:output run=R1 -->\ntyped below"));
         assert_eq!(find_block(&text, "R2"), None);
     }
 
@@ -370,7 +432,7 @@ mod tests {
         }
         let block = find(&text, "R").unwrap();
         assert_eq!(&text[block.body], "Hello\nworld");
-        assert!(text.ends_with("world\n<!-- /baton:output -->\n"));
+        assert!(text.ends_with("world\n<!-- /baton:output run=R -->\n"));
     }
 
     #[test]
@@ -435,7 +497,7 @@ mod tests {
             find(&changed, "r1").unwrap().marker.status,
             Status::Cancelled
         );
-        assert!(changed.contains("\nHalf\n<!-- /baton:output -->"));
+        assert!(changed.contains("\nHalf\n<!-- /baton:output run=r1 -->"));
         assert_eq!(restatus(&text, "nope", Status::Done), None);
     }
 }
