@@ -25,14 +25,21 @@ fn meaning(brief: &Brief) -> Meaning {
     Meaning {
         title: brief.title.clone(),
         mention: brief.mention.as_ref().map(|mention| mention.name.clone()),
-        fields: brief.fields.iter().map(|field| field.name.clone()).collect(),
+        fields: brief
+            .fields
+            .iter()
+            .map(|field| field.name.clone())
+            .collect(),
         links: brief.links.iter().map(|link| link.target.clone()).collect(),
         outputs: brief.outputs.len(),
     }
 }
 
 fn meanings(text: &str) -> Vec<Meaning> {
-    model::briefs(&Document::new(text)).iter().map(meaning).collect()
+    model::briefs(&Document::new(text))
+        .iter()
+        .map(meaning)
+        .collect()
 }
 
 /// Pieces of a brief: its Markdown is well formed (fences closed), as a brief's is.

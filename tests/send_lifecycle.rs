@@ -337,7 +337,7 @@ fn sending_again_while_the_answer_streams_cancels_and_replaces_the_first_run() {
     assert_eq!(
         &editor.doc.text[block..],
         format!(
-            "\n## Output @writer\n<!-- baton:output run={second} agent=writer model=m1 input={input} status=done -->\nSecond answer.\n<!-- /baton:output -->\n"
+            "\n## Output @writer\n<!-- baton:output run={second} agent=writer model=m1 input={input} status=done -->\nSecond answer.\n<!-- /baton:output run={second} -->\n"
         ),
         "one block, the second run's"
     );
@@ -442,7 +442,9 @@ fn the_progress_is_cancellable_and_its_cancel_ends_the_run_as_cancelled() {
     });
     assert_eq!(editor.ended(&run).unwrap(), "cancelled");
     assert!(
-        editor.has(" status=cancelled -->\nHalf an answer\n<!-- /baton:output -->\n"),
+        editor.has(&format!(
+            " status=cancelled -->\nHalf an answer\n<!-- /baton:output run={run} -->\n"
+        )),
         "the block keeps what arrived: {}",
         editor.doc.text
     );
@@ -517,7 +519,7 @@ fn a_restarted_server_knows_no_run_and_offers_the_saved_output() {
     editor.until("the saved output", |e| e.has(" status=partial -->"));
     let (_, saved) = journalled(&workspace, &run);
     let body = format!(
-        " status=partial -->\n{}\n<!-- /baton:output -->",
+        " status=partial -->\n{}\n<!-- /baton:output run={run} -->",
         saved.trim_end_matches('\n')
     );
     assert!(editor.has(&body), "{}", editor.doc.text);

@@ -125,7 +125,12 @@ fn demoted(line: &str, demote: bool) -> String {
     let indent = line.len() - line.trim_start_matches(' ').len();
     let run = line[indent..].bytes().take_while(|&b| b == b'#').count();
     let level = (run + 2).min(6);
-    format!("{}{}{}", &line[..indent], "#".repeat(level), &line[indent + run..])
+    format!(
+        "{}{}{}",
+        &line[..indent],
+        "#".repeat(level),
+        &line[indent + run..]
+    )
 }
 
 #[cfg(test)]
@@ -158,7 +163,10 @@ mod tests {
 
     #[test]
     fn a_finished_answer_closes_its_open_fence() {
-        assert_eq!(prepare("Code:\n````rust\nfn x", true, true), "Code:\n````rust\nfn x\n````");
+        assert_eq!(
+            prepare("Code:\n````rust\nfn x", true, true),
+            "Code:\n````rust\nfn x\n````"
+        );
         assert_eq!(prepare("~~~\nx\n", true, true), "~~~\nx\n~~~");
         assert_eq!(prepare("```\nx\n", false, true), "```\nx\n");
         assert_eq!(prepare("```", true, true), "```\n```");

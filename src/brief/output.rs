@@ -372,7 +372,13 @@ mod tests {
             None
         );
         assert_eq!(Marker::parse("<!-- /baton:output -->"), None);
-        for status in [Status::Running, Status::Done, Status::Partial, Status::Failed, Status::Cancelled] {
+        for status in [
+            Status::Running,
+            Status::Done,
+            Status::Partial,
+            Status::Failed,
+            Status::Cancelled,
+        ] {
             assert!(answers::STATUSES.contains(&status.as_str()));
         }
     }

@@ -25,9 +25,13 @@ pub const STATUSES: [&str; 5] = ["running", "done", "partial", "failed", "cancel
 /// and a closing marker of one run compare equal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MarkerKind {
-    Open { run: String },
+    Open {
+        run: String,
+    },
     /// `run` is `None` for the old form, which names no run.
-    Close { run: Option<String> },
+    Close {
+        run: Option<String>,
+    },
 }
 
 /// A marker line of the text: where it lies (without its line break) and what it is.
@@ -190,7 +194,8 @@ pub fn pair(
             .find(|&j| matches!(&lines[j].kind, MarkerKind::Close { run: Some(r) } if r == run));
         let close = own.or_else(|| {
             later.clone().find(|&j| {
-                lines[j].kind == MarkerKind::Close { run: None } && !in_fence(&lines[index], &lines[j])
+                lines[j].kind == MarkerKind::Close { run: None }
+                    && !in_fence(&lines[index], &lines[j])
             })
         });
         blocks.push((index, close));
@@ -334,10 +339,12 @@ mod tests {
     #[test]
     fn fences_open_and_close_as_commonmark_says() {
         let mut fences = Fences::default();
-        let read: Vec<bool> = ["text", "````md", "```", "# in", "````", "# out", "~~~ x", "    ~~~", "~~~~  "]
-            .iter()
-            .map(|line| fences.line(line))
-            .collect();
+        let read: Vec<bool> = [
+            "text", "````md", "```", "# in", "````", "# out", "~~~ x", "    ~~~", "~~~~  ",
+        ]
+        .iter()
+        .map(|line| fences.line(line))
+        .collect();
         assert_eq!(
             read,
             [false, true, true, true, true, false, true, true, true]

@@ -137,7 +137,9 @@ impl Outline {
 
     /// The answer that holds a byte offset, if one does.
     pub fn answer_at(&self, offset: usize) -> Option<&Answer> {
-        let index = self.answers.partition_point(|answer| answer.close.end < offset);
+        let index = self
+            .answers
+            .partition_point(|answer| answer.close.end < offset);
         self.answers
             .get(index)
             .filter(|answer| answer.open.start <= offset)

@@ -139,7 +139,7 @@ mod tests {
         let running = marker(Status::Running).format();
         assert_eq!(
             created,
-            format!("# A @a\n\nDo it.\n\n## Output @a\n{running}\none \n<!-- /baton:output -->\n\n# B\n\nLater.\n")
+            format!("# A @a\n\nDo it.\n\n## Output @a\n{running}\none \n<!-- /baton:output run=R1 -->\n\n# B\n\nLater.\n")
         );
 
         let block = output::find(&created, "R1").unwrap();
@@ -148,7 +148,7 @@ mod tests {
         let done = marker(Status::Done).format();
         assert_eq!(
             applied(&created, &edits),
-            format!("# A @a\n\nDo it.\n\n## Output @a\n{done}\none two\n\n<!-- /baton:output -->\n\n# B\n\nLater.\n")
+            format!("# A @a\n\nDo it.\n\n## Output @a\n{done}\none two\n\n<!-- /baton:output run=R1 -->\n\n# B\n\nLater.\n")
         );
 
         // The user edited the body: only what was never written is appended.
@@ -158,7 +158,7 @@ mod tests {
         assert_eq!(holds, 4);
         let caught_up = applied(&edited, &edits);
         assert!(
-            caught_up.contains("\nONE!two\n<!-- /baton:output -->"),
+            caught_up.contains("\nONE!two\n<!-- /baton:output run=R1 -->"),
             "{caught_up}"
         );
         let block = output::find(&caught_up, "R1").unwrap();
