@@ -68,12 +68,10 @@ pub fn marker_kind(line: &str) -> Option<MarkerKind> {
         let inner = inner.strip_suffix("-->")?;
         let value = |key: &str| {
             // The last one counts, as `brief::output::Marker::parse` reads it.
-            (inner.split_whitespace())
-                .filter_map(|pair| {
-                    let (k, v) = pair.split_once('=')?;
-                    (k == key).then_some(v)
-                })
-                .last()
+            (inner.split_whitespace()).rev().find_map(|pair| {
+                let (k, v) = pair.split_once('=')?;
+                (k == key).then_some(v)
+            })
         };
         let run = value("run").filter(|run| !run.is_empty())?;
         value("status").filter(|status| STATUSES.contains(status))?;
