@@ -1,5 +1,6 @@
 //! The core's share of a keystroke: apply one edit to a large brief, reparse incrementally,
-//! and lint it as the server does while typing (keeping what unchanged briefs found). Run with `cargo bench --bench keystroke`; the server adds only transport.
+//! and lint it as the server does while typing (keeping what unchanged briefs found). Run with `cargo bench --bench keystroke`; the server adds only transport. The third document
+//! holds 50 briefs, each answered with a 2 KB answer full of headings (which are opaque).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -40,6 +41,29 @@ fn briefs(size: usize) -> String {
     text
 }
 
+/// Briefs that were answered: `blocks` of them, each with an output block of a 2 KB answer
+/// holding headings (an `# Report` among them), a fence and a quoted marker, as models write.
+fn answered(blocks: usize) -> String {
+    let mut answer = String::new();
+    while answer.len() < 2048 {
+        answer.push_str(
+            "### Report\n\n#### Summary\n\nPrices rose 🎉 by a third; see the table.\n\n",
+        );
+        answer.push_str("```md\n# Fenced heading\n<!-- /baton:output -->\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n");
+    }
+    let mut text = String::from("---\nkind: brief\n---\n\n");
+    for n in 1..=blocks {
+        text.push_str(&format!(
+            "# Answered brief {n} @researcher\n\n## Objective\n\nFind out what the 顧客 want and why, with sources for every claim made.\n\n## Context\n\nSee [[Answered brief {}]].\n\n## Constraints\n\nNone.\n\n## Expected Output\n\nA table.\n\n",
+            n.max(2) - 1
+        ));
+        text.push_str(&format!(
+            "## Output @researcher\n<!-- baton:output run=R{n} agent=researcher model=m input=00000000 status=done -->\n# Report\n\n{answer}<!-- /baton:output run=R{n} -->\n\n"
+        ));
+    }
+    text
+}
+
 fn main() {
     let config = Config::from_toml(AGENTS).expect("bench config parses");
     let kinds = Kinds::from_config(&config.file.kinds);
@@ -55,7 +79,7 @@ fn main() {
         Ok(paths) => (paths.split(','))
             .map(|path| std::fs::read_to_string(path).expect("a readable document"))
             .collect(),
-        Err(_) => vec![briefs(100 * 1024), briefs(1024 * 1024)],
+        Err(_) => vec![briefs(100 * 1024), briefs(1024 * 1024), answered(50)],
     };
     for text in texts {
         let size = text.len();
@@ -66,7 +90,10 @@ fn main() {
         let rope = document.rope();
         let prose = |line: &usize| {
             let text = rope.line(*line).to_string();
-            text.trim().len() > 20 && text.chars().next().is_some_and(char::is_alphabetic)
+            // Outside answers: the line of a brief's objective.
+            text.trim().len() > 20
+                && text.chars().next().is_some_and(char::is_alphabetic)
+                && !text.starts_with("Prices")
         };
         let line = (rope.len_lines() / 2..rope.len_lines())
             .find(prose)
