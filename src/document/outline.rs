@@ -3,6 +3,7 @@
 //!
 //! Only headings that sit directly in the document's flow count; a heading inside a block
 //! quote, a list or a code block is content (DESIGN §1). ATX and setext headings count alike.
+//! Nor does a heading inside an agent's answer: answers are opaque (`answers.rs`).
 
 use std::ops::Range;
 
@@ -131,18 +132,13 @@ impl Outline {
         if !self.answers.is_empty() {
             let answers = &self.answers;
             self.headings
-                .retain(|heading| !in_answer(answers, heading.range.start));
+                .retain(|heading| answer_at(answers, heading.range.start).is_none());
         }
     }
 
-    /// The answer that holds a byte offset, if one does.
+    /// The answer that holds a byte offset (its marker lines included), if one does.
     pub fn answer_at(&self, offset: usize) -> Option<&Answer> {
-        let index = self
-            .answers
-            .partition_point(|answer| answer.close.end < offset);
-        self.answers
-            .get(index)
-            .filter(|answer| answer.open.start <= offset)
+        answer_at(&self.answers, offset)
     }
 
     /// Whether a byte offset lies inside a code or HTML block.
@@ -154,11 +150,11 @@ impl Outline {
     }
 }
 
-fn in_answer(answers: &[Answer], offset: usize) -> bool {
+fn answer_at(answers: &[Answer], offset: usize) -> Option<&Answer> {
     let index = answers.partition_point(|answer| answer.close.end < offset);
     answers
         .get(index)
-        .is_some_and(|answer| answer.open.start <= offset)
+        .filter(|answer| answer.open.start <= offset)
 }
 
 /// Reads the rope at tree offsets: a tree may cover only part of the rope, from `base`.
