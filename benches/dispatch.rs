@@ -92,7 +92,7 @@ fn main() {
     for n in 0..runs {
         let doc = &editor.docs[&workspace.uri(&format!("run{n}.brief.md"))];
         if doc.text.contains(&format!(
-            "status=done -->\n{expected}\n<!-- /baton:output -->"
+            "status=done -->\n{expected}\n<!-- /baton:output run="
         )) {
             exact += 1;
         }

@@ -116,7 +116,7 @@ fn a_brief_sent_from_a_code_action_streams_into_the_document() {
 
     let input = input_hash(&editor.doc.text);
     let expected = format!(
-        "{BRIEF}\n## Output @writer\n{}\nHello, world.\n<!-- /baton:output -->\n",
+        "{BRIEF}\n## Output @writer\n{}\nHello, world.\n<!-- /baton:output run={run} -->\n",
         marker(&run, "writer", "m1", &input, "done")
     );
     assert_eq!(editor.doc.text, expected);
@@ -210,7 +210,7 @@ fn the_user_keeps_typing_above_and_below_while_the_answer_streams() {
     let above = "a".repeat(typed.div_ceil(2));
     let below = "z".repeat(typed / 2);
     let expected = format!(
-        "{}\n## Output @writer\n{}\n{answer}\n<!-- /baton:output -->\n\n# Later\n\nNotes.\n{below}",
+        "{}\n## Output @writer\n{}\n{answer}\n<!-- /baton:output run={run} -->\n\n# Later\n\nNotes.\n{below}",
         BRIEF.replace("Find the", &format!("{above}Find the")),
         marker(&run, "writer", "m1", &input, "done"),
     );
@@ -238,7 +238,7 @@ fn cancelling_the_progress_stops_the_run_and_keeps_what_arrived() {
         json!({ "token": format!("baton-run-{run}") }),
     );
     editor.until("the cancelled marker", |e| e.has("status=cancelled"));
-    assert!(editor.has("\nPartial \n<!-- /baton:output -->"));
+    assert!(editor.has(&format!("\nPartial \n<!-- /baton:output run={run} -->")));
     let end = editor.progress_end();
     assert_eq!(end["message"], "cancelled");
     let runs = journal(&workspace);
@@ -259,7 +259,7 @@ fn sending_again_replaces_the_agents_block() {
     let mut editor = Editor::open(&workspace, "a.brief.md", BRIEF, json!({}));
     editor.run_action("Find the", "Send \"Scan prices\" to @writer");
     editor.until("the first answer", |e| {
-        e.has("First.\n<!-- /baton:output -->")
+        e.has("First.\n<!-- /baton:output run=")
     });
     editor.until("the first run's end", |e| e.has("status=done"));
     let command = json!({ "command": "baton.send", "arguments": [{ "uri": editor.doc.uri, "brief": "Scan prices" }] });
@@ -523,7 +523,7 @@ fn a_run_cut_short_by_a_killed_server_is_offered_back() {
         .collect::<String>();
     let input = input_hash(&editor.doc.text);
     let expected = format!(
-        "{BRIEF}\n## Output @writer\n{}\n{}\n<!-- /baton:output -->\n",
+        "{BRIEF}\n## Output @writer\n{}\n{}\n<!-- /baton:output run={run} -->\n",
         marker(&run, "writer", "m1", &input, "partial"),
         recovered.trim_end_matches(['\n', '\r'])
     );

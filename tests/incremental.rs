@@ -81,6 +81,7 @@ fn typing_prose_anywhere_matches_a_fresh_parse() {
         "# B\n\nabc\n===\n\nSetext\n------\n",
         "# B\n\n<div>\nabc\n</div>\n\nabc\n<!--\nx\n-->\n",
         "# B\n\n- item abc\n  more text\n\n> quote abc\n> more\n",
+        "# B\n\n## Output @a\n<!-- baton:output run=R status=done -->\n# Report abc\n\nabc [[B]]\n```\n<!-- /baton:output -->\n```\n<!-- /baton:output run=R -->\nabc\n# C\n",
         "# B\n\n    code abc\n\nabc\n\n```\nabc\n```\n\n~~~\nx\n",
         "# B\n\nabc\\\n|x\n\nab *c*\n***\n",
         "---\nkind: brief\n---\n# A\nabc\n# B\nline two\n\nTitle\n",

@@ -192,7 +192,7 @@ fn send_writes_the_canned_answer_into_the_file_and_the_journal() {
     assert!(block.contains("agent=proxy model=baton-canned"), "{block}");
     assert!(block.contains("status=done"), "{block}");
     assert!(
-        block.contains(&format!("\n{CANNED}\n<!-- /baton:output -->")),
+        block.contains(&format!("\n{CANNED}\n<!-- /baton:output run=")),
         "{block}"
     );
     assert!(text.starts_with(&BRIEF.replacen("# Greet the team", "# Greet the team @proxy", 1)));

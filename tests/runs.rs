@@ -67,6 +67,7 @@ fn plan(root: &Path, agents: Vec<(&str, AgentSpec)>) -> Plan {
         attempts,
         left_out: Vec::new(),
         journal_root: root.to_path_buf(),
+        demote_headings: true,
     }
 }
 

@@ -169,7 +169,7 @@ fn send_writes_the_block_and_journals_the_run() {
     assert_eq!(
         text,
         format!(
-            "{BRIEF}\n## Output @local\n<!-- baton:output run={run} agent=local model=m input={input} status=done -->\nHello, world\n<!-- /baton:output -->\n"
+            "{BRIEF}\n## Output @local\n<!-- baton:output run={run} agent=local model=m input={input} status=done -->\nHello, world\n<!-- /baton:output run={run} -->\n"
         )
     );
     let sent = bodies.lock().unwrap().join("\n");
@@ -200,7 +200,7 @@ fn a_second_send_replaces_the_block() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = dir.read("task.brief.md");
     assert_eq!(text.matches("## Output @local").count(), 1, "{text}");
-    assert_eq!(text.matches("<!-- /baton:output -->").count(), 1, "{text}");
+    assert_eq!(text.matches("<!-- /baton:output run=").count(), 1, "{text}");
     assert!(
         text.contains("\nSecond\n") && !text.contains("First"),
         "{text}"

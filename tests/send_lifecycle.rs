@@ -222,7 +222,7 @@ fn sending_again_while_the_answer_streams_cancels_and_replaces_the_first_run() {
     assert_eq!(
         &editor.doc.text[block..],
         format!(
-            "\n## Output @writer\n<!-- baton:output run={second} agent=writer model=m1 input={input} status=done -->\nSecond answer.\n<!-- /baton:output -->\n"
+            "\n## Output @writer\n<!-- baton:output run={second} agent=writer model=m1 input={input} status=done -->\nSecond answer.\n<!-- /baton:output run={second} -->\n"
         ),
         "one block, the second run's"
     );
@@ -327,7 +327,9 @@ fn the_progress_is_cancellable_and_its_cancel_ends_the_run_as_cancelled() {
     });
     assert_eq!(editor.ended(&run).unwrap(), "cancelled");
     assert!(
-        editor.has(" status=cancelled -->\nHalf an answer\n<!-- /baton:output -->\n"),
+        editor.has(&format!(
+            " status=cancelled -->\nHalf an answer\n<!-- /baton:output run={run} -->\n"
+        )),
         "the block keeps what arrived: {}",
         editor.doc.text
     );
@@ -384,7 +386,7 @@ fn a_restarted_server_knows_no_run_and_offers_the_saved_output() {
     editor.until("the saved output", |e| e.has(" status=partial -->"));
     let (_, saved) = journalled(&workspace, &run);
     let body = format!(
-        " status=partial -->\n{}\n<!-- /baton:output -->",
+        " status=partial -->\n{}\n<!-- /baton:output run={run} -->",
         saved.trim_end_matches('\n')
     );
     assert!(editor.has(&body), "{}", editor.doc.text);
@@ -454,9 +456,11 @@ fn the_editor_and_baton_send_write_the_same_block() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 
     let written = terminal_side.read("a.brief.md");
+    // Headings demoted under `## Output`, but not in the fence; the rest as received.
+    let body = "### Report\n\n#### Summary\r\n\r\nPrices 🎉 rose.\n\n```md\n# not a heading\n```\nDone.\n";
     assert!(
-        written.contains(&format!("\n{}\n<!-- /baton:output -->\n", pieces.concat())),
-        "the answer as received:\n{written}"
+        without_run_ids(&written).contains(&format!("\n{body}\n<!-- /baton:output run=ID -->\n")),
+        "the answer, demoted:\n{written}"
     );
     assert_eq!(without_run_ids(&editor.doc.text), without_run_ids(&written));
 }

@@ -346,7 +346,7 @@ fn stream_while_typing(client: Client, place: Place, interval: Duration) {
         ""
     };
     let expected = format!(
-        "{brief}\n## Output @writer\n<!-- baton:output run={run} agent=writer model=m1 input={input} status=done -->\n{}\n<!-- /baton:output -->\n{LATER}{below}",
+        "{brief}\n## Output @writer\n<!-- baton:output run={run} agent=writer model=m1 input={input} status=done -->\n{}\n<!-- /baton:output run={run} -->\n{LATER}{below}",
         pieces.concat()
     );
     assert_eq!(
@@ -386,7 +386,7 @@ fn two_answers_while_typing(client: Client, interval: Duration) {
     let answer = pieces.concat();
     let block = |run: &str, input: &str| {
         format!(
-            "\n## Output @writer\n<!-- baton:output run={run} agent=writer model=m1 input={input} status=done -->\n{answer}\n<!-- /baton:output -->\n"
+            "\n## Output @writer\n<!-- baton:output run={run} agent=writer model=m1 input={input} status=done -->\n{answer}\n<!-- /baton:output run={run} -->\n"
         )
     };
     let expected = format!(

@@ -180,6 +180,7 @@ impl LintCache {
                 part += 1;
             }
             let (part_range, revision) = parts[part].clone();
+            let revision = spanned_revision(&parts[part..], span.range.end, revision);
             let offset = span.range.start - part_range.start;
             let reusable = self.take(&mut next_old, revision, offset, span.range.len());
             let entry = match reusable {
@@ -409,6 +410,18 @@ impl LintCache {
         self.front_matter = Some(kept.clone());
         kept
     }
+}
+
+/// The revision of what a brief spans: its part's, or, for a brief that reaches into later
+/// parts (an agent's answer holding an `# H1`, which is opaque, cuts a part but not the
+/// brief), a mix of all their revisions, so that an edit in any of them reads it again.
+fn spanned_revision(parts: &[(Range<usize>, u64)], end: usize, first: u64) -> u64 {
+    let later = parts[1..].iter().take_while(|(range, _)| range.start < end);
+    later.fold(first, |mixed, (_, revision)| {
+        let mut hasher = DefaultHasher::new();
+        (mixed, revision).hash(&mut hasher);
+        hasher.finish()
+    })
 }
 
 /// Where a brief sits: in which part (its revision and start), and how far into it.

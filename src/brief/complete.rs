@@ -98,7 +98,8 @@ pub fn complete(
         Vec::new()
     } else if body.is_some_and(|body| body.contains(&offset)) {
         front_matter(analysis, kinds, config, &line)
-    } else if outline.is_verbatim(line.start) {
+    } else if outline.is_verbatim(line.start) || outline.answer_at(offset).is_some() {
+        // Code is not Markdown to complete, and an agent's answer is opaque.
         Vec::new()
     } else if let Some(items) = mention(config, &line) {
         items
@@ -330,6 +331,22 @@ mod tests {
                 --
                 --
             "###]],
+        );
+    }
+
+    #[test]
+    fn nothing_inside_an_answer() {
+        let block = "## Output @researcher\n<!-- baton:output run=R status=done -->\n";
+        check(
+            &[
+                &format!("# T\n{block}# R @res$0\n<!-- /baton:output run=R -->\n"),
+                &format!("# T\n{block}## Back$0\n<!-- /baton:output run=R -->\n"),
+                &format!("# T\n{block}\n$0\n<!-- /baton:output run=R -->\n"),
+            ],
+            expect![[r#"
+                --
+                --
+            "#]],
         );
     }
 

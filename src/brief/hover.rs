@@ -341,6 +341,15 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_has_no_hover() {
+        let block = "## Output @local\n<!-- baton:output run=R status=done -->\n";
+        let close = "<!-- /baton:output run=R -->\n";
+        for inside in ["# Rep$0ort @local\n", "## Obj$0ective\n", "See [[T$0]].\n"] {
+            check(&format!("# T\n{block}{inside}{close}"), expect!["(none)"]);
+        }
+    }
+
+    #[test]
     fn other_markdown_gets_no_hover() {
         let f = fixture_at("# Notes @wri$0ter\n", "notes.md", "");
         assert_eq!(

@@ -1,5 +1,6 @@
 //! Links between briefs: `[[Title]]`, `[[file.brief.md#Title]]`, `[text](#slug)` and
-//! `[text](file.brief.md#slug)`. Code blocks, HTML blocks and code spans are not read.
+//! `[text](file.brief.md#slug)`. Code blocks, HTML blocks, code spans and agents' answers
+//! (which are opaque) are not read.
 
 use std::ops::Range;
 
@@ -96,7 +97,10 @@ pub fn links(document: &Document, range: Range<usize>) -> Vec<Link> {
         match bytes[i] {
             b'`' => in_code_span = !in_code_span,
             b'\n' if bytes.get(i + 1) == Some(&b'\n') => in_code_span = false,
-            b'[' if !in_code_span && !outline.is_verbatim(range.start + i) => {
+            b'[' if !in_code_span
+                && !outline.is_verbatim(range.start + i)
+                && outline.answer_at(range.start + i).is_none() =>
+            {
                 if let Some((link, end)) = link_at(&text, i, range.start) {
                     found.push(link);
                     i = end;

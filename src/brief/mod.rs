@@ -1,6 +1,7 @@
 //! The pure core: kinds and fields, the brief model, the lint rules and their fixes.
 //! No IO, no async, no LSP.
 
+pub mod answer;
 pub mod cache;
 pub mod complete;
 pub mod diagnostic;

@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use super::link::{self, Link};
+use super::output::Marker;
 use crate::document::{Document, Heading};
 
 /// `@name` in a heading.
@@ -33,7 +34,12 @@ pub struct Field {
 pub struct OutputBlock {
     pub heading: Range<usize>,
     pub mention: Option<Mention>,
+    /// From the end of the heading to the next H1/H2 heading or the end of the brief (an
+    /// answer holds none: it is opaque).
     pub body: Range<usize>,
+    /// The run's marker, when the body opens with one (nothing but blanks before it) that
+    /// starts an answer; `None` for an output written by hand.
+    pub marker: Option<Marker>,
 }
 
 /// One brief (or handoff): an H1 section, or the whole document when it has no H1.
@@ -183,6 +189,7 @@ fn build(
             brief.outputs.push(OutputBlock {
                 heading: heading.range.clone(),
                 mention,
+                marker: opening_marker(document, &body),
                 body,
             });
         } else {
@@ -196,6 +203,20 @@ fn build(
         }
     }
     brief
+}
+
+/// The marker of the answer an output block's body opens with, if it opens with one.
+fn opening_marker(document: &Document, body: &Range<usize>) -> Option<Marker> {
+    let answers = &document.outline().answers;
+    let index = answers.partition_point(|answer| answer.open.start < body.start);
+    let answer = answers
+        .get(index)
+        .filter(|answer| answer.open.start < body.end)?;
+    let before = document.trimmed(body.start..answer.open.start);
+    if !before.is_empty() {
+        return None;
+    }
+    Marker::parse(&document.slice(answer.open.clone()))
 }
 
 /// Splits heading text into its title (mentions removed) and its first `@mention`.
@@ -271,6 +292,30 @@ mod tests {
         );
         assert_eq!(briefs[0].outputs.len(), 1);
         assert_eq!(briefs[1].fields[0].name, "Context");
+    }
+
+    #[test]
+    fn an_answer_is_opaque() {
+        let answer = "# Report [[Second]]\n## Summary\n```\n<!-- /baton:output -->\n```\n<!-- /baton:output -->\n# Still answer\n";
+        let text = format!(
+            "# First @a\n## Objective\nx\n\n## Output @a\n<!-- baton:output run=R1 agent=a status=done -->\n{answer}<!-- /baton:output run=R1 -->\n\n## Context\nafter\n# Second\n"
+        );
+        let document = Document::new(&text);
+        let briefs = briefs(&document);
+        let titles: Vec<&str> = briefs.iter().map(|brief| brief.title.as_str()).collect();
+        assert_eq!(titles, ["First", "Second"]);
+        let fields: Vec<&str> = briefs[0].fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(fields, ["Objective", "Context"]);
+        assert!(briefs[0].links.is_empty(), "{:?}", briefs[0].links);
+        let output = &briefs[0].outputs[0];
+        assert_eq!(output.marker.as_ref().map(|m| m.run.as_str()), Some("R1"));
+        // Typing inside the answer keeps it opaque.
+        let mut typed = document.clone();
+        let at = text.find("Still").unwrap();
+        typed.replace(at..at, "\n# New title\n[[First]] ");
+        let again = super::briefs(&typed);
+        assert_eq!(again.len(), 2);
+        assert_eq!(again[0].fields.len(), 2);
     }
 
     #[test]

@@ -1,12 +1,19 @@
 //! Output blocks as baton writes them (DESIGN §1): an `## Output @agent` heading, an opening
-//! marker comment carrying the run's identity, the agent's answer, and a closing marker.
+//! marker comment carrying the run's identity, the agent's answer, and a closing marker that
+//! names the run again.
 //!
 //! ```markdown
 //! ## Output @researcher
 //! <!-- baton:output run=01JDXK3V7Q agent=researcher model=gpt-4o-mini input=9f2c41d0 status=done -->
 //! ...the agent's answer...
-//! <!-- /baton:output -->
+//! <!-- /baton:output run=01JDXK3V7Q -->
 //! ```
+//!
+//! An answer cannot end its own block: a block of run R ends at the first later closing
+//! marker of R, which the answer cannot know, and only in a document without one (written
+//! before closing markers named their run) at the first old-form `<!-- /baton:output -->`
+//! outside fenced code in the answer. Marker lines inside an answer are its text. The reading
+//! is `document::answers`', the one the outline uses to keep answers opaque.
 //!
 //! Blocks are found by their run id in the text as it is *now*, so the user may type anywhere
 //! while a run streams in.
@@ -14,9 +21,7 @@
 use std::fmt;
 use std::ops::Range;
 
-const OPEN: &str = "<!-- baton:output ";
-/// The line that closes an output block.
-pub const CLOSE: &str = "<!-- /baton:output -->";
+use crate::document::answers::{self, MarkerLine, OPEN};
 
 /// Where a run stands, as its marker says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -151,10 +156,20 @@ fn unescape(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The line that closes the block of `run`, without a line break.
+pub fn close_line(run: &str) -> String {
+    format!("{} run={} -->", answers::CLOSE, escape(run))
+}
+
 /// A whole output block, as text: heading, marker, body, closing marker. The body is kept as
-/// given; one line break separates it from each marker.
+/// given (prepare it with [`super::answer::prepare`]); one line break separates it from each
+/// marker.
 pub fn block_text(agent: &str, marker: &Marker, body: &str) -> String {
-    format!("## Output @{agent}\n{}\n{body}\n{CLOSE}\n", marker.format())
+    format!(
+        "## Output @{agent}\n{}\n{body}\n{}\n",
+        marker.format(),
+        close_line(&marker.run)
+    )
 }
 
 /// An output block found in a document's text.
@@ -184,50 +199,66 @@ impl Block {
     }
 }
 
-/// Lines of `text` with their byte ranges, line breaks excluded from the ranges' content but
-/// included in `full`.
-fn lines(text: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
-    let mut start = 0;
-    text.split_inclusive('\n').map(move |line| {
-        let range = start..start + line.len();
-        start = range.end;
-        (range, line.trim_end_matches(['\n', '\r']))
-    })
+/// The blocks of a text: each opening marker line outside every answer, with its closing
+/// marker line if it has one (see [`answers::pair`]).
+fn blocks(text: &str) -> Vec<(MarkerLine, Option<MarkerLine>)> {
+    let lines = answers::scan_text(text);
+    let in_fence = |open: &MarkerLine, close: &MarkerLine| {
+        answers::ends_in_fence(&text[open.range.end..close.range.start])
+    };
+    answers::pair(&lines, in_fence)
+        .into_iter()
+        .map(|(open, close)| (lines[open].clone(), close.map(|close| lines[close].clone())))
+        .collect()
 }
 
-/// Every output marker in the text, in order.
+/// Every opening output marker in the text, in order, but those inside an answer (an answer
+/// quoting a marker does not start a block).
 pub fn markers(text: &str) -> Vec<Marker> {
-    lines(text)
-        .filter_map(|(_, line)| Marker::parse(line))
+    blocks(text)
+        .into_iter()
+        .filter_map(|(open, _)| Marker::parse(&text[open.range]))
         .collect()
 }
 
 /// The block of a run. `None` when its marker or its closing marker is gone: the user deleted
 /// (part of) the block, and injection must stop rather than guess.
 pub fn find(text: &str, run: &str) -> Option<Block> {
-    let mut lines = lines(text);
-    let (open, marker) = lines.by_ref().find_map(|(range, line)| {
-        Marker::parse(line)
-            .filter(|marker| marker.run == run)
-            .map(|marker| (range, marker))
+    let (open, marker, close) = blocks(text).into_iter().find_map(|(open, close)| {
+        let marker = Marker::parse(&text[open.range.clone()]).filter(|marker| marker.run == run)?;
+        Some((open, marker, close))
     })?;
-    let (close, _) = lines.find(|(_, line)| line.trim() == CLOSE)?;
-    let separator = if text[..close.start].ends_with("\r\n") {
+    let close = close?;
+    let open_end = line_end(text, open.range.end);
+    let close_end = line_end(text, close.range.end);
+    let close_start = close.range.start;
+    let separator = if text[..close_start].ends_with("\r\n") {
         2
     } else {
         1
     };
-    let body_end = close
-        .start
+    let body_end = close_start
         .checked_sub(separator)
-        .filter(|&end| end >= open.end)
-        .unwrap_or(close.start);
+        .filter(|&end| end >= open_end)
+        .unwrap_or(close_start);
     Some(Block {
-        range: heading_start(text, open.start)..close.end,
+        range: heading_start(text, open.range.start)..close_end,
         marker,
-        body: open.end.min(body_end)..body_end,
-        close: close.start,
+        body: open_end.min(body_end)..body_end,
+        close: close_start,
     })
+}
+
+/// Past the line break (if any) after a line's content ending at `end`.
+fn line_end(text: &str, end: usize) -> usize {
+    let rest = &text[end..];
+    if rest.starts_with("\r\n") {
+        end + 2
+    } else if rest.starts_with('\n') {
+        end + 1
+    } else {
+        end
+    }
 }
 
 /// The byte range of a run's whole block, heading included.
@@ -305,137 +336,4 @@ fn heading_start(text: &str, marker: usize) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn marker(run: &str) -> Marker {
-        Marker {
-            run: run.to_owned(),
-            agent: "researcher".to_owned(),
-            model: "gpt-4o-mini".to_owned(),
-            input: "9f2c41d0".to_owned(),
-            status: Status::Done,
-        }
-    }
-
-    #[test]
-    fn markers_round_trip() {
-        let line = "<!-- baton:output run=01JDXK3V7Q agent=researcher model=gpt-4o-mini input=9f2c41d0 status=done -->";
-        let parsed = Marker::parse(line).unwrap();
-        assert_eq!(parsed, marker("01JDXK3V7Q"));
-        assert_eq!(parsed.format(), line);
-        let odd = Marker {
-            model: "my model=<x> 100%".to_owned(),
-            status: Status::Partial,
-            ..marker("R1")
-        };
-        assert_eq!(Marker::parse(&odd.format()), Some(odd));
-        assert_eq!(
-            Marker::parse("  <!-- baton:output run=R status=running future=1 -->\r")
-                .map(|m| m.status),
-            Some(Status::Running)
-        );
-        assert_eq!(Marker::parse("<!-- baton:output status=done -->"), None);
-        assert_eq!(
-            Marker::parse("<!-- baton:output run=R status=odd -->"),
-            None
-        );
-        assert_eq!(Marker::parse("<!-- /baton:output -->"), None);
-    }
-
-    #[test]
-    fn blocks_are_found_while_the_user_types_around_them() {
-        let block = block_text("researcher", &marker("R1"), "answer\nmore");
-        let text = format!("# Brief\ntyped above\n{block}typed below\n");
-        let found = find(&text, "R1").unwrap();
-        assert_eq!(
-            &text[found.range.clone()],
-            block,
-            "the heading is part of the block"
-        );
-        assert_eq!(&text[found.body.clone()], "answer\nmore");
-        let (at, insert) = found.append(" and on");
-        let mut grown = text.clone();
-        grown.insert_str(at, &insert);
-        assert!(grown.contains("more and on\n<!-- /baton:output -->\ntyped below"));
-        assert_eq!(find_block(&text, "R2"), None);
-    }
-
-    #[test]
-    fn an_empty_block_grows_between_its_markers() {
-        let mut text = format!("# B\n{}", block_text("a", &marker("R"), ""));
-        for chunk in ["Hel", "lo\n", "world"] {
-            let (at, insert) = find(&text, "R").unwrap().append(chunk);
-            text.insert_str(at, &insert);
-        }
-        let block = find(&text, "R").unwrap();
-        assert_eq!(&text[block.body], "Hello\nworld");
-        assert!(text.ends_with("world\n<!-- /baton:output -->\n"));
-    }
-
-    #[test]
-    fn adjacent_markers_crlf_and_a_lost_heading() {
-        let text = "## Notes\r\n<!-- baton:output run=R status=done -->\r\n<!-- /baton:output -->\r\nafter";
-        let block = find(text, "R").unwrap();
-        assert_eq!(&text[block.range.clone()], &text[10..text.len() - 5]);
-        assert!(block.body.is_empty());
-        let (at, insert) = block.append("x");
-        assert_eq!((at, insert.as_str()), (block.close, "x\n"));
-        let unclosed = "## Output @a\n<!-- baton:output run=R status=running -->\ntext\n";
-        assert_eq!(find(unclosed, "R"), None);
-        assert_eq!(markers(unclosed).len(), 1);
-    }
-
-    fn apply(text: &str, (range, new_text): (Range<usize>, String)) -> String {
-        format!("{}{new_text}{}", &text[..range.start], &text[range.end..])
-    }
-
-    #[test]
-    fn a_block_goes_at_the_brief_end_or_replaces_the_agents_block() {
-        let text = "# One @a\n\nGo.\n# Two\n\nStay.\n";
-        let mut first = marker("r1");
-        first.agent = "a".into();
-        let block = block_text("a", &first, "Hi");
-        let placed = apply(text, placement(text, 0..14, "a", &block));
-        assert_eq!(
-            placed,
-            format!("# One @a\n\nGo.\n\n{block}\n# Two\n\nStay.\n")
-        );
-        let mut second = marker("r2");
-        second.agent = "a".into();
-        let again = block_text("a", &second, "Again");
-        let end = placed.find("# Two").unwrap();
-        let replaced = apply(&placed, placement(&placed, 0..end, "a", &again));
-        assert_eq!(
-            replaced,
-            format!("# One @a\n\nGo.\n\n{again}\n# Two\n\nStay.\n")
-        );
-        // At the end of a document without a final line break.
-        let bare = "# One @a\n\nGo.";
-        let placed = apply(bare, placement(bare, 0..bare.len(), "a", &block));
-        assert_eq!(placed, format!("# One @a\n\nGo.\n\n{block}"));
-    }
-
-    #[test]
-    fn a_marker_changes_status_in_place() {
-        let text = format!(
-            "# One\n\n{}",
-            block_text(
-                "researcher",
-                &Marker {
-                    status: Status::Running,
-                    ..marker("r1")
-                },
-                "Half"
-            )
-        );
-        let edit = restatus(&text, "r1", Status::Cancelled).unwrap();
-        let changed = apply(&text, edit);
-        assert_eq!(
-            find(&changed, "r1").unwrap().marker.status,
-            Status::Cancelled
-        );
-        assert!(changed.contains("\nHalf\n<!-- /baton:output -->"));
-        assert_eq!(restatus(&text, "nope", Status::Done), None);
-    }
-}
+mod tests;

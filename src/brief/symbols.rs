@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::kind::{normalize, Kinds};
 use super::lint::Analysis;
-use super::model::Brief;
+use super::model::{Brief, OutputBlock};
 use crate::document::Document;
 
 /// What a symbol stands for.
@@ -70,10 +70,7 @@ fn brief_symbol(
         children: Vec::new(),
     });
     let outputs = brief.outputs.iter().map(|output| Symbol {
-        name: match &output.mention {
-            Some(mention) => format!("Output @{}", mention.name),
-            None => "Output".to_owned(),
-        },
+        name: output_name(output),
         detail: None,
         kind: SymbolKind::Output,
         range: output.heading.start..output.body.end,
@@ -93,6 +90,19 @@ fn brief_symbol(
             .unwrap_or_else(|| brief.anchor(document)),
         children,
     }
+}
+
+/// `Output @agent · done`: the agent the heading names and the status its run's marker
+/// gives; `Output` for a block written by hand without either.
+fn output_name(output: &OutputBlock) -> String {
+    let mut name = "Output".to_owned();
+    if let Some(mention) = &output.mention {
+        name.push_str(&format!(" @{}", mention.name));
+    }
+    if let Some(marker) = &output.marker {
+        name.push_str(&format!(" · {}", marker.status));
+    }
+    name
 }
 
 fn non_empty(name: &str, fallback: &str) -> String {
@@ -220,6 +230,22 @@ mod tests {
                   Output Output @researcher @ "## Output @researcher"
                 Brief (untitled brief) (@writer) @ "# @writer"
                   Field Deliverable: (Expected Output) @ "## Deliverable:"
+            "###]],
+        );
+    }
+
+    #[test]
+    fn an_output_block_is_one_child_named_with_its_status() {
+        let text = "# Scan @researcher\n## Objective\nx\n## Output @researcher\n<!-- baton:output run=R1 agent=researcher model=m input=0 status=done -->\n# Report\n## Summary\n<!-- \\/baton:output -->\n<!-- /baton:output run=R1 -->\n## Output\nby hand\n";
+        check(
+            text,
+            "scan.brief.md",
+            "",
+            expect![[r###"
+                Brief Scan (@researcher) @ "# Scan @researcher"
+                  Field Objective @ "## Objective"
+                  Output Output @researcher · done @ "## Output @researcher"
+                  Output Output @ "## Output"
             "###]],
         );
     }

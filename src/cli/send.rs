@@ -261,7 +261,7 @@ fn write_block(
     }
     let document = Document::new(&current);
     let title = &prepared.plan.brief_title;
-    let body = place::body(&finished.text, true);
+    let body = place::body(&finished.text, true, prepared.plan.demote_headings);
     let edit = match place::replace(&document, &current, title, marker, &body) {
         Ok(edit) => edit,
         Err(Gone::Brief | Gone::Block) => {

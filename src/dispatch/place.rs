@@ -5,20 +5,19 @@
 //!
 //! [`body`] is the one place that decides what of the received text the block holds.
 
-use std::borrow::Cow;
-
+use crate::brief::answer;
 use crate::brief::fix::TextEdit;
 use crate::brief::model;
 use crate::brief::output::{self, Block, Marker, Status};
 use crate::document::Document;
 
 /// What the output block of a run holds, given what the agent sent: the one function every
-/// writer (the editor, `baton send`, recovery) goes through. `finished` says whether more may
-/// come; while it may, the body must only grow (each body a prefix of the next), since a
-/// streaming block is written by appending. For now the received text as is.
-pub fn body(received: &str, finished: bool) -> Cow<'_, str> {
-    let _ = finished;
-    Cow::Borrowed(received)
+/// writer (the editor, `baton send`, recovery) goes through ([`answer::prepare`]: headings
+/// demoted when `demote`, marker lines escaped, a fence left open closed once `finished`).
+/// While more may come, each body is a prefix of the next, since a streaming block is written
+/// by appending. The journal keeps `received` as it came.
+pub fn body(received: &str, finished: bool, demote: bool) -> String {
+    answer::prepare(received, finished, demote)
 }
 
 /// A run's answer, as far as it arrived, to be placed into a text.
@@ -238,7 +237,7 @@ mod tests {
         let running = marker(Status::Running).format();
         assert_eq!(
             created,
-            format!("# A @a\n\nDo it.\n\n## Output @a\n{running}\none \n<!-- /baton:output -->\n\n# B\n\nLater.\n")
+            format!("# A @a\n\nDo it.\n\n## Output @a\n{running}\none \n<!-- /baton:output run=R1 -->\n\n# B\n\nLater.\n")
         );
 
         let block = output::find(&created, "R1").unwrap();
@@ -247,7 +246,7 @@ mod tests {
         let done = marker(Status::Done).format();
         assert_eq!(
             applied(&created, &edits),
-            format!("# A @a\n\nDo it.\n\n## Output @a\n{done}\none two\n\n<!-- /baton:output -->\n\n# B\n\nLater.\n")
+            format!("# A @a\n\nDo it.\n\n## Output @a\n{done}\none two\n\n<!-- /baton:output run=R1 -->\n\n# B\n\nLater.\n")
         );
 
         // The user edited the body: only what was never written is appended.
@@ -257,7 +256,7 @@ mod tests {
         assert_eq!(holds, 4);
         let caught_up = applied(&edited, &edits);
         assert!(
-            caught_up.contains("\nONE!two\n<!-- /baton:output -->"),
+            caught_up.contains("\nONE!two\n<!-- /baton:output run=R1 -->"),
             "{caught_up}"
         );
         let block = output::find(&caught_up, "R1").unwrap();
@@ -289,8 +288,9 @@ mod tests {
         let text = "# A @a\n\nDo it.\n\n# B\n\nLater.\n";
         let created = stream(text, "one ", 0, true).unwrap();
         let running = marker(Status::Running).format();
-        let block =
-            |body: &str| format!("## Output @a\n{running}\n{body}\n<!-- /baton:output -->\n");
+        let block = |body: &str| {
+            format!("## Output @a\n{running}\n{body}\n<!-- /baton:output run=R1 -->\n")
+        };
         assert_eq!(
             created,
             format!("# A @a\n\nDo it.\n\n{}\n# B\n\nLater.\n", block("one "))
@@ -314,7 +314,7 @@ mod tests {
         let edited = grown.replacen("one two", "ONE two", 1);
         let caught_up = stream(&edited, "one two three", 7, true).unwrap();
         assert!(
-            caught_up.contains("\nONE two three\n<!-- /baton:output -->"),
+            caught_up.contains("\nONE two three\n<!-- /baton:output run=R1 -->"),
             "{caught_up}"
         );
 
@@ -363,6 +363,6 @@ mod tests {
             replace(&Document::new(text), text, "Gone", &done, "x"),
             Err(Gone::Brief)
         );
-        assert_eq!(body("as received\n", false), "as received\n");
+        assert_eq!(body("as received\n", false, true), "as received\n");
     }
 }

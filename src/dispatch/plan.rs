@@ -157,6 +157,8 @@ pub struct Plan {
     pub left_out: Vec<String>,
     /// Where `.baton/runs/` goes: the folder of the workspace `baton.toml`, else the document's.
     pub journal_root: PathBuf,
+    /// Whether the answer's headings are demoted under `## Output` (`[output] demote_headings`).
+    pub demote_headings: bool,
 }
 
 impl Plan {
@@ -245,6 +247,7 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         attempts,
         left_out,
         journal_root: config.root.clone().unwrap_or_else(|| folder.to_path_buf()),
+        demote_headings: config.demote_headings(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! A document as the editor holds it: its text (a rope), its Markdown trees, kept in step by
 //! incremental edits, and the outline baton reads from them.
 
+pub mod answers;
 pub mod history;
 pub mod outline;
 pub mod parse;
@@ -339,11 +340,14 @@ impl Document {
             len: self.rope.len_bytes(),
             headings: Vec::with_capacity(count(|outline| outline.headings.len())),
             verbatim: Vec::with_capacity(count(|outline| outline.verbatim.len())),
+            markers: Vec::with_capacity(count(|outline| outline.markers.len())),
+            answers: Vec::new(),
             front_matter: None,
         };
         for segment in &self.segments {
             outline.extend(&segment.outline, segment.start);
         }
+        outline.pair_answers(&self.rope);
         self.outline = Arc::new(outline);
     }
 

@@ -3,11 +3,14 @@
 //!
 //! Only headings that sit directly in the document's flow count; a heading inside a block
 //! quote, a list or a code block is content (DESIGN §1). ATX and setext headings count alike.
+//! Nor does a heading inside an agent's answer: answers are opaque (`answers.rs`).
 
 use std::ops::Range;
 
 use ropey::Rope;
 use tree_sitter::{Node, Tree};
+
+use super::answers::{self, Answer, MarkerLine};
 
 /// A structural heading.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +40,11 @@ pub struct Outline {
     pub headings: Vec<Heading>,
     /// Code blocks and raw HTML blocks: no links or mentions are read from them.
     pub verbatim: Vec<Range<usize>>,
+    /// The `baton:output` marker lines, wherever they lie (see `answers.rs`).
+    pub markers: Vec<MarkerLine>,
+    /// The agents' answers, paired from `markers` (the document's outline only; a segment's
+    /// is empty): opaque, so `headings` holds none that lie in one.
+    pub answers: Vec<Answer>,
     /// The document's length in bytes.
     pub len: usize,
 }
@@ -64,6 +72,11 @@ impl Outline {
                 setext: heading.setext,
             }));
         self.verbatim.extend(other.verbatim.iter().map(moved));
+        self.markers
+            .extend(other.markers.iter().map(|line| MarkerLine {
+                range: moved(&line.range),
+                kind: line.kind.clone(),
+            }));
         if self.front_matter.is_none() {
             self.front_matter = other.front_matter.as_ref().map(|block| FrontMatterBlock {
                 range: moved(&block.range),
@@ -85,11 +98,47 @@ impl Outline {
             moved(&mut heading.content);
         }
         self.verbatim.iter_mut().for_each(moved);
+        for line in &mut self.markers {
+            moved(&mut line.range);
+        }
+        for answer in &mut self.answers {
+            moved(&mut answer.open);
+            moved(&mut answer.close);
+        }
         if let Some(block) = &mut self.front_matter {
             moved(&mut block.range);
             moved(&mut block.body);
         }
         self.len += len;
+    }
+
+    /// Pairs the marker lines into answers and drops the headings that lie in one: an
+    /// answer is opaque. The rope is read only for blocks closed the old way (see
+    /// [`answers::pair`]).
+    pub fn pair_answers(&mut self, rope: &Rope) {
+        let in_fence = |open: &MarkerLine, close: &MarkerLine| {
+            let between = rope.byte_slice(open.range.end..close.range.start);
+            answers::ends_in_fence(&std::borrow::Cow::<str>::from(between))
+        };
+        self.answers = answers::pair(&self.markers, in_fence)
+            .into_iter()
+            .filter_map(|(open, close)| {
+                Some(Answer {
+                    open: self.markers[open].range.clone(),
+                    close: self.markers[close?].range.clone(),
+                })
+            })
+            .collect();
+        if !self.answers.is_empty() {
+            let answers = &self.answers;
+            self.headings
+                .retain(|heading| answer_at(answers, heading.range.start).is_none());
+        }
+    }
+
+    /// The answer that holds a byte offset (its marker lines included), if one does.
+    pub fn answer_at(&self, offset: usize) -> Option<&Answer> {
+        answer_at(&self.answers, offset)
     }
 
     /// Whether a byte offset lies inside a code or HTML block.
@@ -99,6 +148,13 @@ impl Outline {
             .get(index)
             .is_some_and(|range| range.start <= offset)
     }
+}
+
+fn answer_at(answers: &[Answer], offset: usize) -> Option<&Answer> {
+    let index = answers.partition_point(|answer| answer.close.end < offset);
+    answers
+        .get(index)
+        .filter(|answer| answer.open.start <= offset)
 }
 
 /// Reads the rope at tree offsets: a tree may cover only part of the rope, from `base`.

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use ropey::Rope;
 use tree_sitter::{Node, Tree};
 
+use super::answers;
 use super::outline::Outline;
 use super::parse;
 use super::scan;
@@ -68,7 +69,11 @@ impl Segment {
 
     pub fn parse(rope: &Rope, range: Range<usize>) -> Segment {
         let tree = parse::parse(rope, range.clone(), None);
-        let outline = Arc::new(Outline::build(rope, &tree, range.start));
+        let outline = Arc::new(with_markers(
+            rope,
+            range.clone(),
+            Outline::build(rope, &tree, range.start),
+        ));
         let closed = is_closed(rope, range.clone(), &tree);
         Segment {
             start: range.start,
@@ -97,7 +102,7 @@ impl Segment {
             tree: None,
             closed: scanned.closed,
             plain: true,
-            outline: Arc::new(scanned.outline),
+            outline: Arc::new(with_markers(rope, range, scanned.outline)),
             revision: next_revision(),
         }
     }
@@ -201,12 +206,13 @@ impl Segment {
         }
         if self.tree.is_none() && self.len <= RESCAN_BYTES {
             if let Some(scanned) = scan::scan(rope, self.start..self.end()) {
+                let outline = with_markers(rope, self.start..self.end(), scanned.outline);
                 let moved = removed == 0 && {
                     let mut moved = (*self.outline).clone();
                     moved.insert_at(at - self.start, text.len());
-                    moved == scanned.outline
+                    moved == outline
                 };
-                self.outline = Arc::new(scanned.outline);
+                self.outline = Arc::new(outline);
                 self.closed = scanned.closed;
                 self.plain = true;
                 self.revision = next_revision();
@@ -225,12 +231,19 @@ impl Segment {
     fn reparse(&mut self, rope: &Rope) {
         let range = self.start..self.end();
         let tree = parse::parse(rope, range.clone(), self.tree.as_ref());
-        self.outline = Arc::new(Outline::build(rope, &tree, self.start));
+        let outline = Outline::build(rope, &tree, self.start);
+        self.outline = Arc::new(with_markers(rope, range.clone(), outline));
         self.closed = is_closed(rope, range, &tree);
         self.tree = Some(tree);
         self.plain = false;
         self.revision = next_revision();
     }
+}
+
+/// A segment's outline with the output marker lines of its text (see `answers.rs`).
+fn with_markers(rope: &Rope, range: Range<usize>, mut outline: Outline) -> Outline {
+    outline.markers = answers::scan(rope, range);
+    outline
 }
 
 /// Segments covering `range` of the rope, cut at the ATX H1 lines a line scan finds outside

@@ -10,7 +10,7 @@ use crate::brief::cache::LintCache;
 use crate::brief::kind::Kinds;
 use crate::brief::lint::{lint, Context, Machine, NoOtherDocuments};
 use crate::config::Config;
-use crate::document::{parse, position, Change, Document, Encoding, Outline};
+use crate::document::{answers, parse, position, Change, Document, Encoding, Outline};
 
 /// Pieces of text that stress the parser and the position arithmetic.
 pub const PIECES: &[&str] = &[
@@ -46,6 +46,12 @@ pub const PIECES: &[&str] = &[
     "---\nconfidential: true\n---\n",
     "## Output @researcher\n<!-- baton:output run=R1 agent=researcher model=m input=0badc0de status=done -->\nold answer\n<!-- /baton:output -->\n",
     "<!-- baton:output run=R2 agent=cli model=m input=0badc0de status=running -->\n",
+    // Answers, which are opaque: headings, fences and quoted markers inside them.
+    "## Output @cli\n<!-- baton:output run=R3 agent=cli model=m input=0badc0de status=done -->\n# Report [[Brief]]\n## Summary\n```\n<!-- /baton:output -->\n# fenced\n```\n<!-- \\/baton:output -->\n<!-- /baton:output run=R3 -->\n",
+    "<!-- /baton:output run=R2 -->\n",
+    "<!-- /baton:output -->\n",
+    "# Report\n## Summary\n",
+    "```\n<!-- /baton:output run=R3 -->\n",
 ];
 
 /// The most edits a fuzzer's case holds: longer sequences find little more, and cost time.
@@ -228,7 +234,9 @@ pub fn check(script: &Script) -> Result<(), String> {
             &text,
         )?;
     }
-    let whole = Outline::build(rope, &parse::parse(rope, 0..rope.len_bytes(), None), 0);
+    let mut whole = Outline::build(rope, &parse::parse(rope, 0..rope.len_bytes(), None), 0);
+    whole.markers = answers::scan(rope, 0..rope.len_bytes());
+    whole.pair_answers(rope);
     same("outline", document.outline(), &whole, &text)?;
     same(
         "fresh outline",

@@ -105,6 +105,10 @@ pub struct Injector {
     received: String,
     /// Whether the run is over: nothing more will be received.
     finished: bool,
+    /// `[output] demote_headings` for this run.
+    demote: bool,
+    /// `received` as the block holds it (`place::body`), made once per change of it.
+    body: std::sync::OnceLock<String>,
     /// How much of the body the block was seen to hold (kept when the user edits inside the
     /// block, to append only what was never written).
     written: usize,
@@ -126,6 +130,7 @@ impl Injector {
         uri: lsp::Uri,
         title: String,
         marker: Marker,
+        demote: bool,
     ) -> Self {
         Injector {
             id: WRITERS.fetch_add(1, Ordering::Relaxed),
@@ -136,6 +141,8 @@ impl Injector {
             marker,
             received: String::new(),
             finished: false,
+            demote,
+            body: std::sync::OnceLock::new(),
             written: 0,
             seen: false,
             unconfirmed: None,
@@ -161,6 +168,7 @@ impl Injector {
 
     pub fn push(&mut self, text: &str) {
         self.received.push_str(text);
+        self.body.take();
     }
 
     pub fn received(&self) -> &str {
@@ -168,8 +176,9 @@ impl Injector {
     }
 
     /// What the block should hold (`place::body`).
-    fn body(&self) -> std::borrow::Cow<'_, str> {
-        place::body(&self.received, self.finished)
+    fn body(&self) -> &str {
+        self.body
+            .get_or_init(|| place::body(&self.received, self.finished, self.demote))
     }
 
     pub fn stopped(&self) -> Option<Stopped> {
@@ -192,7 +201,10 @@ impl Injector {
         if self.stopped.is_some() {
             return true;
         }
-        self.finished |= status != Status::Running;
+        if status != Status::Running && !self.finished {
+            self.finished = true;
+            self.body.take();
+        }
         let Some(open) = self.state.store.get(self.uri.as_str()) else {
             self.stopped = Some(Stopped::Closed);
             return true;

@@ -75,6 +75,7 @@ impl RunTask {
             uri.clone(),
             plan.brief_title.clone(),
             marker,
+            plan.demote_headings,
         );
         let (signals, mut received) = mpsc::unbounded_channel();
         // The run goes on a task of its own, so that decoding a fast stream never keeps its

@@ -97,7 +97,7 @@ function S.stream_while_typing(H, dir, interval, label)
     words[i] = 'word' .. i
   end
   vim.list_extend(expected, { '', '## Output @fast', block.marker_text, table.concat(words, ' '),
-    '<!-- /baton:output -->' })
+    '<!-- /baton:output run=' .. block.run .. ' -->' })
   local headings = 0
   for _, line in ipairs(lines) do
     if line:match('^## Output @') then

@@ -91,7 +91,7 @@ H.run('send', function()
     H.check(lines[at] == text, ('line %d should be %q (typed below), is %q'):format(at, text, tostring(lines[at])))
   end
   local block = H.output_block(buf, 'fast')
-  H.check(block.close ~= nil, 'the block has no closing marker `<!-- /baton:output -->`')
+  H.check(block.close ~= nil, 'the block has no closing marker `<!-- /baton:output run=ID -->`')
   H.check(block.heading > #above + #original and block.close < #lines - #below + 1,
     'the block is not between the brief and the lines typed below')
   for at = #above + #original + 1, #lines - #below do

@@ -325,7 +325,7 @@ try {
       `## Output @${AGENT}`,
       "<!-- baton:output run=",
       "status=done",
-      "<!-- /baton:output -->",
+      "<!-- /baton:output run=",
     ]) {
       if (!saved.includes(needle)) throw new Error(`the saved file lacks ${needle}:\n${saved}`);
     }
@@ -416,7 +416,7 @@ try {
       await sendAgain();
       await doneBlock([], "a first block");
     }
-    const block = /## Output @[^\n]*\n<!-- baton:output [^\n]*-->\n[\s\S]*?<!-- \/baton:output -->\n/;
+    const block = /## Output @[^\n]*\n<!-- baton:output [^\n]*-->\n[\s\S]*?<!-- \/baton:output run=\S+ -->\n/;
     const words = Array.from({ length: Number(process.env.BATON_E2E_WORDS || "40") }, (_, i) => `word${i + 1}`);
     for (const interval of [100, 30]) {
       await showBrief();
@@ -443,7 +443,7 @@ try {
       const expected =
         typed.map((line) => `${line}\n`).join("") +
         "\n" +
-        before.replace(block, `## Output @${AGENT}\n${marker}\n${words.join(" ")}\n<!-- /baton:output -->\n`);
+        before.replace(block, `## Output @${AGENT}\n${marker}\n${words.join(" ")}\n<!-- /baton:output run=${run} -->\n`);
       if (saved !== expected) {
         throw new Error(`typing every ${interval} ms: the file is not exact.\nexpected:\n${expected}\ngot:\n${saved}`);
       }

@@ -29,10 +29,11 @@ pub fn marker(saved: &Run) -> Marker {
 
 /// The edit that puts a journalled run's output back into `document`: in place of its own
 /// block when one is left (a crash mid-stream leaves it marked running), else under its
-/// brief, in place of the agent's earlier block. `Err` when the brief is gone.
-pub fn edit(document: &Document, saved: &Run) -> Result<TextEdit, Gone> {
+/// brief, in place of the agent's earlier block; its answer prepared as a run writes it
+/// (`demote`: `[output] demote_headings`). `Err` when the brief is gone.
+pub fn edit(document: &Document, saved: &Run, demote: bool) -> Result<TextEdit, Gone> {
     let text = document.text();
-    let body = place::body(&saved.text, true);
+    let body = place::body(&saved.text, true, demote);
     let title = &saved.record.brief_title;
     place::replace(document, &text, title, &marker(saved), &body)
 }
@@ -66,12 +67,12 @@ mod tests {
         let text = "# Scan @researcher\n\nLook.\n\n# Later\n\nNotes.\n";
         let document = Document::new(text);
         let saved = prefix(&["Hel", "lo 🌍"]);
-        let edit = edit(&document, &saved).unwrap();
+        let edit = edit(&document, &saved, true).unwrap();
         let marker = marker(&saved).format();
         assert!(marker.contains("run=R1") && marker.contains("status=partial"));
         assert_eq!(
             place::apply(text, &edit),
-            format!("# Scan @researcher\n\nLook.\n\n## Output @researcher\n{marker}\nHello 🌍\n<!-- /baton:output -->\n\n# Later\n\nNotes.\n")
+            format!("# Scan @researcher\n\nLook.\n\n## Output @researcher\n{marker}\nHello 🌍\n<!-- /baton:output run=R1 -->\n\n# Later\n\nNotes.\n")
         );
     }
 
@@ -86,12 +87,13 @@ mod tests {
             "# Scan\n\n## Output @researcher\n{}\nWho\n<!-- /baton:output -->\n",
             running.format()
         );
-        let edit = edit(&Document::new(&text), &saved).unwrap();
+        let edit = edit(&Document::new(&text), &saved, true).unwrap();
         let recovered = place::apply(&text, &edit);
-        assert!(recovered.contains("status=partial -->\nWhole answer.\n<!-- /baton:output -->\n"));
+        assert!(recovered
+            .contains("status=partial -->\nWhole answer.\n<!-- /baton:output run=R1 -->\n"));
         assert_eq!(recovered.matches("## Output").count(), 1, "{recovered}");
 
         let elsewhere = Document::new("# Another\n\nText.\n");
-        assert_eq!(super::edit(&elsewhere, &saved), Err(Gone::Brief));
+        assert_eq!(super::edit(&elsewhere, &saved, true), Err(Gone::Brief));
     }
 }

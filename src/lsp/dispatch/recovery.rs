@@ -31,7 +31,8 @@ impl Dispatcher {
             .read(&run)
             .map_err(|error| refused(format!("cannot read run {run}: {error}")))?;
         let document = snapshot.document();
-        let edit = recovery::edit(document, &saved).map_err(|_| {
+        let demote = snapshot.settings().config.demote_headings();
+        let edit = recovery::edit(document, &saved, demote).map_err(|_| {
             refused(format!(
                 "the brief \"{}\" of run {run} is no longer in the document; its output is in {}",
                 saved.record.brief_title,
