@@ -241,7 +241,7 @@ impl Injector {
             let answer = Placing {
                 title: &self.title,
                 marker: &marker,
-                body: &body,
+                body,
                 written: self.written,
                 // A block once seen and now missing was deleted; a replaced run leaves the
                 // place to the new run's block.
