@@ -102,6 +102,7 @@ fn main() {
         path: Some(Path::new("bench.brief.md")),
         others: &NoOtherDocuments,
         machine: &Machine::default(),
+        failed_runs: &[],
     };
     // `BATON_BENCH_DOCS=a.md,b.md` measures those documents (lspbench's, say) instead.
     let texts: Vec<(&str, String)> = match std::env::var("BATON_BENCH_DOCS") {
