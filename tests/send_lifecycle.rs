@@ -457,7 +457,8 @@ fn the_editor_and_baton_send_write_the_same_block() {
 
     let written = terminal_side.read("a.brief.md");
     // Headings demoted under `## Output`, but not in the fence; the rest as received.
-    let body = "### Report\n\n#### Summary\r\n\r\nPrices 🎉 rose.\n\n```md\n# not a heading\n```\nDone.\n";
+    let body =
+        "### Report\n\n#### Summary\r\n\r\nPrices 🎉 rose.\n\n```md\n# not a heading\n```\nDone.\n";
     assert!(
         without_run_ids(&written).contains(&format!("\n{body}\n<!-- /baton:output run=ID -->\n")),
         "the answer, demoted:\n{written}"
