@@ -75,7 +75,7 @@ fn check_marks_the_brief_and_send_refuses_it_before_a_byte_leaves() {
     );
 
     let send = baton(&workspace.root, &["send", "scan.brief.md"]);
-    assert_ne!(send.status.code(), Some(0));
+    assert_eq!(send.status.code(), Some(1), "refused, not a usage error");
     let stderr = text(&send.stderr);
     assert!(
         stderr.contains("is not sent to @researcher, a remote agent"),
@@ -109,7 +109,7 @@ fn a_confidential_document_or_an_unreadable_terms_file_refuses_every_remote_send
         &format!("---\nconfidential: true\n---\n{clean}"),
     );
     let send = baton(&workspace.root, &["send", "scan.brief.md"]);
-    assert_ne!(send.status.code(), Some(0));
+    assert_eq!(send.status.code(), Some(1), "refused, not a usage error");
     assert!(
         text(&send.stderr).contains("`confidential: true`"),
         "{}",
@@ -128,7 +128,7 @@ fn a_confidential_document_or_an_unreadable_terms_file_refuses_every_remote_send
     );
     assert!(stdout.contains("error[confidential-remote]"), "{stdout}");
     let send = baton(&workspace.root, &["send", "scan.brief.md"]);
-    assert_ne!(send.status.code(), Some(0));
+    assert_eq!(send.status.code(), Some(1), "refused, not a usage error");
     assert!(
         text(&send.stderr).contains("terms_file could not be read"),
         "{}",
@@ -222,6 +222,43 @@ fn the_editor_warns_at_routes_and_links_diagnostics_to_the_docs_base_url() {
     assert_eq!(
         missing["codeDescription"]["href"],
         "https://team.example/d.md#missing-field"
+    );
+    server.shutdown();
+}
+
+#[test]
+fn a_term_added_to_the_terms_file_refuses_the_very_next_send_from_the_editor() {
+    let (port, connections) = listener();
+    let workspace = Workspace::new("privacy-terms-file");
+    let privacy = "[privacy]\nterms_file = \"terms.txt\"\n";
+    workspace.write("baton.toml", &config(port, privacy));
+    workspace.write("terms.txt", "# our clients\nInitech\n");
+    workspace.write("scan.brief.md", BRIEF);
+    let server = Server::spawn(&workspace.root);
+    let options = json!({ "trustedWorkspace": true, "logLevel": "warn" });
+    let (mut server, _) = server.initialize(&workspace, &["utf-16"], options);
+    let uri = workspace.uri("scan.brief.md");
+    server.open(&uri, BRIEF);
+    let diagnostics = server.wait_for_diagnostics(&uri, Some(1));
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| d["code"] != "confidential-remote"),
+        "{diagnostics:#?}"
+    );
+    // The user adds a client to the file; the editor is told nothing (it watches baton.toml).
+    workspace.write("terms.txt", "# our clients\nInitech\nAcme Corp\n");
+    let params =
+        json!({ "command": "baton.send", "arguments": [{ "uri": uri, "brief": "Scan pricing" }] });
+    let result = server.request("workspace/executeCommand", params);
+    assert_eq!(result, Value::Null, "refused");
+    let shown = server.wait_for("the refusal", |m| m["method"] == "window/showMessage");
+    let message = shown["params"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("`Acme Corp`"), "{message}");
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "nothing reached the agent"
     );
     server.shutdown();
 }

@@ -123,7 +123,7 @@ fn prepare(options: &Options) -> Result<Prepared, Stop> {
         inputs: &inputs,
     })
     .map_err(|refusal| match refusal {
-        Refusal::Untrusted { message } => Stop::Failed(message),
+        Refusal::Untrusted { message } | Refusal::Confidential { message } => Stop::Failed(message),
         other => usage(other),
     })?;
     Ok(Prepared {

@@ -19,10 +19,12 @@ use super::refused::{refused, Failure, Outcome};
 use super::run_task::RunTask;
 use super::state::{Snapshot, State};
 use crate::brief::Analysis;
+use crate::config;
 use crate::dispatch::inputs;
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run::registry::{Phase, RunInfo};
 use crate::dispatch::run_id;
+use crate::workspace::Settings;
 
 mod preview;
 mod recovery;
@@ -162,11 +164,12 @@ impl Dispatcher {
             &analysis.briefs[index],
             linked.as_ref(),
         );
+        let settings = settings_for_send(snapshot);
         plan::plan(&Ask {
             path,
             document,
             analysis,
-            settings: snapshot.settings(),
+            settings: &settings,
             brief: index,
             agent: args.agent.as_deref(),
             selection: selection.filter(|range| !range.is_empty()),
@@ -350,4 +353,25 @@ pub struct RunsParams {
 impl lsp::notification::Notification for RunsNotification {
     type Params = RunsParams;
     const METHOD: &'static str = "baton/runs";
+}
+
+/// The settings a send is planned with: those in force, unless they read a `[privacy]
+/// terms_file`, which the editor does not watch (only `baton.toml`): then the configuration is
+/// loaded again, so that a term added to the file protects the very next send. A load that
+/// fails keeps the settings in force, terms included (fail closed).
+fn settings_for_send(snapshot: &Snapshot) -> std::borrow::Cow<'_, Settings> {
+    let settings = snapshot.settings();
+    let config = &settings.config;
+    let reads_terms_file = (config.file.privacy.as_ref()).is_some_and(|p| p.terms_file.is_some());
+    if !reads_terms_file {
+        return std::borrow::Cow::Borrowed(settings);
+    }
+    let loaded = config::load(
+        config.workspace_path.as_deref(),
+        config.user_path.as_deref(),
+    );
+    if !loaded.is_ok() {
+        return std::borrow::Cow::Borrowed(settings);
+    }
+    std::borrow::Cow::Owned(Settings::new(loaded.config))
 }
