@@ -290,25 +290,7 @@ fn an_answer_cut_short_by_a_killed_server_comes_back_prepared_the_same_way() {
     workspace.write("a.brief.md", &editor.doc.text);
 
     let mut editor = editor.reopen(&workspace);
-    let title = format!("Insert saved output of run {run}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let action = loop {
-        let actions = editor.actions_at("Find the");
-        let found = actions
-            .iter()
-            .find(|a| a["title"].as_str().unwrap().starts_with(&title));
-        if let Some(action) = found {
-            break action.clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no recovery action in {actions:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let before = editor.doc.text.clone();
-    editor.execute(&action["command"]);
-    editor.until("the recovered block", |e| e.doc.text != before);
+    editor.recover("Find the", &run);
     // What the journal kept, demoted and escaped as a run writes it, the open fence closed.
     let body = "### Report\r\n\r\nPrices rose 🎉 for [[Other brief]].\r\n\r\n#### Summary for @ghost\n\n```html\n<!-- /baton:output -->\n```";
     let input = input_hash(&editor.doc.text);

@@ -496,25 +496,7 @@ fn a_run_cut_short_by_a_killed_server_is_offered_back() {
     workspace.write("a.brief.md", &editor.doc.text);
 
     let mut editor = editor.reopen(&workspace);
-    let title = format!("Insert saved output of run {run}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let action = loop {
-        let actions = editor.actions_at("Find the");
-        if let Some(action) = actions
-            .iter()
-            .find(|a| a["title"].as_str().unwrap().starts_with(&title))
-        {
-            break action.clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no recovery action in {actions:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let before = editor.doc.text.clone();
-    editor.execute(&action["command"]);
-    editor.until("the recovered block", |e| e.doc.text != before);
+    editor.recover("Find the", &run);
     let recovered = saved
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())

@@ -16,7 +16,7 @@ mod server;
 #[path = "agents/streams.rs"]
 mod streams;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -369,21 +369,8 @@ fn a_restarted_server_knows_no_run_and_offers_the_saved_output() {
     let mut editor = editor.reopen(&workspace);
     let runs = editor.execute(&json!({ "command": "baton.runs", "arguments": [] }));
     assert_eq!(runs, json!({ "runs": [] }), "the new server runs nothing");
-    let offer = format!("Insert saved output of run {run} (@writer, ");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let title = loop {
-        let titles = editor.titles_at("Find the");
-        if let Some(title) = titles.iter().find(|title| title.starts_with(&offer)) {
-            break title.clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no recovery action in {titles:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    editor.run_action("Find the", &title);
-    editor.until("the saved output", |e| e.has(" status=partial -->"));
+    editor.recover("Find the", &run);
+    assert!(editor.has(" status=partial -->"));
     let (_, saved) = journalled(&workspace, &run);
     let body = format!(
         " status=partial -->\n{}\n<!-- /baton:output run={run} -->",

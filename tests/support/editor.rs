@@ -115,6 +115,28 @@ impl Editor {
         self.server.change(&mut self.doc, vec![change]);
     }
 
+    /// Waits until the brief at `find` offers to insert the saved output of `run` (a new
+    /// server reads the journal off the typing path), chooses it, and waits for the block to
+    /// change the document.
+    pub fn recover(&mut self, find: &str, run: &str) {
+        let offer = format!("Insert saved output of run {run} (");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let title = loop {
+            let titles = self.titles_at(find);
+            if let Some(title) = titles.iter().find(|title| title.starts_with(&offer)) {
+                break title.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no recovery action in {titles:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let before = self.doc.text.clone();
+        self.run_action(find, &title);
+        self.until("the recovered block", |e| e.doc.text != before);
+    }
+
     pub fn has(&self, text: &str) -> bool {
         self.doc.text.contains(text)
     }
