@@ -51,6 +51,9 @@ struct Kept {
     /// A hash of what the document rules read of this brief, positions left out (see
     /// [`DocumentFindings`]).
     structure: u64,
+    /// What `stale-output` reads of this brief as a run's input ([`rules::stale_output::digest`]):
+    /// it counts only in a document where some brief links to another.
+    inputs: u64,
     /// Whether what the document rules find on this brief can be kept and moved with its
     /// elements: not when a link leads to another document (whose titles may change without
     /// this one), nor for a brief without a heading (findings go on its first line of text).
@@ -175,6 +178,8 @@ impl LintCache {
         // What the document rules read besides the briefs: a run failing changes it.
         context.failed_runs.hash(&mut structure);
         let mut placeable = true;
+        let mut inputs = DefaultHasher::new();
+        let mut linking = false;
         for span in model::spans(document) {
             while part + 1 < parts.len() && parts[part].0.end <= span.range.start {
                 part += 1;
@@ -209,6 +214,8 @@ impl LintCache {
             }));
             titles_hasher.write_u64(entry.title_hash);
             structure.write_u64(entry.structure);
+            inputs.write_u64(entry.inputs);
+            linking |= !entry.links.is_empty();
             placeable &= entry.placeable;
             bases.push(part_range.start);
             kept.push(Some(entry));
@@ -216,6 +223,10 @@ impl LintCache {
         let mut spare = std::mem::replace(&mut self.kept, kept);
         spare.clear();
         self.spare = spare;
+        // Typing into an answer changes an input, which matters only if some brief links.
+        if linking {
+            structure.write_u64(inputs.finish());
+        }
         let structure = placeable.then(|| structure.finish());
         let briefs = Briefs {
             kind: kind_spec,
@@ -487,9 +498,10 @@ fn check_brief(
     let links_elsewhere = brief.links.iter().any(|link| link.target.file().is_some());
     let placeable = brief.heading.is_some() && !links_elsewhere;
     // What `stale-output` reads across briefs: their outputs, and linking briefs' text.
-    let structure = structure_of(&brief) ^ rules::stale_output::digest(document, &brief);
+    let inputs = rules::stale_output::digest(document, &brief);
     Kept {
-        structure,
+        structure: structure_of(&brief),
+        inputs,
         placeable,
         offset,
         len: brief.range.len(),

@@ -67,8 +67,9 @@ pub fn check_linked(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnosti
 
 /// What [`check_linked`] reads of one brief besides its title and links, as a hash for the
 /// lint cache: the whole text of a brief that links to others and has an output (its own
-/// input), and the latest output of any brief (someone's input). 0 for a brief with no output,
-/// so that typing into such briefs never runs the document rules again.
+/// input), and its output blocks (the latest of which is someone's input; hashing them all
+/// is cheaper than finding the latest, and changes whenever it does). 0 for a brief with no
+/// output, so that typing into such briefs never runs the document rules again.
 pub fn digest(document: &Document, brief: &Brief) -> u64 {
     if brief.outputs.is_empty() {
         return 0;
@@ -77,10 +78,11 @@ pub fn digest(document: &Document, brief: &Brief) -> u64 {
     if !brief.links.is_empty() {
         document.slice(brief.range.clone()).hash(&mut hasher);
     }
-    let latest = input::latest_output(document, brief);
-    latest
-        .map(|input| (input.agent, input.text))
-        .hash(&mut hasher);
+    for block in &brief.outputs {
+        let marker = block.marker.as_ref();
+        marker.map(|m| (&m.run, &m.agent, m.status.as_str())).hash(&mut hasher);
+        document.slice(block.body.clone()).hash(&mut hasher);
+    }
     hasher.finish()
 }
 
