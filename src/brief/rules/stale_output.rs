@@ -80,7 +80,9 @@ pub fn digest(document: &Document, brief: &Brief) -> u64 {
     }
     for block in &brief.outputs {
         let marker = block.marker.as_ref();
-        marker.map(|m| (&m.run, &m.agent, m.status.as_str())).hash(&mut hasher);
+        marker
+            .map(|m| (&m.run, &m.agent, m.status.as_str()))
+            .hash(&mut hasher);
         document.slice(block.body.clone()).hash(&mut hasher);
     }
     hasher.finish()
