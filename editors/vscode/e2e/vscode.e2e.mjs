@@ -172,10 +172,11 @@ async function showBrief() {
 /** The run ids of the document's blocks, and of those whose marker says `status`. */
 function runIds(text, status) {
   if (status) {
-    const pattern = new RegExp(`baton:output run=(\\S+) [^>]*status=${status}`, "g");
+    const pattern = new RegExp(`<!-- baton:output run=(\\S+) [^>]*status=${status}`, "g");
     return [...text.matchAll(pattern)].map((match) => match[1]);
   }
-  return [...text.matchAll(/baton:output run=(\S+)/g)].map((match) => match[1]);
+  // Opening markers only: the closing one names its run too (`<!-- /baton:output run=ID -->`).
+  return [...text.matchAll(/<!-- baton:output run=(\S+)/g)].map((match) => match[1]);
 }
 
 /** A notification toast whose text matches `text`, once visible. */
