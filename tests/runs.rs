@@ -17,7 +17,7 @@ use baton::config::{AgentSpec, Provider};
 use baton::dispatch::journal::{Final, Journal};
 use baton::dispatch::plan::{Attempt, Plan};
 use baton::dispatch::run::queue::Queues;
-use baton::dispatch::run::{execute, Event, Finished, Outcome};
+use baton::dispatch::run::{execute, Cancel, Event, Finished, Outcome};
 use baton::dispatch::run_id;
 use serde_json::json;
 use server::{reply, stream, Server, Step};
@@ -25,7 +25,6 @@ use streams::{
     anthropic_delta, anthropic_end, anthropic_event, anthropic_start, openai_delta, openai_end,
     openai_ok, SSE,
 };
-use tokio_util::sync::CancellationToken;
 
 fn folder(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("baton-runs-{}-{name}", std::process::id()));
@@ -90,7 +89,7 @@ async fn run(plan: &Plan) -> (Finished, Vec<String>) {
         run_id::new(),
         &Queues::default(),
         &mut on_update,
-        &CancellationToken::new(),
+        &Cancel::new(),
     )
     .await;
     (finished, seen)
@@ -331,7 +330,7 @@ async fn a_run_cancelled_while_queued_sends_nothing_and_journals_nothing() {
     let plan = plan(&root, vec![("a", spec)]);
     let queues = Queues::default();
     let _busy = queues.try_turn("a", 1).expect("the agent's one place");
-    let cancel = CancellationToken::new();
+    let cancel = Cancel::new();
     let mut seen = Vec::new();
     let mut on_update = |event: Event<'_>| {
         seen.push(match event {
@@ -344,8 +343,8 @@ async fn a_run_cancelled_while_queued_sends_nothing_and_journals_nothing() {
         }
     };
     let finished = execute(&plan, run_id::new(), &queues, &mut on_update, &cancel).await;
-    assert_eq!(finished.outcome, Outcome::Cancelled);
-    assert_eq!(seen, ["queued a", "finished Cancelled"]);
+    assert_eq!(finished.outcome, Outcome::Cancelled(None));
+    assert_eq!(seen, ["queued a", "finished Cancelled(None)"]);
     assert_eq!(journal(&root), []);
 }
 
@@ -359,15 +358,18 @@ async fn a_run_cancelled_mid_stream_keeps_what_arrived_closed_as_cancelled() {
     let server = Server::start(vec![steps]).await;
     let root = folder("cancel-streaming");
     let plan = plan(&root, vec![("a", spec(Provider::Openai, &server))]);
-    let cancel = CancellationToken::new();
+    let cancel = Cancel::new();
     let mut on_update = |event: Event<'_>| {
         if matches!(event, Event::Text(_)) {
-            cancel.cancel();
+            cancel.cancel_because("sent again as run R2");
         }
     };
     let queues = Queues::default();
     let finished = execute(&plan, run_id::new(), &queues, &mut on_update, &cancel).await;
-    assert_eq!(finished.outcome, Outcome::Cancelled);
+    assert_eq!(
+        finished.outcome,
+        Outcome::Cancelled(Some("sent again as run R2".into()))
+    );
     assert_eq!(finished.text, "Half ");
     assert_eq!(
         journal(&root),

@@ -13,8 +13,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use tokio_util::sync::CancellationToken;
-
 use super::progress::Progress;
 use crate::brief::lint::{lint, Analysis, Context};
 use crate::brief::output::{Marker, Status};
@@ -24,7 +22,7 @@ use crate::dispatch::journal::Journal;
 use crate::dispatch::place::{self, Gone};
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run::queue::Queues;
-use crate::dispatch::run::{self, Event, Finished, Outcome};
+use crate::dispatch::run::{self, Cancel, Event, Finished, Outcome};
 use crate::dispatch::run_id;
 use crate::document::Document;
 use crate::fs_safe;
@@ -163,7 +161,7 @@ fn analyse(
 async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     let plan = &prepared.plan;
     let mut progress = Progress::new(plan.agent());
-    let cancel = CancellationToken::new();
+    let cancel = Cancel::new();
     // Ctrl-C cancels the request; what arrived stays in the journal, closed as cancelled.
     let interrupt = {
         let cancel = cancel.clone();
@@ -214,9 +212,10 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
                 journal_file.display()
             )))
         }
-        Outcome::Cancelled => {
+        Outcome::Cancelled(_) => {
             return Err(Stop::Failed(format!(
-                "cancelled; the file is unchanged (run {} in {})",
+                "{}; the file is unchanged (run {} in {})",
+                finished.outcome.summary(),
                 finished.run,
                 journal_file.display()
             )))

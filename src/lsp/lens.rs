@@ -48,7 +48,8 @@ pub fn code_lenses(state: &State, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<ls
                     Outcome::Done => "✓ done".to_owned(),
                     Outcome::Partial(reason) => format!("◐ partial: {}", short(reason)),
                     Outcome::Failed(reason) => format!("✗ failed: {}", short(reason)),
-                    Outcome::Cancelled => "○ cancelled".to_owned(),
+                    Outcome::Cancelled(None) => "○ cancelled".to_owned(),
+                    Outcome::Cancelled(Some(reason)) => format!("○ cancelled: {}", short(reason)),
                 };
                 Some(lens(range, title, "", json!({})))
             }

@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use tower_lsp_server::ls_types as lsp;
 
 use super::dispatch::Dispatcher;
@@ -17,7 +16,7 @@ use crate::brief::output::{Marker, Status};
 use crate::dispatch::journal::Journal;
 use crate::dispatch::plan::Plan;
 use crate::dispatch::run::registry::Phase;
-use crate::dispatch::run::{self, Event, Outcome};
+use crate::dispatch::run::{self, Cancel, Event, Outcome};
 
 /// How often a streaming run's new text is written into the document, at most.
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
@@ -45,7 +44,7 @@ pub struct RunTask {
     pub uri: lsp::Uri,
     pub plan: Plan,
     pub run: String,
-    pub cancel: CancellationToken,
+    pub cancel: Cancel,
 }
 
 impl RunTask {
@@ -188,15 +187,7 @@ impl RunTask {
                 tokio::time::sleep(FLUSH_EVERY).await;
             }
         }
-        let ending = match &finished.outcome {
-            Outcome::Done => "done".to_owned(),
-            Outcome::Partial(reason) => format!("partial: {reason}"),
-            Outcome::Failed(reason) => format!("failed: {reason}"),
-            Outcome::Cancelled => match &replaced_by {
-                Some(next) => format!("cancelled: sent again as run {next}"),
-                None => "cancelled".to_owned(),
-            },
-        };
+        let ending = finished.outcome.summary();
         // Recorded before the progress ends: a client that asks for lenses when it sees the
         // end must be told how the run went, not that it is running.
         state.runs.finish(&run, finished.outcome.clone());
@@ -215,7 +206,7 @@ impl RunTask {
                     finished.agent
                 ),
             )),
-            Outcome::Done | Outcome::Cancelled => {}
+            Outcome::Done | Outcome::Cancelled(_) => {}
         }
         if let Some(stopped) = injector.stopped().filter(|_| replaced_by.is_none()) {
             messages.push((

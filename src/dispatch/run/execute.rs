@@ -10,9 +10,8 @@
 use std::io;
 use std::time::SystemTime;
 
-use tokio_util::sync::CancellationToken;
-
 use super::queue::Queues;
+use super::Cancel;
 use crate::agent::{self, AgentError, Retry};
 use crate::brief::output::Status;
 use crate::dispatch::journal::{Final, Journal, RunRecord};
@@ -51,7 +50,8 @@ pub enum Outcome {
     /// The answer broke off (timeout, broken stream, size bound); what arrived is kept.
     Partial(String),
     Failed(String),
-    Cancelled,
+    /// Cancelled: by the user (`None`), or for the reason given (`Cancel::reason`).
+    Cancelled(Option<String>),
 }
 
 impl Outcome {
@@ -61,7 +61,19 @@ impl Outcome {
             Outcome::Done => Status::Done,
             Outcome::Partial(_) => Status::Partial,
             Outcome::Failed(_) => Status::Failed,
-            Outcome::Cancelled => Status::Cancelled,
+            Outcome::Cancelled(_) => Status::Cancelled,
+        }
+    }
+
+    /// How the run ended, in a few words: `done`, `partial: why`, `failed: why`, `cancelled`,
+    /// `cancelled: why`.
+    pub fn summary(&self) -> String {
+        match self {
+            Outcome::Done => "done".to_owned(),
+            Outcome::Partial(reason) => format!("partial: {reason}"),
+            Outcome::Failed(reason) => format!("failed: {reason}"),
+            Outcome::Cancelled(None) => "cancelled".to_owned(),
+            Outcome::Cancelled(Some(reason)) => format!("cancelled: {reason}"),
         }
     }
 
@@ -74,7 +86,7 @@ impl Outcome {
             Outcome::Failed(reason) => Final::Failed {
                 reason: reason.clone(),
             },
-            Outcome::Cancelled => Final::Cancelled,
+            Outcome::Cancelled(_) => Final::Cancelled,
         }
     }
 }
@@ -102,7 +114,7 @@ pub async fn execute(
     first_run: String,
     queues: &Queues,
     on_update: &mut (dyn FnMut(Event<'_>) + Send),
-    cancel: &CancellationToken,
+    cancel: &Cancel,
 ) -> Finished {
     let finished = attempts(plan, first_run, queues, on_update, cancel).await;
     on_update(Event::Finished(&finished));
@@ -115,7 +127,7 @@ async fn attempts(
     first_run: String,
     queues: &Queues,
     on_update: &mut (dyn FnMut(Event<'_>) + Send),
-    cancel: &CancellationToken,
+    cancel: &Cancel,
 ) -> Finished {
     let journal = Journal::new(&plan.journal_root);
     let mut run = first_run;
@@ -165,7 +177,7 @@ async fn execute_attempt(
     journal: &Journal,
     queues: &Queues,
     on_update: &mut (dyn FnMut(Event<'_>) + Send),
-    cancel: &CancellationToken,
+    cancel: &Cancel,
 ) -> (Finished, bool) {
     let model = attempt.request.model.clone();
     let ended = |outcome: Outcome, text: String, journal_error: Option<String>| Finished {
@@ -185,7 +197,7 @@ async fn execute_attempt(
             });
             tokio::select! {
                 turn = queues.turn(&attempt.agent, max_concurrent) => turn,
-                () = cancel.cancelled() => return (ended(Outcome::Cancelled, String::new(), None), false),
+                () = cancel.cancelled() => return (ended(Outcome::Cancelled(cancel.reason()), String::new(), None), false),
             }
         }
     };
@@ -234,7 +246,7 @@ async fn execute_attempt(
             &attempt.spec,
             &attempt.request,
             &mut on_event,
-            cancel,
+            cancel.token(),
         )
         .await
     };
@@ -242,7 +254,7 @@ async fn execute_attempt(
     let fall_back = matches!(&result, Err(error) if error.calls_for_fallback()) && text.is_empty();
     let outcome = match result {
         Ok(_) => Outcome::Done,
-        Err(AgentError::Cancelled) => Outcome::Cancelled,
+        Err(AgentError::Cancelled) => Outcome::Cancelled(cancel.reason()),
         Err(
             error @ (AgentError::Timeout { .. }
             | AgentError::BrokenStream { .. }

@@ -2,6 +2,7 @@
 //!
 //! - [`execute`]: one run, from its turn in the agent's queue to the last byte, reported as
 //!   [`Event`]s and ended with a [`Finished`] run and its [`Outcome`].
+//! - [`Cancel`]: a run's cancellation, with the reason it ends with.
 //! - [`queue`]: per-agent queues (`max_concurrent`).
 //! - [`registry`]: the runs queued or streaming, each brief's last outcome, cancellation (and
 //!   cancel-and-replace when a brief is sent again to the same agent).
@@ -10,9 +11,11 @@
 //! Where an answer goes in a document is `dispatch::place`'s; the server and `baton send` only
 //! show what happens.
 
+mod cancel;
 mod execute;
 pub mod queue;
 pub mod recovery;
 pub mod registry;
 
+pub use cancel::Cancel;
 pub use execute::{execute, Event, Finished, Outcome};

@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 
 use super::queue::Queues;
-use super::Outcome;
+use super::{Cancel, Outcome};
 use crate::brief::lint::FailedRun;
 use crate::dispatch::journal::RunSummary;
 
@@ -41,7 +40,7 @@ pub enum LastRun {
 
 struct Active {
     info: RunInfo,
-    cancel: CancellationToken,
+    cancel: Cancel,
     /// The run sent again for the same brief and agent, which cancelled this one.
     replaced_by: Option<String>,
 }
@@ -65,7 +64,7 @@ impl Registry {
     /// Records a new run, queued until it streams. A run of the same brief and agent still
     /// going in the same document is cancelled, replaced by this one (DESIGN §4: a re-run
     /// replaces its block, and two runs must not write into one); returns the replaced runs.
-    pub fn start(&self, info: RunInfo, cancel: CancellationToken) -> Vec<String> {
+    pub fn start(&self, info: RunInfo, cancel: Cancel) -> Vec<String> {
         let last = LastRun::Running {
             run: info.run.clone(),
             tokens: 0,
@@ -85,7 +84,8 @@ impl Registry {
             })
             .map(|old| {
                 old.replaced_by = Some(info.run.clone());
-                old.cancel.cancel();
+                old.cancel
+                    .cancel_because(format!("sent again as run {}", info.run));
                 old.info.run.clone()
             })
             .collect();
@@ -149,7 +149,7 @@ impl Registry {
         }
     }
 
-    /// Cancels the runs `which` selects; returns their ids.
+    /// Cancels the runs `which` selects, at the user's request; returns their ids.
     pub fn cancel(&self, which: impl Fn(&RunInfo) -> bool) -> Vec<String> {
         let active = lock(&self.active);
         let mut cancelled: Vec<String> = active
@@ -245,11 +245,7 @@ mod tests {
     #[test]
     fn sending_a_brief_again_to_the_same_agent_cancels_and_replaces_its_run() {
         let registry = Registry::default();
-        let (first, other_agent, second) = (
-            CancellationToken::new(),
-            CancellationToken::new(),
-            CancellationToken::new(),
-        );
+        let (first, other_agent, second) = (Cancel::new(), Cancel::new(), Cancel::new());
         assert!(registry
             .start(info("R1", "Scan", "a"), first.clone())
             .is_empty());
@@ -262,10 +258,11 @@ mod tests {
         );
         assert!(first.is_cancelled() && !other_agent.is_cancelled() && !second.is_cancelled());
         assert_eq!(registry.replaced_by("R1").as_deref(), Some("R3"));
+        assert_eq!(first.reason().as_deref(), Some("sent again as run R3"));
         assert_eq!(registry.replaced_by("R3"), None);
 
         // The replaced run ends after its successor started: the lens stays the new run's.
-        registry.finish("R1", Outcome::Cancelled);
+        registry.finish("R1", Outcome::Cancelled(None));
         assert!(!registry.is_active("R1"));
         let running = LastRun::Running {
             run: "R3".to_owned(),
@@ -278,14 +275,14 @@ mod tests {
     fn a_failed_last_run_is_a_failure_until_the_brief_is_sent_again() {
         let registry = Registry::default();
         let uri = info("", "", "").uri;
-        registry.start(info("R1", "Scan", "a"), CancellationToken::new());
+        registry.start(info("R1", "Scan", "a"), Cancel::new());
         registry.finish("R1", Outcome::Failed("HTTP 500".to_owned()));
         let failed = FailedRun {
             title: "Scan".to_owned(),
             reason: "HTTP 500".to_owned(),
         };
         assert_eq!(registry.failures(&uri), [failed]);
-        registry.start(info("R2", "Scan", "a"), CancellationToken::new());
+        registry.start(info("R2", "Scan", "a"), Cancel::new());
         assert!(registry.failures(&uri).is_empty());
         registry.finish("R2", Outcome::Done);
         assert_eq!(
@@ -297,17 +294,17 @@ mod tests {
     #[test]
     fn cancel_selects_runs_and_says_which() {
         let registry = Registry::default();
-        let tokens: Vec<CancellationToken> = (0..3).map(|_| CancellationToken::new()).collect();
+        let tokens: Vec<Cancel> = (0..3).map(|_| Cancel::new()).collect();
         for (index, token) in tokens.iter().enumerate() {
             let brief = format!("B{index}");
             registry.start(info(&format!("R{index}"), &brief, "a"), token.clone());
         }
         assert_eq!(registry.cancel(|info| info.brief != "B1"), ["R0", "R2"]);
-        let cancelled: Vec<bool> = tokens.iter().map(CancellationToken::is_cancelled).collect();
+        let cancelled: Vec<bool> = tokens.iter().map(Cancel::is_cancelled).collect();
         assert_eq!(cancelled, [true, false, true]);
         // Cancelled runs stay listed until they finish.
         assert_eq!(registry.active().len(), 3);
-        registry.finish("R0", Outcome::Cancelled);
+        registry.finish("R0", Outcome::Cancelled(None));
         let active: Vec<String> = registry.active().into_iter().map(|info| info.run).collect();
         assert_eq!(active, ["R1", "R2"]);
     }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::Client;
@@ -23,6 +22,7 @@ use crate::config;
 use crate::dispatch::inputs;
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run::registry::{Phase, RunInfo};
+use crate::dispatch::run::Cancel;
 use crate::dispatch::run_id;
 use crate::workspace::Settings;
 
@@ -224,7 +224,7 @@ impl Dispatcher {
         })?;
         let run = run_id::new();
         let agent = plan.agent().to_owned();
-        let cancel = CancellationToken::new();
+        let cancel = Cancel::new();
         let replaced = self.state.runs.start(
             RunInfo {
                 run: run.clone(),
@@ -256,11 +256,12 @@ impl Dispatcher {
 
     /// `baton.cancel`: a run, a document's runs, or all of them.
     fn cancel(&self, args: &Args) -> Value {
-        let cancelled = self.state.runs.cancel(|info| match (&args.run, &args.uri) {
+        let which = |info: &RunInfo| match (&args.run, &args.uri) {
             (Some(run), _) => info.run == *run,
             (None, Some(uri)) => info.uri == *uri,
             (None, None) => true,
-        });
+        };
+        let cancelled = self.state.runs.cancel(which);
         json!({ "cancelled": cancelled })
     }
 
