@@ -87,8 +87,13 @@ pub fn load(workspace: Option<&Path>, user: Option<&Path>) -> Loaded {
             config.agent_locations.insert(name.clone(), location);
         }
     }
-    for layer in [&user, &workspace].into_iter().flatten() {
-        read_terms_file(layer, &mut config, &mut loaded);
+    if let Some(user) = &user {
+        read_terms_file(user, None, &mut config, &mut loaded);
+    }
+    if let Some(workspace) = &workspace {
+        // A cloned repository names its own terms_file: it may not read outside itself.
+        let folder = workspace.path.parent();
+        read_terms_file(workspace, folder, &mut config, &mut loaded);
     }
     loaded.config = config;
     loaded
@@ -97,7 +102,8 @@ pub fn load(workspace: Option<&Path>, user: Option<&Path>) -> Loaded {
 /// Adds the terms of the layer's `[privacy] terms_file` (relative to the layer's own file) to
 /// `config`. A file that cannot be read is an error at `terms_file`, and marks the terms
 /// unreadable: every send to a remote agent is refused until it is fixed (fail closed).
-fn read_terms_file(layer: &Layer, config: &mut Config, loaded: &mut Loaded) {
+/// `inside`: the folder the file must lie in (a workspace's), symbolic links resolved.
+fn read_terms_file(layer: &Layer, inside: Option<&Path>, config: &mut Config, loaded: &mut Loaded) {
     let Some(parsed) = &layer.parsed else { return };
     let privacy = parsed.file.privacy.as_ref();
     let Some(name) = privacy.and_then(|privacy| privacy.terms_file.as_deref()) else {
@@ -105,10 +111,7 @@ fn read_terms_file(layer: &Layer, config: &mut Config, loaded: &mut Loaded) {
     };
     let folder = layer.path.parent().unwrap_or(Path::new(""));
     let path = folder.join(name);
-    let text = fs::read(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned()));
-    match text {
+    match read_terms_text(&path, inside) {
         Ok(text) => config.terms.extend(parse_terms_file(&text)),
         Err(why) => {
             let why = format!("cannot read {}: {why}", path.display());
@@ -120,6 +123,37 @@ fn read_terms_file(layer: &Layer, config: &mut Config, loaded: &mut Loaded) {
             config.terms.set_unreadable(why);
         }
     }
+}
+
+/// The most a terms file may hold: a list of names, not a dump.
+const MAX_TERMS_FILE: u64 = 1 << 20;
+
+/// The text of a terms file: a regular file of UTF-8 text, at most [`MAX_TERMS_FILE`] bytes,
+/// inside `inside` when given (so a repository cannot make baton read `/dev/zero`, a pipe or a
+/// file of the user's elsewhere).
+fn read_terms_text(path: &Path, inside: Option<&Path>) -> Result<String, String> {
+    let real = path.canonicalize().map_err(|e| e.to_string())?;
+    if let Some(folder) = inside {
+        let folder = folder.canonicalize().map_err(|e| e.to_string())?;
+        if !real.starts_with(&folder) {
+            return Err(format!(
+                "it is outside the workspace {} (a workspace's terms_file must lie inside it)",
+                folder.display()
+            ));
+        }
+    }
+    let file = fs::File::open(&real).map_err(|e| e.to_string())?;
+    let metadata = file.metadata().map_err(|e| e.to_string())?;
+    if !metadata.is_file() {
+        return Err("it is not a regular file".to_owned());
+    }
+    if metadata.len() > MAX_TERMS_FILE {
+        return Err(format!("it is larger than {} KiB", MAX_TERMS_FILE / 1024));
+    }
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(file, MAX_TERMS_FILE), &mut bytes)
+        .map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
 }
 
 /// One file that exists; `parsed` is `None` when it could not be read or parsed.
@@ -308,6 +342,22 @@ pub(crate) mod tests {
             .unreadable()
             .unwrap()
             .contains("terms.txt"));
+        // A workspace may not name a file outside itself, nor a device.
+        for outside in ["../mine.txt", "/dev/zero"] {
+            fs::write(
+                &workspace,
+                format!("[privacy]\nterms_file = \"{outside}\"\n"),
+            )
+            .unwrap();
+            let loaded = load(Some(&workspace), Some(&user));
+            let unreadable = loaded.config.terms.unreadable().unwrap();
+            assert!(unreadable.contains("outside the workspace"), "{unreadable}");
+        }
+        fs::write(&workspace, "[privacy]\nterms_file = \"big.txt\"\n").unwrap();
+        fs::write(dir.join("ws/big.txt"), "x".repeat(2 << 20)).unwrap();
+        let loaded = load(Some(&workspace), Some(&user));
+        let unreadable = loaded.config.terms.unreadable().unwrap();
+        assert!(unreadable.contains("larger than 1024 KiB"), "{unreadable}");
         fs::remove_dir_all(&dir).unwrap();
     }
 }
