@@ -24,8 +24,8 @@ pub(super) fn gate(
     };
     let mut allowed = Vec::with_capacity(attempts.len());
     for (index, attempt) in attempts.into_iter().enumerate() {
-        let Some(exposure) = privacy::refusal(&payload.text, confidential, terms, &attempt.spec)
-        else {
+        let local = privacy::is_local(&ask.settings.config, &attempt.agent, ask.trusted);
+        let Some(exposure) = privacy::refusal(&payload.text, confidential, terms, local) else {
             allowed.push(attempt);
             continue;
         };

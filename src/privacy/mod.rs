@@ -5,13 +5,13 @@
 //!
 //! Pure: the configuration has read the terms file ([`crate::config::load`]).
 
+pub mod locality;
 pub mod terms;
 
 use std::fmt;
 
+pub use locality::is_local;
 pub use terms::{parse_terms_file, Terms};
-
-use crate::config::{AgentSpec, Locality};
 
 /// Why a text may not go to a remote agent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,16 +58,11 @@ impl Exposure {
     }
 }
 
-/// Why `text` may not be sent to `agent`, or `None` when it may: always for a local agent;
-/// for a remote one, unless the document is `confidential`, a term is found, or the term list
-/// is incomplete.
-pub fn refusal(
-    text: &str,
-    confidential: bool,
-    terms: &Terms,
-    agent: &AgentSpec,
-) -> Option<Exposure> {
-    if agent.locality() == Locality::Local {
+/// Why `text` may not be sent to an agent, or `None` when it may: always for a local agent
+/// (`local`: [`is_local`]); for a remote one, unless the document is `confidential`, a term is
+/// found, or the term list is incomplete.
+pub fn refusal(text: &str, confidential: bool, terms: &Terms, local: bool) -> Option<Exposure> {
+    if local {
         return None;
     }
     if confidential {
@@ -82,34 +77,29 @@ pub fn refusal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Provider;
 
     #[test]
     fn only_remote_agents_are_refused_and_each_reason_says_what_to_do() {
-        let remote = AgentSpec::new(Provider::Openai);
-        let local = AgentSpec::new(Provider::Ollama);
-        let mut marked_local = AgentSpec::new(Provider::Anthropic);
-        marked_local.locality = Some(Locality::Local);
+        let (remote, local) = (false, true);
         let terms = Terms::new(["Acme"]);
         let text = "Find acme's prices.";
-        let found = refusal(text, false, &terms, &remote).unwrap();
+        let found = refusal(text, false, &terms, remote).unwrap();
         assert_eq!(found, Exposure::Term("Acme".into()));
         assert_eq!(
             found.explain("`Scan`", "r"),
             "`Scan` is not sent to @r, a remote agent: it holds `Acme`, a [privacy] term, and baton does not anonymize text yet; send it to a local agent (`locality = \"local\"`), or remove the term"
         );
-        assert_eq!(refusal(text, true, &terms, &local), None);
-        assert_eq!(refusal(text, true, &terms, &marked_local), None);
-        assert_eq!(refusal("Nothing.", false, &terms, &remote), None);
-        let confidential = refusal("Nothing.", true, &terms, &remote);
+        assert_eq!(refusal(text, true, &terms, local), None);
+        assert_eq!(refusal("Nothing.", false, &terms, remote), None);
+        let confidential = refusal("Nothing.", true, &terms, remote);
         assert_eq!(confidential, Some(Exposure::Confidential));
 
         let mut broken = Terms::new(["Acme"]);
         broken.set_unreadable("cannot read /ws/t.txt: not found".into());
-        let why = refusal("Nothing.", false, &broken, &remote).unwrap();
+        let why = refusal("Nothing.", false, &broken, remote).unwrap();
         assert!(why
             .explain("x", "r")
             .contains("could not be read (cannot read /ws/t.txt"));
-        assert_eq!(refusal("Nothing.", false, &broken, &local), None);
+        assert_eq!(refusal("Nothing.", false, &broken, local), None);
     }
 }

@@ -22,15 +22,16 @@ pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
         let Some(target) = target_agent(brief, context.front_matter, context.config) else {
             continue;
         };
-        let Some(spec) = context.config.agent(&target.name) else {
+        if context.config.agent(&target.name).is_none() {
             continue;
-        };
+        }
+        let trusted = context.machine.trusted_workspace;
         // Rendering reads the whole brief: only for briefs that could be refused.
-        if spec.locality() == crate::config::Locality::Local {
+        if privacy::is_local(context.config, &target.name, trusted) {
             continue;
         }
         let text = payload::own_part(context.document, brief, kind);
-        let Some(exposure) = privacy::refusal(&text, confidential, terms, spec) else {
+        let Some(exposure) = privacy::refusal(&text, confidential, terms, false) else {
             continue;
         };
         let what = if brief.title.is_empty() {
