@@ -4,6 +4,7 @@
 //! matter are block structure. Parsing reads rope chunks, never a copy of the text, and a
 //! tree may cover just a part of the rope (a segment, see `segments.rs`).
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ops::Range;
 
@@ -29,14 +30,22 @@ fn new_parser() -> Parser {
 pub fn parse(rope: &Rope, range: Range<usize>, old: Option<&Tree>) -> Tree {
     PARSER.with(|parser| {
         let mut parser = parser.borrow_mut();
-        let mut read = |byte: usize, _: Point| -> &[u8] {
+        let mut read = |byte: usize, _: Point| -> Cow<'_, [u8]> {
             let at = range.start + byte;
             if at >= range.end {
-                return &[];
+                return Cow::Borrowed(&[]);
             }
             let (chunk, chunk_start, _, _) = rope.chunk_at_byte(at);
             let chunk_end = (chunk_start + chunk.len()).min(range.end);
-            &chunk.as_bytes()[at - chunk_start..chunk_end - chunk_start]
+            let bytes = &chunk.as_bytes()[at - chunk_start..chunk_end - chunk_start];
+            // CommonMark reads a NUL as U+FFFD, an ordinary character; tree-sitter-md reads
+            // past it (`\0# x` is a heading to it), and a whole parse then disagrees with the
+            // same text parsed in segments. A letter in its place keeps every offset.
+            if bytes.contains(&0) {
+                let replaced = bytes.iter().map(|&b| if b == 0 { b'x' } else { b });
+                return Cow::Owned(replaced.collect());
+            }
+            Cow::Borrowed(bytes)
         };
         parser
             .parse_with_options(&mut read, old, None)
