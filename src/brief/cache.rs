@@ -16,7 +16,7 @@ use super::graph::{TitleIndex, TitleKeys};
 use super::kind::Kind;
 use super::link::Link;
 use super::lint::{
-    classify, field_specs, lint, Common, Context, DocumentInput, Machine, Outline, RuleContext,
+    classify, field_specs, lint, Context, DocumentInput, Machine, Outline, RuleContext,
 };
 use super::model::{self, Brief, Mention};
 use super::rules;
@@ -295,15 +295,7 @@ impl LintCache {
             .iter()
             .map(|entry| entry.as_ref().and_then(|entry| entry.keys.as_ref()));
         let input = DocumentInput {
-            common: Common {
-                document,
-                front_matter,
-                kind,
-                kinds: context.kinds,
-                config: context.config,
-                others: context.others,
-                machine: context.machine,
-            },
+            common: context.common(document, front_matter, kind),
             briefs: &outlines,
             titles: TitleIndex::from_keys(keys),
             failed_runs: context.failed_runs,
@@ -468,15 +460,7 @@ fn check_brief(
     let specs = vec![field_specs(kind, &brief)];
     let briefs = std::slice::from_ref(&brief);
     let rule_context = RuleContext {
-        common: Common {
-            document,
-            front_matter,
-            kind,
-            kinds: context.kinds,
-            config: context.config,
-            others: context.others,
-            machine: context.machine,
-        },
+        common: context.common(document, front_matter, kind),
         briefs,
         specs,
     };

@@ -107,6 +107,26 @@ pub struct Context<'a> {
     pub failed_runs: &'a [FailedRun],
 }
 
+impl<'a> Context<'a> {
+    /// What every rule reads of this context, for `document` with its front matter and kind.
+    pub fn common(
+        &self,
+        document: &'a Document,
+        front_matter: &'a FrontMatter,
+        kind: Option<&'a Kind>,
+    ) -> Common<'a> {
+        Common {
+            document,
+            front_matter,
+            kind,
+            kinds: self.kinds,
+            config: self.config,
+            others: self.others,
+            machine: self.machine,
+        }
+    }
+}
+
 /// A linted document.
 #[derive(Clone, Debug, Default)]
 pub struct Analysis {
@@ -228,15 +248,7 @@ pub fn lint(document: &Document, context: &Context<'_>) -> Analysis {
         .iter()
         .map(|brief| field_specs(kind_spec, brief))
         .collect();
-    let common = || Common {
-        document,
-        front_matter: &front_matter,
-        kind: kind_spec,
-        kinds: context.kinds,
-        config: context.config,
-        others: context.others,
-        machine: context.machine,
-    };
+    let common = || context.common(document, &front_matter, kind_spec);
     let outlines: Vec<Outline> = (briefs.iter())
         .map(|brief| Outline::of(brief, document))
         .collect();
