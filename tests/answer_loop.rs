@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use server::{Server as Agent, Step};
-use streams::{openai_delta, openai_end, SSE};
+use streams::openai_paced;
 use support::editor::Editor;
 use support::Workspace;
 
@@ -54,22 +54,7 @@ fn agents() -> tokio::runtime::Runtime {
 
 /// An OpenAI stream of `pieces`, 20 ms apart; `end`: whether it ends (else it falls silent).
 fn stream(pieces: &[&str], end: bool) -> Vec<Step> {
-    let mut steps = vec![Step::Stream(SSE)];
-    for piece in pieces {
-        steps.push(Step::Pause(Duration::from_millis(20)));
-        steps.push(Step::Chunk(openai_delta(piece).into_bytes()));
-    }
-    if end {
-        steps.extend(
-            openai_end()
-                .into_iter()
-                .map(|e| Step::Chunk(e.into_bytes())),
-        );
-        steps.push(Step::End);
-    } else {
-        steps.push(Step::Silence);
-    }
-    steps
+    openai_paced(pieces, Duration::from_millis(20), end)
 }
 
 /// A workspace whose `writer` is a loopback agent playing `scripts`, one per request.

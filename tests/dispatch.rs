@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use server::{reply, Server as Agent, Step};
-use streams::{openai_delta, openai_end, openai_ok, SSE};
+use streams::{openai_delta, openai_ok, openai_paced, SSE};
 use support::editor::Editor;
 use support::{Spawn, Workspace};
 
@@ -38,16 +38,7 @@ fn agent(runtime: &tokio::runtime::Runtime, scripts: Vec<Vec<Step>>) -> String {
 
 /// A stream of `pieces`, each after `pause`.
 fn slow_stream(pieces: &[String], pause: Duration) -> Vec<Step> {
-    let mut steps = vec![Step::Stream(SSE)];
-    for piece in pieces {
-        steps.push(Step::Pause(pause));
-        steps.push(Step::Chunk(openai_delta(piece).into_bytes()));
-    }
-    for end in openai_end() {
-        steps.push(Step::Chunk(end.into_bytes()));
-    }
-    steps.push(Step::End);
-    steps
+    openai_paced(pieces, pause, true)
 }
 
 fn config(url: &str, extra: &str) -> String {

@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use server::{Server as Agent, Step};
-use streams::{openai_delta, openai_end, openai_ok, SSE};
+use streams::{openai_ok, openai_paced};
 use support::editor::Editor;
 use support::{Spawn, Workspace};
 
@@ -45,22 +45,7 @@ fn writer(runtime: &tokio::runtime::Runtime, scripts: Vec<Vec<Step>>) -> String 
 
 /// A stream of `pieces`, each after `pause`; `end`: whether it ends (else it falls silent).
 fn slow_stream(pieces: &[String], pause: Duration, end: bool) -> Vec<Step> {
-    let mut steps = vec![Step::Stream(SSE)];
-    for piece in pieces {
-        steps.push(Step::Pause(pause));
-        steps.push(Step::Chunk(openai_delta(piece).into_bytes()));
-    }
-    if end {
-        steps.extend(
-            openai_end()
-                .into_iter()
-                .map(|e| Step::Chunk(e.into_bytes())),
-        );
-        steps.push(Step::End);
-    } else {
-        steps.push(Step::Silence);
-    }
-    steps
+    openai_paced(pieces, pause, end)
 }
 
 /// Opens `a.brief.md` holding `text` in a server started with `env`.

@@ -29,6 +29,32 @@ pub fn openai_end() -> Vec<String> {
     ]
 }
 
+/// An OpenAI stream of `pieces`, each after `pause`; `end`: whether it ends (else the agent
+/// falls silent, keeping the connection open). For the run tests; tests/agents.rs needs none.
+#[allow(dead_code)]
+pub fn openai_paced<P: AsRef<str>>(
+    pieces: &[P],
+    pause: std::time::Duration,
+    end: bool,
+) -> Vec<Step> {
+    let mut steps = vec![Step::Stream(SSE)];
+    for piece in pieces {
+        steps.push(Step::Pause(pause));
+        steps.push(Step::Chunk(openai_delta(piece.as_ref()).into_bytes()));
+    }
+    if end {
+        steps.extend(
+            openai_end()
+                .into_iter()
+                .map(|e| Step::Chunk(e.into_bytes())),
+        );
+        steps.push(Step::End);
+    } else {
+        steps.push(Step::Silence);
+    }
+    steps
+}
+
 pub fn openai_ok(pieces: &[&str]) -> Vec<Step> {
     let mut events: Vec<String> = pieces.iter().map(|piece| openai_delta(piece)).collect();
     events.extend(openai_end());
