@@ -30,6 +30,18 @@ pub enum Source {
     Default,
 }
 
+impl Target {
+    /// Why this agent, in a few words for a code lens, hover or `baton run --dry-run`
+    /// (`→ @researcher · front matter agent:`).
+    pub fn reason(&self) -> String {
+        match &self.source {
+            Source::Mention(_) => "named in the heading".to_owned(),
+            Source::FrontMatter(_) => "front matter `agent:`".to_owned(),
+            Source::Default => "`[defaults] agent`".to_owned(),
+        }
+    }
+}
+
 /// The agent `brief` goes to, or `None` when neither the brief, the front matter nor the
 /// configuration names one. The name is not checked against the configured agents: an
 /// unknown name is still the target (and `unknown-agent` says what is wrong with it).
