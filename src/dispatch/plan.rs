@@ -11,7 +11,7 @@ use crate::brief::link::same_title;
 use crate::brief::lint::Analysis;
 use crate::brief::model::Brief;
 use crate::brief::payload::{self, Input, Payload};
-use crate::brief::target::target_agent;
+use crate::brief::target::{target_agent, Target};
 use crate::config::{key_variable, policy, AgentSpec, Config, Provider};
 use crate::document::Document;
 use crate::workspace::Settings;
@@ -205,7 +205,13 @@ pub fn pick_brief(briefs: &[Brief], wanted: Option<&str>) -> Result<usize, Refus
 /// The brief's own agent: its `@mention`, else the front matter's `agent:`, else
 /// `defaults.agent`.
 pub fn own_agent(brief: &Brief, analysis: &Analysis, config: &Config) -> Option<String> {
-    target_agent(brief, &analysis.front_matter, config).map(|target| target.name)
+    own_target(brief, analysis, config).map(|target| target.name)
+}
+
+/// [`own_agent`] with where it was named, for the reason a code lens, hover or
+/// `baton run --dry-run` gives (`Target::reason`).
+pub fn own_target(brief: &Brief, analysis: &Analysis, config: &Config) -> Option<Target> {
+    target_agent(brief, &analysis.front_matter, config)
 }
 
 /// Plans the run: the agent asked for (else the brief's own), checked against the
