@@ -11,6 +11,7 @@ pub mod merge;
 pub mod model;
 pub mod parse;
 pub mod policy;
+pub mod routes;
 mod schema;
 pub mod trust_store;
 pub mod validate;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::privacy::Terms;
+use routes::Routes;
 
 pub use discover::{discover, find_workspace_config, user_config_path, WORKSPACE_FILE};
 pub use load::{load, ConfigProblem, Loaded};
@@ -47,6 +49,8 @@ pub struct Config {
     pub agent_locations: BTreeMap<String, (PathBuf, Range<usize>)>,
     /// The `[privacy]` terms, inline and from `terms_file` (which [`load`] reads), compiled.
     pub terms: Terms,
+    /// `[[routes]]`, compiled once here (see [`routes`]).
+    pub routes: Routes,
     documents: GlobSet,
 }
 
@@ -62,6 +66,7 @@ impl Config {
         Config {
             documents: globs.build().unwrap_or_default(),
             terms: Terms::new(inline),
+            routes: Routes::new(&file.routes),
             file,
             root,
             ..Config::default()

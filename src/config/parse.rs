@@ -12,6 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::key_variable;
 use super::model::{ConfigFile, Provider};
+use super::routes;
 use super::schema;
 
 /// A problem in a configuration file, at a byte range of its text.
@@ -68,6 +69,7 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
     };
     let docs_span = child(root.get("docs"), "base_url").map_or(0..0, |value| value.span());
     let terms_file_span = child(root.get("privacy"), "terms_file").map(|value| value.span());
+    let route_problems = route_problems(root);
 
     let file = ConfigFile::deserialize(toml::de::Deserializer::from(tree))
         .map_err(|e| type_error(&e, text))?;
@@ -81,6 +83,7 @@ pub fn parse(text: &str) -> Result<ParsedConfig, ConfigError> {
         })
         .collect();
     errors.extend(key_problems);
+    errors.extend(route_problems);
     if let Some(url) = file
         .docs
         .base_url
@@ -187,6 +190,23 @@ fn agent_refs(root: &DeTable<'_>) -> Vec<AgentRef> {
     refs
 }
 
+/// An error at each route's `heading` that is not a valid regex.
+fn route_problems(root: &DeTable<'_>) -> Vec<ConfigError> {
+    items(root.get("routes"))
+        .filter_map(|route| child(child(Some(route), "when"), "heading"))
+        .filter_map(|heading| {
+            let DeValue::String(pattern) = heading.get_ref() else {
+                return None;
+            };
+            let message = routes::heading_problem(pattern)?;
+            Some(ConfigError {
+                range: heading.span(),
+                message,
+            })
+        })
+        .collect()
+}
+
 /// The value under `key`, when `table` is a table that has one.
 fn child<'a, 'i>(table: Option<&'a Node<'i>>, key: &str) -> Option<&'a Node<'i>> {
     table?.get_ref().as_table()?.get(key)
@@ -257,11 +277,11 @@ redact = "block"
     #[test]
     fn the_design_example_parses_with_every_field() {
         let parsed = parse(DESIGN_EXAMPLE).unwrap();
-        // No unknown key; only the keys that are not applied yet say so.
+        // No unknown key; only the keys that are not applied yet say so (routes are).
         let warned: Vec<_> = (parsed.warnings.iter())
             .map(|warning| at(DESIGN_EXAMPLE, &warning.range))
             .collect();
-        assert_eq!(warned, ["routes", "detectors", "redact"]);
+        assert_eq!(warned, ["detectors", "redact"]);
         assert_eq!(parsed.errors, []);
         let file = &parsed.file;
         assert_eq!(file.defaults.agent.as_deref(), Some("researcher"));
@@ -336,6 +356,23 @@ redact = "block"
         assert_eq!(
             error.message,
             "invalid type: string \"x\", expected u64 for key `agents.researcher.context_window`"
+        );
+    }
+
+    #[test]
+    fn a_route_heading_that_is_no_regex_is_an_error_at_the_pattern() {
+        let text = "[[routes]]\nwhen = { heading = \"(?i)scan\" }\nagent = \"a\"\n\
+                    [[routes]]\nwhen = { heading = \"[research\", kind = \"brief\" }\nagent = \"b\"\n";
+        let parsed = parse(text).unwrap();
+        let found: Vec<_> = (parsed.errors.iter())
+            .map(|error| (at(text, &error.range), error.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                "\"[research\"",
+                "`heading` is not a valid regex: unclosed character class; this route matches no brief until it is fixed"
+            )]
         );
     }
 
