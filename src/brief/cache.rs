@@ -434,13 +434,13 @@ struct Place {
     offset: usize,
 }
 
-/// What the brief rules read of the front matter: the inherited agent and `confidential`
-/// (`confidential-remote`). A change to either finds every brief again.
-type BriefInputs = (Option<String>, Option<bool>);
+/// What the brief rules read of the front matter: the inherited agent, `confidential`
+/// (`confidential-remote`) and the `tags` routes match. A change to any finds every brief again.
+type BriefInputs = (Option<String>, Option<bool>, Vec<String>);
 
 fn brief_inputs(front_matter: &FrontMatter) -> BriefInputs {
     let agent = front_matter.agent.as_ref().map(|agent| agent.value.clone());
-    (agent, front_matter.confidential)
+    (agent, front_matter.confidential, front_matter.tags.clone())
 }
 
 /// Runs the brief rules on one brief and keeps what they found, relative to `base`.

@@ -1,5 +1,5 @@
 //! YAML front matter: the keys baton reads (`kind`, `agent`, `confidential`, `gates`,
-//! `thread`), where each sits, and what is wrong with them.
+//! `thread`, `tags`), where each sits, and what is wrong with them.
 
 use std::ops::Range;
 
@@ -10,7 +10,7 @@ use super::suggest;
 use crate::document::Document;
 
 /// The keys DESIGN §1 defines.
-pub const KEYS: [&str; 5] = ["kind", "agent", "confidential", "gates", "thread"];
+pub const KEYS: [&str; 6] = ["kind", "agent", "confidential", "gates", "thread", "tags"];
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +49,8 @@ pub struct FrontMatter {
     pub confidential: Option<bool>,
     pub gates: Option<Gates>,
     pub thread: Option<Spanned<String>>,
+    /// `tags:`, a list of strings or one string, for `[[routes]]` (`when.tags`).
+    pub tags: Vec<String>,
     /// Every top-level key, in order, with the range of the key and of its value.
     pub keys: Vec<Entry>,
 }
@@ -145,6 +147,10 @@ pub fn read(document: &Document) -> (FrontMatter, Vec<Diagnostic>) {
                 Some(flag) => front_matter.confidential = Some(flag),
                 None => wrong_type("`true` or `false`"),
             },
+            "tags" => match tags(value) {
+                Some(tags) => front_matter.tags = tags,
+                None => wrong_type("a list of strings (`tags: [market, eu]`) or one string"),
+            },
             "gates" => match serde_yaml_ng::from_value::<Gates>(value) {
                 Ok(gates) => front_matter.gates = Some(gates),
                 Err(error) => wrong_type(&format!(
@@ -183,6 +189,18 @@ fn not_applied(key: &str) -> Option<&'static str> {
         "thread" => "`thread` is read but not applied yet: every run is sent without earlier turns",
         _ => return None,
     })
+}
+
+/// `tags:` as a list of strings, or one string as a list of one; `None` for any other value.
+fn tags(value: serde_yaml_ng::Value) -> Option<Vec<String>> {
+    match value {
+        serde_yaml_ng::Value::String(tag) => Some(vec![tag]),
+        serde_yaml_ng::Value::Sequence(items) => items
+            .into_iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        _ => None,
+    }
 }
 
 fn yaml_message(error: &serde_yaml_ng::Error) -> String {
@@ -248,6 +266,31 @@ mod tests {
         let agent = front_matter.agent.unwrap();
         assert_eq!((agent.value.as_str(), agent.range), ("critic", 25..31));
         assert_eq!(front_matter.confidential, Some(true));
+    }
+
+    #[test]
+    fn tags_are_a_list_or_one_string() {
+        let (front_matter, diagnostics) = check("---\ntags: [market, EU]\n---\n");
+        assert_eq!(
+            (front_matter.tags, diagnostics.len()),
+            (vec!["market".into(), "EU".into()], 0)
+        );
+        let (front_matter, diagnostics) = check("---\ntags: market\n---\n");
+        assert_eq!(
+            (front_matter.tags, diagnostics.len()),
+            (vec!["market".into()], 0)
+        );
+        for wrong in ["{a: b}", "[market, [x]]", "3"] {
+            let (front_matter, diagnostics) = check(&format!("---\ntags: {wrong}\n---\n"));
+            assert_eq!(front_matter.tags, Vec::<String>::new());
+            assert_eq!(
+                diagnostics,
+                [(
+                    wrong.to_owned(),
+                    "invalid-front-matter: `tags` must be a list of strings (`tags: [market, eu]`) or one string".to_owned()
+                )]
+            );
+        }
     }
 
     #[test]

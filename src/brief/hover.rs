@@ -12,6 +12,7 @@ use super::lint::Analysis;
 use super::model::Brief;
 use super::navigate::{self, touches};
 use super::symbols::UNTITLED;
+use super::target::{target_agent, Source};
 use crate::config::{AgentSpec, Config, Locality};
 use crate::document::Document;
 
@@ -183,6 +184,18 @@ fn link_target(analysis: &Analysis, link: &Link) -> String {
     }
 }
 
+/// `text` with the characters Markdown would read as markup escaped.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if r"\`*_{}[]<>()#+-.!|~".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 fn summary(
     analysis: &Analysis,
     kind: Option<&Kind>,
@@ -190,15 +203,17 @@ fn summary(
     config: &Config,
     brief: &Brief,
 ) -> String {
-    let target = match (
-        &brief.mention,
-        &analysis.front_matter.agent,
-        &config.file.defaults.agent,
-    ) {
-        (Some(mention), _, _) => format!("@{}", mention.name),
-        (None, Some(agent), _) => format!("@{} (front matter)", agent.value),
-        (None, None, Some(agent)) => format!("@{agent} (default)"),
-        (None, None, None) => "no agent yet: name one with `@agent`".to_owned(),
+    let front_matter = &analysis.front_matter;
+    let target = match target_agent(brief, Some(kind_name), front_matter, config) {
+        Some(target) => match &target.source {
+            Source::Mention(_) => format!("@{}", target.name),
+            // A route's pattern is the user's text: its `*`, `_`, `[`... are not Markdown.
+            Source::Route(_) => format!("@{} · {}", target.name, escape(&target.reason())),
+            Source::FrontMatter(_) | Source::Default => {
+                format!("@{} · {}", target.name, target.reason())
+            }
+        },
+        None => "no agent yet: name one with `@agent`".to_owned(),
     };
     let title = if brief.title.is_empty() {
         UNTITLED
@@ -319,6 +334,30 @@ mod tests {
                 **T** → no agent yet: name one with `@agent`
 
                 `brief` · 0 of 4 required fields · missing: Objective, Context, Constraints, Expected Output"###]],
+        );
+    }
+
+    #[test]
+    fn brief_headings_say_which_agent_and_why() {
+        let routes = format!(
+            "{LOCAL}[defaults]\nagent = \"local\"\n[[routes]]\nwhen = {{ heading = \"(?i)scan*\" }}\nagent = \"researcher\"\n"
+        );
+        let summary = |text: &str| {
+            let f = fixture_at(text, "fixture.brief.md", &routes);
+            let hover = hover(&f.document, &f.analysis, &f.kinds, &f.config, f.offset).unwrap();
+            hover.markdown.lines().next().unwrap().to_owned()
+        };
+        assert_eq!(
+            summary("# Sc$0an rivals\n"),
+            r"**Scan rivals** → @researcher · route 1: heading matches \(?i\)scan\*"
+        );
+        assert_eq!(
+            summary("# Wri$0te\n"),
+            "**Write** → @local · `[defaults] agent`"
+        );
+        assert_eq!(
+            summary("---\nagent: writer\n---\n# Sc$0an\n"),
+            "**Scan** → @writer · front matter `agent:`"
         );
     }
 

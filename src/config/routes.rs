@@ -63,8 +63,8 @@ impl Routes {
 
     /// The first route whose conditions all hold for `subject`.
     pub fn first_match(&self, subject: Subject<'_>) -> Option<RouteMatch> {
-        let (index, compiled) = (self.routes.iter().enumerate())
-            .find(|(_, compiled)| compiled.matches(subject))?;
+        let (index, compiled) =
+            (self.routes.iter().enumerate()).find(|(_, compiled)| compiled.matches(subject))?;
         let when = &compiled.route.when;
         Some(RouteMatch {
             number: index + 1,
@@ -141,8 +141,13 @@ mod tests {
 
     fn first(routes: &Routes, title: &str, kind: Option<&str>, tags: &[&str]) -> Option<String> {
         let tags: Vec<String> = tags.iter().map(|tag| tag.to_string()).collect();
-        let subject = Subject { title, kind, tags: &tags };
-        (routes.first_match(subject)).map(|found| format!("{} {}", found.number, found.conditions()))
+        let subject = Subject {
+            title,
+            kind,
+            tags: &tags,
+        };
+        (routes.first_match(subject))
+            .map(|found| format!("{} {}", found.number, found.conditions()))
     }
 
     #[test]
@@ -175,7 +180,10 @@ agent = "d"
         assert_eq!(found.as_deref(), Some("3 heading matches (?i)research"));
         let found = first(&routes, "Scan", Some("review"), &[]);
         assert_eq!(found.as_deref(), Some("4 kind review"));
-        assert_eq!(first(&routes, "Write", b, &[]).as_deref(), Some("5 every brief"));
+        assert_eq!(
+            first(&routes, "Write", b, &[]).as_deref(),
+            Some("5 every brief")
+        );
         assert!(first(&self::routes(""), "Write", b, &[]).is_none());
     }
 

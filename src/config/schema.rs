@@ -205,7 +205,11 @@ mod tests {
         let text =
             "[privacy]\nterms = [\"Acme\"]\n[[routes]]\nagent = \"r\"\n[[routes]]\nagent = \"s\"\n";
         let root = DeTable::parse(text).unwrap();
-        assert_eq!(not_applied(root.get_ref()), [], "terms and routes are applied");
+        assert_eq!(
+            not_applied(root.get_ref()),
+            [],
+            "terms and routes are applied"
+        );
 
         let text = "[privacy]\nterms = [\"Acme\"]\ndetectors = [\"email\"]\nredact = \"auto\"\n";
         let root = DeTable::parse(text).unwrap();

@@ -202,8 +202,8 @@ pub fn pick_brief(briefs: &[Brief], wanted: Option<&str>) -> Result<usize, Refus
     }
 }
 
-/// The brief's own agent: its `@mention`, else the front matter's `agent:`, else
-/// `defaults.agent`.
+/// The brief's own agent: its `@mention`, else the front matter's `agent:`, else the first
+/// matching route, else `defaults.agent` ([`crate::brief::target`]).
 pub fn own_agent(brief: &Brief, analysis: &Analysis, config: &Config) -> Option<String> {
     own_target(brief, analysis, config).map(|target| target.name)
 }
@@ -211,7 +211,8 @@ pub fn own_agent(brief: &Brief, analysis: &Analysis, config: &Config) -> Option<
 /// [`own_agent`] with where it was named, for the reason a code lens, hover or
 /// `baton run --dry-run` gives (`Target::reason`).
 pub fn own_target(brief: &Brief, analysis: &Analysis, config: &Config) -> Option<Target> {
-    target_agent(brief, &analysis.front_matter, config)
+    let kind = analysis.kind.as_deref();
+    target_agent(brief, kind, &analysis.front_matter, config)
 }
 
 /// Plans the run: the agent asked for (else the brief's own), checked against the

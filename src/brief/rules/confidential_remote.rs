@@ -19,7 +19,9 @@ pub fn check(context: &RuleContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     }
     let Some(kind) = context.kind else { return };
     for brief in context.briefs {
-        let Some(target) = target_agent(brief, context.front_matter, context.config) else {
+        let kind_name = Some(kind.name.as_str());
+        let Some(target) = target_agent(brief, kind_name, context.front_matter, context.config)
+        else {
             continue;
         };
         if context.config.agent(&target.name).is_none() {

@@ -63,17 +63,19 @@ pub struct AgentSite<'a> {
 
 /// A brief's target agent when the configuration defines it (agents it does not define are
 /// `unknown-agent`'s business), reported where it was named: on the mention, on the front
-/// matter's `agent:` value, or, for `defaults.agent`, on `anchor`.
+/// matter's `agent:` value, or, for a route or `defaults.agent`, on `anchor`.
 fn site<'a>(
     context: &Common<'a>,
+    title: &str,
     mention: Option<&Mention>,
     anchor: impl FnOnce() -> Range<usize>,
 ) -> Option<AgentSite<'a>> {
-    let target = target_of(mention, context.front_matter, context.config)?;
+    let kind = context.kind.map(|kind| kind.name.as_str());
+    let target = target_of(title, mention, kind, context.front_matter, context.config)?;
     let spec = context.config.agent(&target.name)?;
     let range = match target.source {
         Source::Mention(range) | Source::FrontMatter(range) => range,
-        Source::Default => anchor(),
+        Source::Route(_) | Source::Default => anchor(),
     };
     Some(AgentSite {
         name: target.name,
@@ -88,13 +90,15 @@ pub fn mentioned_sites<'a>(context: &RuleContext<'a>) -> Vec<AgentSite<'a>> {
     (context.briefs.iter())
         .filter_map(|brief| {
             let mention = brief.mention.as_ref()?;
-            site(&context.common, Some(mention), || mention.range.clone())
+            site(&context.common, &brief.title, Some(mention), || {
+                mention.range.clone()
+            })
         })
         .collect()
 }
 
-/// The agents briefs inherit, from the front matter's `agent:` (reported once, on its value)
-/// or from `defaults.agent` (reported on each brief), for the document rules.
+/// The agents briefs inherit, from the front matter's `agent:` (reported once, on its value),
+/// a route or `defaults.agent` (reported on each brief), for the document rules.
 pub fn inherited_sites<'a>(context: &DocumentInput<'a>) -> Vec<AgentSite<'a>> {
     let mut sites: Vec<AgentSite<'a>> = Vec::new();
     for brief in context
@@ -102,7 +106,8 @@ pub fn inherited_sites<'a>(context: &DocumentInput<'a>) -> Vec<AgentSite<'a>> {
         .iter()
         .filter(|brief| brief.mention.is_none())
     {
-        let Some(site) = site(&context.common, None, || brief.anchor.clone()) else {
+        let anchor = || brief.anchor.clone();
+        let Some(site) = site(&context.common, &brief.title, None, anchor) else {
             continue;
         };
         if !sites.iter().any(|known| known.range == site.range) {
