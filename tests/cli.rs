@@ -427,7 +427,7 @@ fn explain_prints_a_codes_section_from_the_binary() {
 }
 
 #[test]
-fn routes_and_privacy_keys_not_applied_say_so_and_docs_base_url_links_sarif() {
+fn privacy_keys_not_applied_say_so_routes_are_silent_and_docs_base_url_links_sarif() {
     let dir = scratch("honest");
     fs::write(
         dir.join("baton.toml"),
@@ -446,7 +446,6 @@ fn routes_and_privacy_keys_not_applied_say_so_and_docs_base_url_links_sarif() {
     let run = baton(&dir, &["check"]);
     assert_eq!(run.code, 0, "warnings only: {}", run.stdout);
     expect![[r#"
-        baton.toml:6:3: warning[invalid-config]: `[[routes]]` is checked but not applied yet: no route picks an agent; a brief's agent is its `@mention`, else front matter `agent:`, else `[defaults] agent`
         baton.toml:10:1: warning[invalid-config]: `redact` is checked but not applied yet: nothing is anonymized; a brief holding a `[privacy]` term is refused for every remote agent, whatever `redact` says
     "#]]
     .assert_eq(&run.stdout);

@@ -193,11 +193,11 @@ fn the_editor_marks_the_brief_and_refuses_the_send_with_a_message() {
 }
 
 #[test]
-fn the_editor_warns_at_routes_and_links_diagnostics_to_the_docs_base_url() {
+fn the_editor_places_a_bad_route_pattern_and_links_diagnostics_to_the_docs_base_url() {
     let workspace = Workspace::new("honest-lsp");
     let config = "[docs]\nbase_url = \"https://team.example/d.md\"\n\
                   [agents.local]\nprovider = \"ollama\"\nmodel = \"m\"\n\
-                  [[routes]]\nagent = \"local\"\n";
+                  [[routes]]\nwhen = { heading = \"(scan\" }\nagent = \"local\"\n";
     workspace.write("baton.toml", config);
     let text = "# A @local\n\nNo fields.\n";
     workspace.write("a.brief.md", text);
@@ -207,11 +207,14 @@ fn the_editor_warns_at_routes_and_links_diagnostics_to_the_docs_base_url() {
     let config_diagnostics = server.wait_for_diagnostics(&workspace.uri("baton.toml"), None);
     assert_eq!(config_diagnostics.len(), 1, "{config_diagnostics:#?}");
     let routes = &config_diagnostics[0];
-    assert_eq!(routes["severity"], 2);
-    assert_eq!(routes["range"]["start"], json!({"line": 5, "character": 2}));
+    assert_eq!(routes["severity"], 1);
+    assert_eq!(
+        routes["range"]["start"],
+        json!({"line": 6, "character": 19})
+    );
     let message = routes["message"].as_str().unwrap();
     assert!(
-        message.contains("`[[routes]]` is checked but not applied yet"),
+        message.starts_with("`heading` is not a valid regex: unclosed group"),
         "{message}"
     );
 

@@ -11,6 +11,7 @@ use super::send_actions::{obstacle, titled};
 use super::state::{Snapshot, State};
 use super::to_proto;
 use crate::brief::model::Brief;
+use crate::brief::target::{Source, Target};
 use crate::dispatch::plan;
 use crate::dispatch::run::registry::LastRun;
 use crate::dispatch::run::Outcome;
@@ -27,11 +28,11 @@ pub fn code_lenses(state: &State, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<ls
     for brief in &analysis.briefs {
         let range = to_proto::range(snapshot.document(), anchor(snapshot, brief), encoding);
         let target = json!({ "uri": uri.as_str(), "brief": brief.title });
-        if let Some(agent) = plan::own_agent(brief, analysis, config) {
-            let obstacle = obstacle(snapshot, &agent);
+        if let Some(own) = plan::own_target(brief, analysis, config) {
+            let obstacle = obstacle(snapshot, &own.name);
             lenses.push(lens(
                 range,
-                titled(format!("▶ Send to @{agent}"), &obstacle),
+                titled(send_title(&own), &obstacle),
                 SEND,
                 target.clone(),
             ));
@@ -58,6 +59,15 @@ pub fn code_lenses(state: &State, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<ls
         lenses.extend(state_lens);
     }
     lenses
+}
+
+/// `▶ Send to @agent`, with why that agent when the heading does not say it
+/// (`▶ Send to @researcher · route 2: heading matches (?i)research`).
+fn send_title(own: &Target) -> String {
+    match own.source {
+        Source::Mention(_) => format!("▶ Send to @{}", own.name),
+        _ => format!("▶ Send to @{} · {}", own.name, own.reason()),
+    }
 }
 
 /// Where a brief's lenses sit: on its heading, from the title (after the `#`) to the end of
