@@ -61,6 +61,10 @@ impl Routes {
         Routes { routes }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
     /// The first route whose conditions all hold for `subject`.
     pub fn first_match(&self, subject: Subject<'_>) -> Option<RouteMatch> {
         let (index, compiled) =

@@ -82,6 +82,18 @@ mod tests {
     }
 
     #[test]
+    fn a_routed_remote_agent_is_refused_too() {
+        const ROUTED: &str = "[privacy]\nterms = [\"Acme Corp\"]\n[[routes]]\nwhen = { heading = \"(?i)scan\" }\nagent = \"researcher\"\n";
+        let text = "# Scan\n## Objective\nAcme Corp.\n# Plan\n## Objective\nAcme Corp.\n";
+        let found = render(text, ROUTED, &["confidential-remote"]);
+        assert_eq!(found.matches("confidential-remote").count(), 1, "{found}");
+        assert!(
+            found.contains("`Scan` is not sent to @researcher"),
+            "{found}"
+        );
+    }
+
+    #[test]
     fn terms_in_output_blocks_are_not_sent_and_not_reported() {
         let text = "# Scan @researcher\n## Objective\nPrices.\n## Output @researcher\n<!-- baton:output run=R status=done input=x -->\nAcme Corp sells.\n<!-- /baton:output -->\n";
         expect![""].assert_eq(&render(text, TERMS, &["confidential-remote"]));

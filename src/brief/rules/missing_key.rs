@@ -99,6 +99,31 @@ api_key_env = "BATON_TEST_KEY"
     }
 
     #[test]
+    fn a_routed_agent_is_checked_on_the_brief_it_routes() {
+        const ROUTED: &str = r#"
+[[routes]]
+when = { heading = "(?i)scan" }
+agent = "keyed"
+
+[agents.keyed]
+provider = "openai"
+model = "gpt-4o-mini"
+api_key_env = "BATON_TEST_KEY"
+"#;
+        let setup = Setup {
+            user: ROUTED,
+            ..Setup::default()
+        };
+        let found = render_with("# Scan rivals\n# Write\n", &setup, &["missing-key"]);
+        expect![[r#"
+            1: warning[missing-key]: agent `keyed` reads its API key from `BATON_TEST_KEY`, which is not set in the environment baton runs in; the language server (or `baton send`) must start with it set
+              | # Scan rivals
+              | ^^^^^^^^^^^^^
+        "#]]
+        .assert_eq(&found);
+    }
+
+    #[test]
     fn a_handoff_does_not_ask_for_the_key_of_an_agent_it_only_inherits() {
         let setup = Setup {
             user: KEYED,

@@ -31,6 +31,7 @@ use crate::config::AgentSpec;
 pub fn check_document(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
     unknown_kind::check(context, diagnostics);
     unknown_agent::check_front_matter(context, diagnostics);
+    unknown_agent::check_routed(context, diagnostics);
     broken_link::check(context, diagnostics);
     cycle::check(context, diagnostics);
     missing_key::check_inherited(context, diagnostics);

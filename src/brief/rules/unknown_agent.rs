@@ -1,11 +1,13 @@
 //! `unknown-agent`: an `@mention` in a heading, or front matter `agent:`, names an agent the
-//! configuration does not define.
+//! configuration does not define; or a `[[routes]]` entry sends a brief to one (said on the
+//! brief, since nothing in the document names the agent; `baton.toml` gets its own error).
 
 use std::ops::Range;
 
 use crate::brief::diagnostic::{Code, Diagnostic, FixHint};
 use crate::brief::lint::{Common, DocumentInput, RuleContext};
 use crate::brief::suggest;
+use crate::brief::target::{target_of, Source};
 
 /// Front matter `agent:`, checked once per document.
 pub fn check_front_matter(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
@@ -15,6 +17,42 @@ pub fn check_front_matter(context: &DocumentInput<'_>, diagnostics: &mut Vec<Dia
             &[(&agent.value, agent.range.clone(), false)],
             diagnostics,
         );
+    }
+}
+
+/// Briefs a route sends to an agent the configuration does not define.
+pub fn check_routed(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    if context.config.routes.is_empty() || context.front_matter.agent.is_some() {
+        return;
+    }
+    let kind = context.kind.map(|kind| kind.name.as_str());
+    for brief in context
+        .briefs
+        .iter()
+        .filter(|brief| brief.mention.is_none())
+    {
+        let target = target_of(
+            &brief.title,
+            None,
+            kind,
+            context.front_matter,
+            context.config,
+        );
+        let Some(target) = target.filter(|target| context.config.agent(&target.name).is_none())
+        else {
+            continue;
+        };
+        let Source::Route(route) = &target.source else {
+            continue;
+        };
+        let message = format!(
+            "unknown agent `{}`, chosen by route {} of baton.toml ({}); define it there, or name an agent with `@agent`",
+            target.name,
+            route.number,
+            route.conditions()
+        );
+        let range = brief.anchor.clone();
+        diagnostics.push(Diagnostic::new(Code::UnknownAgent, range, message));
     }
 }
 
@@ -84,5 +122,17 @@ mod tests {
               fix: {"fix":"replace","candidates":["@researcher"]}
         "#]]
         .assert_eq(&render(text, "", &["unknown-agent"]));
+    }
+
+    #[test]
+    fn a_route_to_an_unknown_agent_is_said_on_the_brief_it_routes() {
+        let config = "[[routes]]\nwhen = { heading = \"(?i)scan\" }\nagent = \"scanner\"\n";
+        let text = "# Scan rivals\n# Write\n# Scan again @writer\n";
+        expect![[r#"
+            1: error[unknown-agent]: unknown agent `scanner`, chosen by route 1 of baton.toml (heading matches (?i)scan); define it there, or name an agent with `@agent`
+              | # Scan rivals
+              | ^^^^^^^^^^^^^
+        "#]]
+        .assert_eq(&render(text, config, &["unknown-agent"]));
     }
 }
