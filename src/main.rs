@@ -48,7 +48,7 @@ enum Command {
         /// The brief's title (case-insensitive); needed when the file holds several.
         #[arg(long)]
         brief: Option<String>,
-        /// The agent (default: the brief's @mention, `agent:`, then defaults.agent).
+        /// The agent (default: the brief's @mention, `agent:`, the first matching route, then defaults.agent).
         #[arg(long)]
         agent: Option<String>,
     },
