@@ -3,7 +3,7 @@
 //!
 //! A route matches a brief when every condition it gives holds: `heading` (a regex) finds a
 //! match in the brief's title (the heading's text without its `#`s and `@mention`), `kind` is
-//! the document's kind, and every one of `tags` is among the front matter's `tags:` (compared
+//! the document's kind (in any case, as kind names are), and every one of `tags` is among the front matter's `tags:` (compared
 //! without regard to case). A route that gives no condition matches every brief. The first
 //! route that matches wins, in the merged order (the workspace's routes, then the user's).
 //! A route whose `heading` is not a valid regex matches nothing; [`heading_problem`] says why,
@@ -88,7 +88,9 @@ impl Compiled {
             Some(None) => false,
             Some(Some(regex)) => regex.is_match(subject.title),
         };
-        let kind = (when.kind.as_deref()).is_none_or(|kind| subject.kind == Some(kind));
+        let kind = (when.kind.as_deref()).is_none_or(|kind| {
+            (subject.kind).is_some_and(|name| name.to_lowercase() == kind.to_lowercase())
+        });
         let tags = when.tags.iter().all(|wanted| {
             (subject.tags.iter()).any(|tag| tag.to_lowercase() == wanted.to_lowercase())
         });
@@ -182,7 +184,7 @@ agent = "d"
         );
         let found = first(&routes, "Deep RESEARCH", b, &["market"]);
         assert_eq!(found.as_deref(), Some("3 heading matches (?i)research"));
-        let found = first(&routes, "Scan", Some("review"), &[]);
+        let found = first(&routes, "Scan", Some("Review"), &[]);
         assert_eq!(found.as_deref(), Some("4 kind review"));
         assert_eq!(
             first(&routes, "Write", b, &[]).as_deref(),
