@@ -1,0 +1,382 @@
+//! The executor loop: runs a [`Pipeline`] with the [`Schedule`], starting each brief as soon
+//! as every brief it needs is done, at most `max_parallel` at once (and each agent's
+//! `max_concurrent`, through the shared [`Queues`]). Each brief is planned when it starts, with
+//! its inputs as the documents are then; each answer is placed into the documents held in
+//! memory (so the briefs that need it read it) and handed to the shell's [`Writer`].
+//!
+//! The runs are futures polled together by this one loop, which owns all state: no task, no
+//! lock but the one their events pass through.
+
+use std::future::{poll_fn, Future};
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
+
+use super::schedule::{self, Schedule};
+use super::texts::Texts;
+use super::{resume, Ended, Event, Files, Options, Pipeline, Summary, Writer};
+use crate::brief::output::{Marker, Status};
+use crate::dispatch::place::{self, Gone};
+use crate::dispatch::plan::{self, Ask, Plan};
+use crate::dispatch::run::{self, queue::Queues, Cancel, Finished, Outcome};
+use crate::dispatch::run_id;
+
+/// What a run said while it went, kept until the loop hands it on.
+enum Note {
+    Queued,
+    Started { run: String, agent: String },
+    Text { chars: usize },
+    Said(String),
+}
+
+type Notes = Arc<Mutex<Vec<(usize, Note)>>>;
+
+type Running<'a> = Pin<Box<dyn Future<Output = (usize, Plan, Finished)> + Send + 'a>>;
+
+/// Runs every brief of `pipeline` that is not up to date (all with `options.force`), in
+/// dependency order, reporting to `on_event`; [`Event::Finished`] last, with the summary
+/// returned. `cancel` cancels the runs in flight (what arrived is written, marked cancelled)
+/// and starts nothing new.
+pub async fn run(
+    pipeline: &Pipeline,
+    files: &dyn Files,
+    writer: &mut dyn Writer,
+    options: &Options,
+    queues: &Queues,
+    cancel: &Cancel,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Summary {
+    let mut texts = Texts::default();
+    for node in &pipeline.nodes {
+        // A document that cannot be read any more fails its briefs when they start.
+        let _ = texts.load(&node.file, files);
+    }
+    resume::recover(pipeline, &mut texts, files, writer, on_event);
+    let needs: Vec<Vec<usize>> = pipeline.nodes.iter().map(|n| n.needs.clone()).collect();
+    let states: Vec<_> = (pipeline.nodes.iter())
+        .map(|node| {
+            texts
+                .state_of(&node.file, &node.title, files)
+                .unwrap_or(node.state)
+        })
+        .collect();
+    let to_run = schedule::to_run(&needs, &states, options.force);
+    let mut schedule = Schedule::new(needs, &to_run);
+    for (node, &run) in to_run.iter().enumerate() {
+        on_event(match run {
+            true => Event::Waiting { node },
+            false => Event::UpToDate { node },
+        });
+    }
+    let max_parallel = (options.max_parallel)
+        .or_else(|| {
+            pipeline
+                .nodes
+                .first()
+                .map(|node| max_parallel(files, &node.file))
+        })
+        .unwrap_or(crate::config::DEFAULT_MAX_PARALLEL)
+        .max(1);
+    let notes: Notes = Arc::default();
+    let mut running: Vec<Running<'_>> = Vec::new();
+    let mut told_queued = vec![false; pipeline.nodes.len()];
+    loop {
+        if cancel.is_cancelled() {
+            for node in schedule.cancel_waiting() {
+                on_event(Event::Cancelled { node });
+            }
+        }
+        for node in schedule.ready() {
+            if running.len() >= max_parallel {
+                if !std::mem::replace(&mut told_queued[node], true) {
+                    on_event(Event::Queued { node });
+                }
+                continue;
+            }
+            schedule.start(node);
+            match prepare(pipeline, node, &texts, files) {
+                Ok(plan) => running.push(Box::pin(go(node, plan, queues, cancel, notes.clone()))),
+                Err(reason) => end(&mut schedule, node, Ended::Failed(reason), on_event),
+            }
+        }
+        if schedule.is_over() || (running.is_empty() && schedule.ready().is_empty()) {
+            break;
+        }
+        if running.is_empty() {
+            continue;
+        }
+        let ended = poll_fn(|cx| {
+            for at in 0..running.len() {
+                if let Poll::Ready(ended) = running[at].as_mut().poll(cx) {
+                    drop(running.swap_remove(at));
+                    return Poll::Ready(Some(ended));
+                }
+            }
+            let noted = !notes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty();
+            if noted {
+                Poll::Ready(None)
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+        let noted = std::mem::take(&mut *notes.lock().unwrap_or_else(PoisonError::into_inner));
+        for (node, note) in noted {
+            on_event(match &note {
+                Note::Queued => Event::Queued { node },
+                Note::Started { run, agent } => Event::Started { node, run, agent },
+                Note::Text { chars } => Event::Text {
+                    node,
+                    chars: *chars,
+                },
+                Note::Said(message) => Event::Note { node, message },
+            });
+        }
+        if let Some((node, plan, finished)) = ended {
+            let ended = finish(
+                pipeline, node, &plan, &finished, &mut texts, writer, on_event,
+            );
+            end(&mut schedule, node, ended, on_event);
+        }
+    }
+    let summary = Summary {
+        ended: schedule.ended(),
+    };
+    on_event(Event::Finished(&summary));
+    summary
+}
+
+fn max_parallel(files: &dyn Files, file: &Path) -> usize {
+    files.settings(file).config.max_parallel()
+}
+
+/// Ends `node` in the schedule and tells how, and which briefs are skipped because of it.
+fn end(
+    schedule: &mut Schedule,
+    node: usize,
+    ended: Ended,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) {
+    match &ended {
+        Ended::Done => on_event(Event::Done { node }),
+        Ended::Failed(reason) => on_event(Event::Failed { node, reason }),
+        Ended::Cancelled { .. } => on_event(Event::Cancelled { node }),
+        Ended::UpToDate | Ended::Skipped { .. } => {}
+    }
+    for skipped in schedule.end(node, ended) {
+        on_event(Event::Skipped {
+            node: skipped,
+            because: node,
+        });
+    }
+}
+
+/// The plan of brief `node` as the documents are now: its inputs are the latest outputs of
+/// the briefs it needs, answers of this pipeline included. `Err` says why it cannot be sent.
+fn prepare(
+    pipeline: &Pipeline,
+    node: usize,
+    texts: &Texts,
+    files: &dyn Files,
+) -> Result<Plan, String> {
+    let node = &pipeline.nodes[node];
+    let shown = node.file.display();
+    let doc = texts
+        .get(&node.file)
+        .ok_or_else(|| format!("cannot read {shown}"))?;
+    let index = doc
+        .brief(&node.title)
+        .ok_or_else(|| format!("the brief \"{}\" is no longer in {shown}", node.title))?;
+    let inputs = texts.inputs(&node.file, index, files);
+    let plan = plan::plan(&Ask {
+        path: &node.file,
+        document: &doc.document,
+        analysis: &doc.analysis,
+        settings: &doc.settings,
+        brief: index,
+        agent: None,
+        selection: None,
+        trusted: doc.trusted,
+        inputs: &inputs,
+    })
+    .map_err(|refusal| refusal.to_string())?;
+    match plan::key_refusal(&plan.attempts, &|name| files.key_set(name)) {
+        Some(refusal) => Err(refusal.to_string()),
+        None => Ok(plan),
+    }
+}
+
+/// One brief's run, its events noted for the loop.
+async fn go(
+    node: usize,
+    plan: Plan,
+    queues: &Queues,
+    cancel: &Cancel,
+    notes: Notes,
+) -> (usize, Plan, Finished) {
+    let mut chars = 0;
+    let mut on_update = |event: run::Event<'_>| {
+        let note = match event {
+            run::Event::Queued { .. } => Note::Queued,
+            run::Event::Started { run, agent, .. } => Note::Started {
+                run: run.to_owned(),
+                agent: agent.to_owned(),
+            },
+            run::Event::Text(chunk) => {
+                chars += chunk.chars().count();
+                Note::Text { chars }
+            }
+            run::Event::Retrying(retry) => Note::Said(retry.to_string()),
+            run::Event::FallingBack { from, to, reason } => {
+                Note::Said(format!("{from} failed ({reason}); trying {to}"))
+            }
+            run::Event::Finished(_) => return,
+        };
+        notes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((node, note));
+    };
+    let finished = run::execute(&plan, run_id::new(), queues, &mut on_update, cancel).await;
+    (node, plan, finished)
+}
+
+/// How a finished run ends its brief: its answer (done, or what arrived of a broken-off or
+/// cancelled one) placed into the document in memory and written by the shell.
+fn finish(
+    pipeline: &Pipeline,
+    node: usize,
+    plan: &Plan,
+    finished: &Finished,
+    texts: &mut Texts,
+    writer: &mut dyn Writer,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Ended {
+    if let Some(problem) = &finished.journal_error {
+        on_event(Event::Note {
+            node,
+            message: problem,
+        });
+    }
+    let status = finished.outcome.status();
+    let written = match &finished.outcome {
+        Outcome::Failed(_) => Ok(()),
+        Outcome::Cancelled(_) if finished.text.is_empty() => Ok(()),
+        Outcome::Done | Outcome::Partial(_) | Outcome::Cancelled(_) => write(
+            &pipeline.nodes[node].file,
+            plan,
+            finished,
+            status,
+            texts,
+            writer,
+        ),
+    };
+    match (&finished.outcome, written) {
+        (_, Err(reason)) => Ended::Failed(reason),
+        (Outcome::Done, Ok(())) => Ended::Done,
+        (Outcome::Partial(reason), Ok(())) => Ended::Failed(format!(
+            "the answer of `{}` broke off ({reason}); what arrived is written, marked partial",
+            finished.agent
+        )),
+        (Outcome::Failed(reason), Ok(())) => {
+            Ended::Failed(format!("`{}` failed: {reason}", finished.agent))
+        }
+        (Outcome::Cancelled(_), Ok(())) => Ended::Cancelled { started: true },
+    }
+}
+
+/// Places the run's block into the document in memory, then has the shell write it.
+fn write(
+    file: &Path,
+    plan: &Plan,
+    finished: &Finished,
+    status: Status,
+    texts: &mut Texts,
+    writer: &mut dyn Writer,
+) -> Result<(), String> {
+    let marker = Marker {
+        run: finished.run.clone(),
+        agent: finished.agent.clone(),
+        model: finished.model.clone(),
+        input: plan.payload.input_hash.clone(),
+        status,
+    };
+    let body = place::body(&finished.text, true, plan.demote_headings);
+    let title = &plan.brief_title;
+    let kept = format!("the output is kept in the journal (run {})", finished.run);
+    let doc = texts
+        .get(file)
+        .ok_or_else(|| format!("cannot read {}; {kept}", file.display()))?;
+    let edit =
+        place::replace(&doc.document, &doc.text, title, &marker, &body).map_err(
+            |gone| match gone {
+                Gone::Brief | Gone::Block => {
+                    format!(
+                        "the brief \"{title}\" is no longer in {}; {kept}",
+                        file.display()
+                    )
+                }
+            },
+        )?;
+    let updated = place::apply(&doc.text, &edit);
+    writer.write(file, title, &marker, &body)?;
+    texts.set(file, updated);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::Settings;
+
+    struct Nothing;
+
+    impl Files for Nothing {
+        fn text(&self, _: &Path) -> Option<String> {
+            None
+        }
+        fn settings(&self, _: &Path) -> Arc<Settings> {
+            Arc::default()
+        }
+        fn trusted(&self, _: &Path) -> bool {
+            false
+        }
+    }
+
+    struct Refuse;
+
+    impl Writer for Refuse {
+        fn write(&mut self, _: &Path, _: &str, _: &Marker, _: &str) -> Result<(), String> {
+            Err("read-only".into())
+        }
+    }
+
+    fn send<T: Send>(value: T) -> T {
+        value
+    }
+
+    /// The editor spawns a pipeline on its runtime: the future must be `Send`.
+    #[tokio::test]
+    async fn a_pipeline_is_a_send_future_and_an_empty_one_ends_at_once() {
+        let pipeline = Pipeline { nodes: Vec::new() };
+        let (queues, cancel) = (Queues::default(), Cancel::new());
+        let mut events = Vec::new();
+        let mut on_event = |event: Event<'_>| events.push(format!("{event:?}"));
+        let summary = send(run(
+            &pipeline,
+            &Nothing,
+            &mut Refuse,
+            &Options::default(),
+            &queues,
+            &cancel,
+            &mut on_event,
+        ))
+        .await;
+        assert!(summary.success());
+        assert_eq!(events, ["Finished(Summary { ended: [] })"]);
+    }
+}
