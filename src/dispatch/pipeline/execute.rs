@@ -136,6 +136,12 @@ pub async fn run(
                 Note::Said(message) => Event::Note { node, message },
             });
         }
+        if cancel.is_cancelled() {
+            // Before the run that ended is, so that what waited on it is cancelled, not skipped.
+            for node in schedule.cancel_waiting() {
+                on_event(Event::Cancelled { node });
+            }
+        }
         if let Some((node, plan, finished)) = ended {
             let ended = finish(
                 pipeline, node, &plan, &finished, &mut texts, writer, on_event,
