@@ -59,7 +59,9 @@ pub fn run(options: &Options) -> ExitCode {
         print_plan(&pipeline, options);
         return ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // Several threads: each run is a task, and one run's journal writes (fsynced) must not
+    // hold up the others.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {

@@ -4,14 +4,14 @@
 //! its inputs as the documents are then; each answer is placed into the documents held in
 //! memory (so the briefs that need it read it) and handed to the shell's [`Writer`].
 //!
-//! The runs are futures polled together by this one loop, which owns all state: no task, no
-//! lock but the one their events pass through.
+//! The loop owns all state; each run is a task of its own (so that one run's journal writes
+//! never hold up another's stream), which reports its events and its end to the loop through
+//! a channel. Dropping the loop aborts its runs.
 
-use std::future::{poll_fn, Future};
 use std::path::Path;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::Poll;
+
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tokio::task::JoinHandle;
 
 use super::schedule::{self, Schedule};
 use super::texts::Texts;
@@ -22,17 +22,33 @@ use crate::dispatch::plan::{self, Ask, Plan};
 use crate::dispatch::run::{self, queue::Queues, Cancel, Finished, Outcome};
 use crate::dispatch::run_id;
 
-/// What a run said while it went, kept until the loop hands it on.
+/// What a run tells the loop.
 enum Note {
     Queued,
-    Started { run: String, agent: String },
-    Text { chars: usize },
+    Started {
+        run: String,
+        agent: String,
+    },
+    Text {
+        chars: usize,
+    },
     Said(String),
+    Ended(Box<(Plan, Finished)>),
+    /// The run's task ended without a [`Note::Ended`] (it panicked).
+    Lost,
 }
 
-type Notes = Arc<Mutex<Vec<(usize, Note)>>>;
+/// The runs started; dropped, those still going are aborted.
+#[derive(Default)]
+struct Running(Vec<JoinHandle<()>>);
 
-type Running<'a> = Pin<Box<dyn Future<Output = (usize, Plan, Finished)> + Send + 'a>>;
+impl Drop for Running {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
 
 /// Runs every brief of `pipeline` that is not up to date (all with `options.force`), in
 /// dependency order, reporting to `on_event`; [`Event::Finished`] last, with the summary
@@ -78,8 +94,9 @@ pub async fn run(
         })
         .unwrap_or(crate::config::DEFAULT_MAX_PARALLEL)
         .max(1);
-    let notes: Notes = Arc::default();
-    let mut running: Vec<Running<'_>> = Vec::new();
+    let (notes, mut noted) = unbounded_channel();
+    let mut running = Running::default();
+    let mut in_flight = 0;
     let mut told_queued = vec![false; pipeline.nodes.len()];
     loop {
         if cancel.is_cancelled() {
@@ -88,7 +105,7 @@ pub async fn run(
             }
         }
         for node in schedule.ready() {
-            if running.len() >= max_parallel {
+            if in_flight >= max_parallel {
                 if !std::mem::replace(&mut told_queued[node], true) {
                     on_event(Event::Queued { node });
                 }
@@ -96,58 +113,55 @@ pub async fn run(
             }
             schedule.start(node);
             match prepare(pipeline, node, &texts, files) {
-                Ok(plan) => running.push(Box::pin(go(node, plan, queues, cancel, notes.clone()))),
+                Ok(plan) => {
+                    running
+                        .0
+                        .push(go(node, plan, queues, cancel, notes.clone()));
+                    in_flight += 1;
+                }
                 Err(reason) => end(&mut schedule, node, Ended::Failed(reason), on_event),
             }
         }
-        if schedule.is_over() || (running.is_empty() && schedule.ready().is_empty()) {
+        if schedule.is_over() || in_flight == 0 {
             break;
         }
-        if running.is_empty() {
-            continue;
-        }
-        let ended = poll_fn(|cx| {
-            for at in 0..running.len() {
-                if let Poll::Ready(ended) = running[at].as_mut().poll(cx) {
-                    drop(running.swap_remove(at));
-                    return Poll::Ready(Some(ended));
-                }
+        // The loop holds a sender: the channel never closes while it waits.
+        let Some((node, note)) = noted.recv().await else {
+            break;
+        };
+        let (plan, finished) = match note {
+            Note::Ended(ended) => *ended,
+            Note::Lost => {
+                in_flight -= 1;
+                let reason = "the run stopped unexpectedly; see baton's log".to_owned();
+                end(&mut schedule, node, Ended::Failed(reason), on_event);
+                continue;
             }
-            let noted = !notes
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_empty();
-            if noted {
-                Poll::Ready(None)
-            } else {
-                Poll::Pending
+            note => {
+                on_event(match &note {
+                    Note::Queued => Event::Queued { node },
+                    Note::Started { run, agent } => Event::Started { node, run, agent },
+                    Note::Text { chars } => Event::Text {
+                        node,
+                        chars: *chars,
+                    },
+                    Note::Said(message) => Event::Note { node, message },
+                    Note::Ended(_) | Note::Lost => unreachable!("matched above"),
+                });
+                continue;
             }
-        })
-        .await;
-        let noted = std::mem::take(&mut *notes.lock().unwrap_or_else(PoisonError::into_inner));
-        for (node, note) in noted {
-            on_event(match &note {
-                Note::Queued => Event::Queued { node },
-                Note::Started { run, agent } => Event::Started { node, run, agent },
-                Note::Text { chars } => Event::Text {
-                    node,
-                    chars: *chars,
-                },
-                Note::Said(message) => Event::Note { node, message },
-            });
-        }
+        };
+        in_flight -= 1;
         if cancel.is_cancelled() {
             // Before the run that ended is, so that what waited on it is cancelled, not skipped.
             for node in schedule.cancel_waiting() {
                 on_event(Event::Cancelled { node });
             }
         }
-        if let Some((node, plan, finished)) = ended {
-            let ended = finish(
-                pipeline, node, &plan, &finished, &mut texts, writer, on_event,
-            );
-            end(&mut schedule, node, ended, on_event);
-        }
+        let ended = finish(
+            pipeline, node, &plan, &finished, &mut texts, writer, on_event,
+        );
+        end(&mut schedule, node, ended, on_event);
     }
     let summary = Summary {
         ended: schedule.ended(),
@@ -216,39 +230,53 @@ fn prepare(
     }
 }
 
-/// One brief's run, its events noted for the loop.
-async fn go(
+/// Starts brief `node`'s run as a task of its own, its events and end noted for the loop.
+fn go(
     node: usize,
     plan: Plan,
     queues: &Queues,
     cancel: &Cancel,
-    notes: Notes,
-) -> (usize, Plan, Finished) {
-    let mut chars = 0;
-    let mut on_update = |event: run::Event<'_>| {
-        let note = match event {
-            run::Event::Queued { .. } => Note::Queued,
-            run::Event::Started { run, agent, .. } => Note::Started {
-                run: run.to_owned(),
-                agent: agent.to_owned(),
-            },
-            run::Event::Text(chunk) => {
-                chars += chunk.chars().count();
-                Note::Text { chars }
-            }
-            run::Event::Retrying(retry) => Note::Said(retry.to_string()),
-            run::Event::FallingBack { from, to, reason } => {
-                Note::Said(format!("{from} failed ({reason}); trying {to}"))
-            }
-            run::Event::Finished(_) => return,
+    notes: UnboundedSender<(usize, Note)>,
+) -> JoinHandle<()> {
+    let (queues, cancel) = (queues.clone(), cancel.clone());
+    tokio::spawn(async move {
+        // Says the run is lost if the task ends without its end noted (a panic).
+        let mut lost = Lost(Some((node, notes.clone())));
+        let mut chars = 0;
+        let mut on_update = |event: run::Event<'_>| {
+            let note = match event {
+                run::Event::Queued { .. } => Note::Queued,
+                run::Event::Started { run, agent, .. } => Note::Started {
+                    run: run.to_owned(),
+                    agent: agent.to_owned(),
+                },
+                run::Event::Text(chunk) => {
+                    chars += chunk.chars().count();
+                    Note::Text { chars }
+                }
+                run::Event::Retrying(retry) => Note::Said(retry.to_string()),
+                run::Event::FallingBack { from, to, reason } => {
+                    Note::Said(format!("{from} failed ({reason}); trying {to}"))
+                }
+                run::Event::Finished(_) => return,
+            };
+            let _ = notes.send((node, note));
         };
-        notes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((node, note));
-    };
-    let finished = run::execute(&plan, run_id::new(), queues, &mut on_update, cancel).await;
-    (node, plan, finished)
+        let finished = run::execute(&plan, run_id::new(), &queues, &mut on_update, &cancel).await;
+        lost.0 = None;
+        let _ = notes.send((node, Note::Ended(Box::new((plan, finished)))));
+    })
+}
+
+/// Notes a run lost when dropped armed.
+struct Lost(Option<(usize, UnboundedSender<(usize, Note)>)>);
+
+impl Drop for Lost {
+    fn drop(&mut self) {
+        if let Some((node, notes)) = self.0.take() {
+            let _ = notes.send((node, Note::Lost));
+        }
+    }
 }
 
 /// How a finished run ends its brief: its answer (done, or what arrived of a broken-off or
@@ -337,6 +365,8 @@ fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
     use crate::workspace::Settings;
 
     struct Nothing;
