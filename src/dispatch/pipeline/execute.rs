@@ -15,11 +15,9 @@ use tokio::task::JoinHandle;
 
 use super::schedule::{self, Schedule};
 use super::texts::Texts;
-use super::{resume, Ended, Event, Files, Options, Pipeline, Summary, Writer};
-use crate::brief::output::{Marker, Status};
-use crate::dispatch::place::{self, Gone};
+use super::{answer, resume, Ended, Event, Files, Options, Pipeline, Summary, Writer};
 use crate::dispatch::plan::{self, Ask, Plan};
-use crate::dispatch::run::{self, queue::Queues, Cancel, Finished, Outcome};
+use crate::dispatch::run::{self, queue::Queues, Cancel, Finished};
 use crate::dispatch::run_id;
 
 /// What a run tells the loop.
@@ -98,6 +96,9 @@ pub async fn run(
     let mut running = Running::default();
     let mut in_flight = 0;
     let mut told_queued = vec![false; pipeline.nodes.len()];
+    // The blocks of the runs that ended, placed in memory, to be written once what needs them
+    // has started: a write (fsynced) never holds up a start.
+    let mut blocks = Vec::new();
     loop {
         if cancel.is_cancelled() {
             for node in schedule.cancel_waiting() {
@@ -122,52 +123,66 @@ pub async fn run(
                 Err(reason) => end(&mut schedule, node, Ended::Failed(reason), on_event),
             }
         }
+        answer::write(std::mem::take(&mut blocks), writer, &mut schedule, on_event);
         if schedule.is_over() || in_flight == 0 {
             break;
         }
-        // The loop holds a sender: the channel never closes while it waits.
-        let Some((node, note)) = noted.recv().await else {
+        // The loop holds a sender: the channel never closes while it waits. Every note
+        // already there is taken with the first, so that the runs that ended together are
+        // all placed before anything is written.
+        let Some(first) = noted.recv().await else {
             break;
         };
-        let (plan, finished) = match note {
-            Note::Ended(ended) => *ended,
-            Note::Lost => {
-                in_flight -= 1;
-                let reason = "the run stopped unexpectedly; see baton's log".to_owned();
-                end(&mut schedule, node, Ended::Failed(reason), on_event);
-                continue;
-            }
-            note => {
-                on_event(match &note {
-                    Note::Queued => Event::Queued { node },
-                    Note::Started { run, agent } => Event::Started { node, run, agent },
-                    Note::Text { chars } => Event::Text {
-                        node,
-                        chars: *chars,
-                    },
-                    Note::Said(message) => Event::Note { node, message },
-                    Note::Ended(_) | Note::Lost => unreachable!("matched above"),
-                });
-                continue;
-            }
-        };
-        in_flight -= 1;
-        if cancel.is_cancelled() {
-            // Before the run that ended is, so that what waited on it is cancelled, not skipped.
-            for node in schedule.cancel_waiting() {
-                on_event(Event::Cancelled { node });
-            }
+        let mut batch = vec![first];
+        while let Ok(note) = noted.try_recv() {
+            batch.push(note);
         }
-        let ended = finish(
-            pipeline, node, &plan, &finished, &mut texts, writer, on_event,
-        );
-        end(&mut schedule, node, ended, on_event);
+        for (node, note) in batch {
+            let (plan, finished) = match note {
+                Note::Ended(ended) => *ended,
+                Note::Lost => {
+                    in_flight -= 1;
+                    let reason = "the run stopped unexpectedly; see baton's log".to_owned();
+                    end(&mut schedule, node, Ended::Failed(reason), on_event);
+                    continue;
+                }
+                note => {
+                    tell(node, &note, on_event);
+                    continue;
+                }
+            };
+            in_flight -= 1;
+            if cancel.is_cancelled() {
+                // Before the run that ended is, so that what waited on it is cancelled, not skipped.
+                for node in schedule.cancel_waiting() {
+                    on_event(Event::Cancelled { node });
+                }
+            }
+            let settled = answer::settle(pipeline, node, &plan, &finished, &mut texts, on_event);
+            let (ended, block) = settled;
+            blocks.extend(block);
+            end(&mut schedule, node, ended, on_event);
+        }
     }
     let summary = Summary {
         ended: schedule.ended(),
     };
     on_event(Event::Finished(&summary));
     summary
+}
+
+/// Hands on what a run said while it went.
+fn tell(node: usize, note: &Note, on_event: &mut (dyn FnMut(Event<'_>) + Send)) {
+    on_event(match note {
+        Note::Queued => Event::Queued { node },
+        Note::Started { run, agent } => Event::Started { node, run, agent },
+        Note::Text { chars } => Event::Text {
+            node,
+            chars: *chars,
+        },
+        Note::Said(message) => Event::Note { node, message },
+        Note::Ended(_) | Note::Lost => return,
+    });
 }
 
 fn max_parallel(files: &dyn Files, file: &Path) -> usize {
@@ -182,7 +197,8 @@ fn end(
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) {
     match &ended {
-        Ended::Done => on_event(Event::Done { node }),
+        // Said once its block is written (`answer::write`).
+        Ended::Done => {}
         Ended::Failed(reason) => on_event(Event::Failed { node, reason }),
         Ended::Cancelled { .. } => on_event(Event::Cancelled { node }),
         Ended::UpToDate | Ended::Skipped { .. } => {}
@@ -279,93 +295,12 @@ impl Drop for Lost {
     }
 }
 
-/// How a finished run ends its brief: its answer (done, or what arrived of a broken-off or
-/// cancelled one) placed into the document in memory and written by the shell.
-fn finish(
-    pipeline: &Pipeline,
-    node: usize,
-    plan: &Plan,
-    finished: &Finished,
-    texts: &mut Texts,
-    writer: &mut dyn Writer,
-    on_event: &mut (dyn FnMut(Event<'_>) + Send),
-) -> Ended {
-    if let Some(problem) = &finished.journal_error {
-        on_event(Event::Note {
-            node,
-            message: problem,
-        });
-    }
-    let status = finished.outcome.status();
-    let written = match &finished.outcome {
-        Outcome::Failed(_) => Ok(()),
-        Outcome::Cancelled(_) if finished.text.is_empty() => Ok(()),
-        Outcome::Done | Outcome::Partial(_) | Outcome::Cancelled(_) => write(
-            &pipeline.nodes[node].file,
-            plan,
-            finished,
-            status,
-            texts,
-            writer,
-        ),
-    };
-    match (&finished.outcome, written) {
-        (_, Err(reason)) => Ended::Failed(reason),
-        (Outcome::Done, Ok(())) => Ended::Done,
-        (Outcome::Partial(reason), Ok(())) => Ended::Failed(format!(
-            "the answer of `{}` broke off ({reason}); what arrived is written, marked partial",
-            finished.agent
-        )),
-        (Outcome::Failed(reason), Ok(())) => {
-            Ended::Failed(format!("`{}` failed: {reason}", finished.agent))
-        }
-        (Outcome::Cancelled(_), Ok(())) => Ended::Cancelled { started: true },
-    }
-}
-
-/// Places the run's block into the document in memory, then has the shell write it.
-fn write(
-    file: &Path,
-    plan: &Plan,
-    finished: &Finished,
-    status: Status,
-    texts: &mut Texts,
-    writer: &mut dyn Writer,
-) -> Result<(), String> {
-    let marker = Marker {
-        run: finished.run.clone(),
-        agent: finished.agent.clone(),
-        model: finished.model.clone(),
-        input: plan.payload.input_hash.clone(),
-        status,
-    };
-    let body = place::body(&finished.text, true, plan.demote_headings);
-    let title = &plan.brief_title;
-    let kept = format!("the output is kept in the journal (run {})", finished.run);
-    let doc = texts
-        .get(file)
-        .ok_or_else(|| format!("cannot read {}; {kept}", file.display()))?;
-    let edit =
-        place::replace(&doc.document, &doc.text, title, &marker, &body).map_err(
-            |gone| match gone {
-                Gone::Brief | Gone::Block => {
-                    format!(
-                        "the brief \"{title}\" is no longer in {}; {kept}",
-                        file.display()
-                    )
-                }
-            },
-        )?;
-    let updated = place::apply(&doc.text, &edit);
-    writer.write(file, title, &marker, &body)?;
-    texts.set(file, updated);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use std::sync::Arc;
+
+    use super::*;
+    use crate::brief::output::Marker;
 
     use crate::workspace::Settings;
 

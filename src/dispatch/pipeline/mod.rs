@@ -23,6 +23,7 @@ use crate::brief::output::Marker;
 use crate::brief::target::Target;
 use crate::workspace::{Boundary, Settings};
 
+mod answer;
 mod execute;
 mod graph;
 mod resume;

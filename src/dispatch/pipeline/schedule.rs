@@ -97,6 +97,12 @@ impl Schedule {
         skipped
     }
 
+    /// Brief `node`, ended, turned out otherwise (a done brief whose answer could not be
+    /// written): the briefs that needed it have started already, so none is skipped.
+    pub fn amend(&mut self, node: usize, ended: Ended) {
+        self.progress[node] = Progress::Ended(ended);
+    }
+
     /// The pipeline was cancelled: every waiting brief will not start. Those are returned.
     pub fn cancel_waiting(&mut self) -> Vec<usize> {
         let mut cancelled = Vec::new();
