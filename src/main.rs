@@ -52,6 +52,39 @@ enum Command {
         #[arg(long)]
         agent: Option<String>,
     },
+    /// Run the pipeline of the files: every brief (or the one named) with every brief it
+    /// needs, in dependency order and in parallel, skipping those up to date.
+    Run {
+        /// The documents whose briefs run.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Run this brief (and what it needs) only; needs exactly one FILE.
+        #[arg(long)]
+        brief: Option<String>,
+        /// Print the plan (each brief, its agent and why, what it needs, whether it is up to
+        /// date) and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Send every brief, up to date or not.
+        #[arg(long)]
+        force: bool,
+        /// At most this many runs at once (default: [pipeline] max_parallel, else 4).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        max_parallel: Option<u64>,
+        /// Output format: progress for people, or one JSON event per line.
+        #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+        format: RunFormat,
+    },
+    /// Print the pipeline of the files as a graph: briefs with their agent and state, links
+    /// as edges.
+    Graph {
+        /// The documents whose briefs are drawn (with every brief they need).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The notation.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
     /// List the agents in force for a folder and check that each can be reached.
     Agents {
         /// The folder whose configuration is listed (default: the current folder).
@@ -91,6 +124,18 @@ enum Format {
     Sarif,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum RunFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -125,6 +170,34 @@ fn main() -> ExitCode {
         (_, Some(Command::Send { file, brief, agent })) => {
             baton::cli::send::run(&baton::cli::send::Options { file, brief, agent })
         }
+        (
+            _,
+            Some(Command::Run {
+                files,
+                brief,
+                dry_run,
+                force,
+                max_parallel,
+                format,
+            }),
+        ) => baton::cli::run::run(&baton::cli::run::Options {
+            files,
+            brief,
+            dry_run,
+            force,
+            max_parallel: max_parallel.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            format: match format {
+                RunFormat::Human => baton::cli::run::Format::Human,
+                RunFormat::Json => baton::cli::run::Format::Json,
+            },
+        }),
+        (_, Some(Command::Graph { files, format })) => baton::cli::graph::run(
+            &files,
+            match format {
+                GraphFormat::Mermaid => baton::cli::graph::Format::Mermaid,
+                GraphFormat::Dot => baton::cli::graph::Format::Dot,
+            },
+        ),
         (_, Some(Command::Agents { dir, format })) => {
             baton::cli::agents::run(&baton::cli::agents::Options { dir, format })
         }

@@ -8,12 +8,16 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod agents;
+mod block;
 pub mod check;
+mod disk;
 pub mod explain;
 mod finding;
+pub mod graph;
 pub mod init;
 mod progress;
 mod render;
+pub mod run;
 mod sarif;
 pub mod send;
 pub mod trust;

@@ -9,17 +9,17 @@
 //! `base_url`) defined by the workspace's `baton.toml` is refused unless the workspace was
 //! trusted with `baton trust`, or the environment says `BATON_TRUST_WORKSPACE=1`.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::block::{self, read_text};
 use super::progress::Progress;
 use crate::brief::lint::{lint, Analysis, Context};
 use crate::brief::output::{Marker, Status};
 use crate::config::trust_store;
 use crate::dispatch::inputs;
 use crate::dispatch::journal::Journal;
-use crate::dispatch::place::{self, Gone};
+use crate::dispatch::place;
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run::queue::Queues;
 use crate::dispatch::run::{self, Cancel, Event, Finished, Outcome};
@@ -131,12 +131,6 @@ fn prepare(options: &Options) -> Result<Prepared, Stop> {
     })
 }
 
-fn read_text(file: &Path, shown: &str) -> Result<String, String> {
-    let bytes = fs::read(file).map_err(|error| format!("cannot read {shown}: {error}"))?;
-    String::from_utf8(bytes)
-        .map_err(|_| format!("{shown} is not valid UTF-8; baton reads UTF-8 only"))
-}
-
 fn analyse(
     document: &Document,
     file: &Path,
@@ -238,39 +232,27 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     }
 }
 
-/// Places the run's block under its brief in the file as it is now (`dispatch::place`, as the
-/// editor does) and writes the file atomically.
+/// Places the run's block under its brief in the file as it is now (`block::write_block`)
+/// and writes the file atomically.
 fn write_block(
     prepared: &Prepared,
     finished: &Finished,
     marker: &Marker,
     journal_file: &Path,
 ) -> Result<(), Stop> {
-    let shown = prepared.file.display().to_string();
-    let kept = || {
-        format!(
-            "the output is kept in the journal: {}",
-            journal_file.display()
-        )
-    };
-    let current = read_text(&prepared.file, &shown)
-        .map_err(|message| Stop::Failed(format!("{message}; {}", kept())))?;
-    if current != prepared.original {
-        eprintln!("baton send: {shown} changed during the run; placing the output in the new text");
-    }
-    let document = Document::new(&current);
     let title = &prepared.plan.brief_title;
     let body = place::body(&finished.text, true, prepared.plan.demote_headings);
-    let edit = match place::replace(&document, &current, title, marker, &body) {
-        Ok(edit) => edit,
-        Err(Gone::Brief | Gone::Block) => {
-            return Err(Stop::Failed(format!(
-                "the brief \"{title}\" is no longer in {shown}; {}",
-                kept()
-            )))
-        }
-    };
-    let updated = place::apply(&current, &edit);
-    fs_safe::replace_atomically(&prepared.file, updated.as_bytes())
-        .map_err(|error| Stop::Failed(format!("{error}; {}", kept())))
+    let before = block::write_block(&prepared.file, title, marker, &body).map_err(|message| {
+        Stop::Failed(format!(
+            "{message}; the output is kept in the journal: {}",
+            journal_file.display()
+        ))
+    })?;
+    if before != prepared.original {
+        let shown = prepared.file.display();
+        eprintln!(
+            "baton send: {shown} changed during the run; the output was placed in the new text"
+        );
+    }
+    Ok(())
 }

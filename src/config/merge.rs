@@ -5,7 +5,7 @@
 //! everyone), lists of documents and routes are joined with the workspace's first, so its routes
 //! are tried first.
 
-use super::model::{ConfigFile, Defaults, Docs, Output, Privacy};
+use super::model::{ConfigFile, Defaults, Docs, Output, Pipeline, Privacy};
 
 /// The configuration that applies: `workspace` over `user`.
 pub fn merge(user: Option<ConfigFile>, workspace: Option<ConfigFile>) -> ConfigFile {
@@ -32,6 +32,9 @@ pub fn merge(user: Option<ConfigFile>, workspace: Option<ConfigFile>) -> ConfigF
         },
         docs: Docs {
             base_url: workspace.docs.base_url.or(user.docs.base_url),
+        },
+        pipeline: Pipeline {
+            max_parallel: (workspace.pipeline.max_parallel).or(user.pipeline.max_parallel),
         },
     }
 }

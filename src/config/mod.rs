@@ -30,8 +30,8 @@ pub use load::{load, ConfigProblem, Loaded};
 pub use merge::merge;
 pub use model::{
     AgentSpec, ConfigFile, Defaults, Docs, KindSpec, Locality, Output, Privacy, Provider, Route,
-    RouteWhen, DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_CONCURRENT, DEFAULT_RETRIES,
-    DEFAULT_TIMEOUT_SECS,
+    RouteWhen, DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_PARALLEL,
+    DEFAULT_RETRIES, DEFAULT_TIMEOUT_SECS,
 };
 pub use parse::{parse, AgentRef, ConfigError, ParsedConfig};
 pub use validate::unknown_agents;
@@ -107,6 +107,14 @@ impl Config {
             .base_url
             .as_deref()
             .filter(|url| is_http_url(url))
+    }
+
+    /// How many runs of a pipeline may be in flight at once (`[pipeline] max_parallel`,
+    /// default 4, at least 1).
+    pub fn max_parallel(&self) -> usize {
+        (self.file.pipeline.max_parallel)
+            .unwrap_or(DEFAULT_MAX_PARALLEL)
+            .max(1)
     }
 
     pub fn agent_names(&self) -> impl Iterator<Item = &str> {

@@ -17,6 +17,8 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 pub const DEFAULT_RETRIES: u32 = 3;
 /// How many runs of one agent may be in flight at once, so a pipeline cannot flood a provider.
 pub const DEFAULT_MAX_CONCURRENT: u32 = 4;
+/// How many runs of a pipeline may be in flight at once (`[pipeline] max_parallel`).
+pub const DEFAULT_MAX_PARALLEL: usize = 4;
 
 /// One configuration file: the workspace `baton.toml` or the user's `config.toml`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -31,6 +33,16 @@ pub struct ConfigFile {
     pub privacy: Option<Privacy>,
     pub output: Output,
     pub docs: Docs,
+    pub pipeline: Pipeline,
+}
+
+/// The `[pipeline]` table: how `baton run` and "Run pipeline" run linked briefs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Pipeline {
+    /// At most this many runs of a pipeline at once (each agent's `max_concurrent` holds
+    /// too). Default 4; 0 counts as 1.
+    pub max_parallel: Option<usize>,
 }
 
 /// The `[output]` table: how answers are placed into documents. Unset keys are `None`, so

@@ -20,6 +20,7 @@ enum Schema {
     Privacy,
     Output,
     Docs,
+    Pipeline,
 }
 
 /// How the value under a known key is checked further.
@@ -44,6 +45,7 @@ impl Schema {
                 "privacy",
                 "output",
                 "docs",
+                "pipeline",
             ],
             Schema::Defaults => &["agent"],
             Schema::Agent => &[
@@ -67,6 +69,7 @@ impl Schema {
             Schema::Privacy => &["terms", "terms_file", "detectors", "redact"],
             Schema::Output => &["demote_headings"],
             Schema::Docs => &["base_url"],
+            Schema::Pipeline => &["max_parallel"],
         }
     }
 
@@ -79,6 +82,7 @@ impl Schema {
             (Schema::Top, "privacy") => Some(Child::Table(Schema::Privacy)),
             (Schema::Top, "output") => Some(Child::Table(Schema::Output)),
             (Schema::Top, "docs") => Some(Child::Table(Schema::Docs)),
+            (Schema::Top, "pipeline") => Some(Child::Table(Schema::Pipeline)),
             (Schema::Route, "when") => Some(Child::Table(Schema::When)),
             _ => None,
         }

@@ -6,6 +6,7 @@
 //! - [`inputs`]: the outputs of linked briefs, sent under "Inputs".
 //! - [`run`]: the lifecycle: registry, queues, journal, send, fall back, close, recovery;
 //!   reported as events.
+//! - [`pipeline`]: linked briefs run in dependency order, in parallel, up to date like make.
 //! - [`place`]: pure: where an answer goes in a document text as it is now.
 //! - [`journal`]: `.baton/runs/`, one JSON Lines file per run, written before any byte leaves;
 //!   the only code that names run files.
@@ -14,6 +15,7 @@
 
 pub mod inputs;
 pub mod journal;
+pub mod pipeline;
 pub mod place;
 pub mod plan;
 mod privacy_gate;

@@ -4,9 +4,11 @@
 //! the script of that connection: a whole response, or a chunked stream written piece by piece
 //! with pauses. A stream whose script has no [`Step::End`] is cut off by dropping the socket,
 //! which is how a test breaks a stream mid-way. Every response says `Connection: close`.
+//! [`Server::respond`] chooses each script from the request instead (which brief it carries),
+//! and records when each request came and when its script ended, for tests of what runs at once.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -19,6 +21,12 @@ pub struct Recorded {
     /// Names in lower case.
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When the request was read whole. For the pipeline tests; tests/agents.rs reads none.
+    #[allow(dead_code)]
+    pub started: Instant,
+    /// When the script of its response ended (`None`: not yet, or the connection broke).
+    #[allow(dead_code)]
+    pub ended: Option<Instant>,
 }
 
 impl Recorded {
@@ -32,7 +40,20 @@ impl Recorded {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).expect("the request body is JSON")
     }
+
+    /// The text of the last message, as an OpenAI-compatible request carries it.
+    #[allow(dead_code)]
+    pub fn last_message(&self) -> String {
+        let json = self.json();
+        let messages = json["messages"].as_array().expect("messages");
+        let last = messages.last().expect("a message");
+        last["content"].as_str().unwrap_or_default().to_owned()
+    }
 }
+
+/// Chooses the script of a response from the connection's number (in the order accepted) and
+/// its request.
+type Respond = dyn Fn(usize, &Recorded) -> Vec<Step> + Send + Sync;
 
 /// What the server does next on a connection.
 #[derive(Clone, Debug)]
@@ -63,22 +84,35 @@ pub struct Server {
 impl Server {
     /// Serves `scripts[n]` to the `n`th connection, and the last script to any later one.
     pub async fn start(scripts: Vec<Vec<Step>>) -> Server {
+        Server::listen(Arc::new(move |connection: usize, _: &Recorded| {
+            let last = scripts.len().saturating_sub(1);
+            scripts
+                .get(connection.min(last))
+                .cloned()
+                .unwrap_or_default()
+        }))
+        .await
+    }
+
+    /// Serves each request the script `respond` chooses for it.
+    #[allow(dead_code)]
+    pub async fn respond(
+        respond: impl Fn(&Recorded) -> Vec<Step> + Send + Sync + 'static,
+    ) -> Server {
+        Server::listen(Arc::new(move |_, request: &Recorded| respond(request))).await
+    }
+
+    async fn listen(respond: Arc<Respond>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
         tokio::spawn(async move {
-            let mut scripts = scripts.into_iter().peekable();
-            let mut last = Vec::new();
+            let mut connection = 0;
             while let Ok((socket, _)) = listener.accept().await {
-                let script = match scripts.next() {
-                    Some(script) => script,
-                    None => last.clone(),
-                };
-                if scripts.peek().is_none() {
-                    last = script.clone();
-                }
-                tokio::spawn(serve(socket, script, Arc::clone(&recorded)));
+                let (respond, recorded) = (Arc::clone(&respond), Arc::clone(&recorded));
+                tokio::spawn(serve(socket, connection, respond, recorded));
+                connection += 1;
             }
         });
         Server { url, requests }
@@ -89,11 +123,28 @@ impl Server {
     }
 }
 
-async fn serve(mut socket: TcpStream, script: Vec<Step>, requests: Arc<Mutex<Vec<Recorded>>>) {
+async fn serve(
+    mut socket: TcpStream,
+    connection: usize,
+    respond: Arc<Respond>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+) {
     let Some(request) = read_request(&mut socket).await else {
         return;
     };
-    requests.lock().unwrap().push(request);
+    let script = respond(connection, &request);
+    let index = {
+        let mut requests = requests.lock().unwrap();
+        requests.push(request);
+        requests.len() - 1
+    };
+    if play(&mut socket, script).await {
+        requests.lock().unwrap()[index].ended = Some(Instant::now());
+    }
+}
+
+/// Plays `script`; whether it was played to its end.
+async fn play(socket: &mut TcpStream, script: Vec<Step>) -> bool {
     for step in script {
         let bytes = match step {
             Step::Reply {
@@ -129,10 +180,11 @@ async fn serve(mut socket: TcpStream, script: Vec<Step>, requests: Arc<Mutex<Vec
             }
         };
         if socket.write_all(&bytes).await.is_err() {
-            return;
+            return false;
         }
         let _ = socket.flush().await;
     }
+    true
 }
 
 async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
@@ -175,6 +227,8 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
         path,
         headers,
         body: String::from_utf8(body).ok()?,
+        started: Instant::now(),
+        ended: None,
     })
 }
 

@@ -19,22 +19,26 @@ pub fn check(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnostic>) {
             .filter(|&brief| component[brief] == component[from])
             .map(|brief| briefs[brief].title.as_str())
             .collect();
-        let message = if from == to {
-            format!(
-                "`{}` links to itself, so it would need its own output before it runs",
-                briefs[from].title
-            )
-        } else {
-            format!(
-                "this link closes a cycle between {}; a pipeline cannot run briefs that wait on each other",
-                members.iter().map(|title| format!("`{title}`")).collect::<Vec<_>>().join(", ")
-            )
-        };
+        let message = message(&briefs[from].title, from == to, &members);
         diagnostics.push(Diagnostic::new(
             Code::Cycle,
             briefs[from].links[link].range.clone(),
             message,
         ));
+    }
+}
+
+/// The `cycle` message for a link from `from` that closes a loop through `members` (the
+/// briefs of the loop, `from` among them), or links `from` to itself (`to_itself`). Also what
+/// a pipeline that meets the loop is refused with.
+pub(crate) fn message(from: &str, to_itself: bool, members: &[&str]) -> String {
+    if to_itself {
+        format!("`{from}` links to itself, so it would need its own output before it runs")
+    } else {
+        format!(
+            "this link closes a cycle between {}; a pipeline cannot run briefs that wait on each other",
+            members.iter().map(|title| format!("`{title}`")).collect::<Vec<_>>().join(", ")
+        )
     }
 }
 

@@ -4,7 +4,7 @@
 
 mod broken_link;
 mod confidential_remote;
-mod cycle;
+pub(crate) mod cycle;
 mod dispatch_failed;
 mod duplicate_field;
 mod empty_field;

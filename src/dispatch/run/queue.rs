@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
-/// The queues of every agent, shared by all runs of a server or command.
-#[derive(Debug, Default)]
+/// The queues of every agent, shared by all runs of a server or command. A clone shares
+/// them (a pipeline's runs are tasks of their own, each holding one).
+#[derive(Clone, Debug, Default)]
 pub struct Queues {
-    agents: Mutex<HashMap<String, Arc<Semaphore>>>,
+    agents: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
 /// A place in an agent's queue: the run may go while this is held.
