@@ -1,15 +1,15 @@
 //! The pipeline's documents on disk, for `baton run` and `baton graph`: each file read as it
 //! is, each folder's configuration discovered once (its problems printed once), trust as
 //! `baton trust` or `BATON_TRUST_WORKSPACE=1` says; and answers written into their files
-//! atomically (`block::write_block`).
+//! atomically (`dispatch::on_disk::write_block`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::block::{read_text, write_block};
 use crate::brief::output::Marker;
 use crate::config::trust_store;
+use crate::dispatch::on_disk::{read_text, write_block};
 use crate::dispatch::pipeline::{Files, Writer};
 use crate::workspace::Settings;
 

@@ -8,7 +8,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod agents;
-mod block;
 pub mod check;
 mod disk;
 pub mod explain;

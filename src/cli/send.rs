@@ -12,13 +12,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::block::{self, read_text};
 use super::progress::Progress;
 use crate::brief::lint::{lint, Analysis, Context};
 use crate::brief::output::{Marker, Status};
 use crate::config::trust_store;
 use crate::dispatch::inputs;
 use crate::dispatch::journal::Journal;
+use crate::dispatch::on_disk::{self, read_text};
 use crate::dispatch::place;
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run::queue::Queues;
@@ -232,7 +232,7 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     }
 }
 
-/// Places the run's block under its brief in the file as it is now (`block::write_block`)
+/// Places the run's block under its brief in the file as it is now (`on_disk::write_block`)
 /// and writes the file atomically.
 fn write_block(
     prepared: &Prepared,
@@ -242,7 +242,7 @@ fn write_block(
 ) -> Result<(), Stop> {
     let title = &prepared.plan.brief_title;
     let body = place::body(&finished.text, true, prepared.plan.demote_headings);
-    let before = block::write_block(&prepared.file, title, marker, &body).map_err(|message| {
+    let before = on_disk::write_block(&prepared.file, title, marker, &body).map_err(|message| {
         Stop::Failed(format!(
             "{message}; the output is kept in the journal: {}",
             journal_file.display()

@@ -8,6 +8,7 @@
 //!   reported as events.
 //! - [`pipeline`]: linked briefs run in dependency order, in parallel, up to date like make.
 //! - [`place`]: pure: where an answer goes in a document text as it is now.
+//! - [`on_disk`]: a run's block written into a file on disk, atomically.
 //! - [`journal`]: `.baton/runs/`, one JSON Lines file per run, written before any byte leaves;
 //!   the only code that names run files.
 //! - [`run_file`]: the JSON Lines format of one run's file.
@@ -15,6 +16,7 @@
 
 pub mod inputs;
 pub mod journal;
+pub mod on_disk;
 pub mod pipeline;
 pub mod place;
 pub mod plan;

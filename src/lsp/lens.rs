@@ -1,12 +1,14 @@
-//! Code lenses (DESIGN §4 step 1): above each brief, the send to its own agent in one click,
-//! and how its last run went.
+//! Code lenses (DESIGN §4 step 1, §5): above each brief, the send to its own agent in one
+//! click, "Run pipeline" when it has dependencies or dependants, and how its last run went.
 
 use std::ops::Range;
 
 use serde_json::json;
 use tower_lsp_server::ls_types as lsp;
 
-use super::dispatch::{CANCEL, SEND};
+use std::sync::Arc;
+
+use super::dispatch::{pipeline_lenses, pipeline_title, CANCEL, RUN_PIPELINE, SEND};
 use super::send_actions::{obstacle, titled};
 use super::state::{Snapshot, State};
 use super::to_proto;
@@ -16,7 +18,7 @@ use crate::dispatch::plan;
 use crate::dispatch::run::registry::LastRun;
 use crate::dispatch::run::Outcome;
 
-pub fn code_lenses(state: &State, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<lsp::CodeLens> {
+pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<lsp::CodeLens> {
     let analysis = snapshot.analysis();
     if !analysis.is_baton_document() || snapshot.context.path.is_none() {
         return Vec::new();
@@ -25,7 +27,8 @@ pub fn code_lenses(state: &State, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<ls
     let last = state.runs.last_runs(uri.as_str());
     let encoding = state.encoding();
     let mut lenses = Vec::new();
-    for brief in &analysis.briefs {
+    let pipelines = pipeline_lenses(state, snapshot);
+    for (brief, pipeline) in analysis.briefs.iter().zip(pipelines) {
         let range = to_proto::range(snapshot.document(), anchor(snapshot, brief), encoding);
         let target = json!({ "uri": uri.as_str(), "brief": brief.title });
         if let Some(own) = plan::own_target(brief, analysis, config) {
@@ -34,6 +37,14 @@ pub fn code_lenses(state: &State, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<ls
                 range,
                 titled(send_title(&own), &obstacle),
                 SEND,
+                target.clone(),
+            ));
+        }
+        if let Some(counts) = pipeline {
+            lenses.push(lens(
+                range,
+                pipeline_title(counts),
+                RUN_PIPELINE,
                 target.clone(),
             ));
         }

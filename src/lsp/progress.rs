@@ -1,4 +1,4 @@
-//! A run's work-done progress (`$/progress`): begun when the run is sent, reported as it
+//! A run's (or a pipeline's) work-done progress (`$/progress`): begun when the run is sent, reported as it
 //! queues and streams, ended with how it went. Cancellable: the client's
 //! `window/workDoneProgress/cancel` names the token, which names the run.
 
@@ -8,11 +8,21 @@ use tower_lsp_server::Client;
 use super::state::Session;
 
 const PREFIX: &str = "baton-run-";
+const PIPELINE_PREFIX: &str = "baton-pipeline-";
 
 /// The run a progress token stands for.
 pub fn run_of(token: &lsp::ProgressToken) -> Option<String> {
+    stripped(token, PREFIX)
+}
+
+/// The pipeline a progress token stands for.
+pub fn pipeline_of(token: &lsp::ProgressToken) -> Option<String> {
+    stripped(token, PIPELINE_PREFIX)
+}
+
+fn stripped(token: &lsp::ProgressToken, prefix: &str) -> Option<String> {
     match token {
-        lsp::ProgressToken::String(token) => token.strip_prefix(PREFIX).map(str::to_owned),
+        lsp::ProgressToken::String(token) => token.strip_prefix(prefix).map(str::to_owned),
         lsp::ProgressToken::Number(_) => None,
     }
 }
@@ -26,6 +36,27 @@ pub struct RunProgress {
 impl RunProgress {
     /// Creates the progress (`window/workDoneProgress/create`) and begins it.
     pub async fn begin(client: &Client, session: &Session, run: &str, title: &str) -> RunProgress {
+        let token = format!("{PREFIX}{run}");
+        RunProgress::begin_token(client, session, token, title).await
+    }
+
+    /// A pipeline's progress, named by `pipeline`'s id.
+    pub async fn begin_pipeline(
+        client: &Client,
+        session: &Session,
+        pipeline: &str,
+        title: &str,
+    ) -> RunProgress {
+        let token = format!("{PIPELINE_PREFIX}{pipeline}");
+        RunProgress::begin_token(client, session, token, title).await
+    }
+
+    async fn begin_token(
+        client: &Client,
+        session: &Session,
+        token: String,
+        title: &str,
+    ) -> RunProgress {
         let mut progress = RunProgress {
             client: client.clone(),
             token: None,
@@ -33,7 +64,7 @@ impl RunProgress {
         if !session.work_done_progress {
             return progress;
         }
-        let token = lsp::ProgressToken::String(format!("{PREFIX}{run}"));
+        let token = lsp::ProgressToken::String(token);
         if let Err(error) = client.create_work_done_progress(token.clone()).await {
             tracing::debug!("window/workDoneProgress/create failed: {error}");
             return progress;

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use tower_lsp_server::ls_types as lsp;
 
-use super::dispatch::{complete_runs, PREVIEW, RECOVER, SEND};
+use super::dispatch::{complete_runs, pipeline_action, PREVIEW, RECOVER, SEND};
 use super::from_proto;
 use super::state::{Snapshot, State};
 use crate::brief::model::Brief;
@@ -97,6 +97,13 @@ pub fn send_actions(
             PREVIEW,
             json!({ "uri": uri, "brief": brief.title, "agent": agent }),
         ));
+    }
+    if let Some(command) = pipeline_action(snapshot, brief, uri) {
+        actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+            title: command.title.clone(),
+            command: Some(command),
+            ..lsp::CodeAction::default()
+        }));
     }
     let recoverable = state.runs.recoverable(uri);
     if !recoverable.is_empty() {

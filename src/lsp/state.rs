@@ -21,6 +21,7 @@ use super::writing::Writing;
 use crate::brief::cache::{Findings, LintCache};
 use crate::brief::{self, Analysis, Context, NoOtherDocuments};
 use crate::dispatch::run::registry::Registry;
+use crate::dispatch::run::Cancel;
 use crate::document::store::{ChangeError, OpenDocument, Store};
 use crate::document::{Change, Document, Encoding};
 use crate::workspace::{Boundary, Settings};
@@ -84,6 +85,8 @@ pub struct State {
     pub placements: Placements,
     pub configs: Configs,
     pub runs: Registry,
+    /// The pipelines running, by id, to cancel from their progress.
+    pub pipelines: DashMap<String, Cancel>,
     /// How streamed answers may be written into the documents, and when each last changed.
     pub writing: Writing,
     session: OnceLock<Session>,
@@ -191,6 +194,13 @@ impl State {
         let folder = dir.or(self.session().root.as_deref());
         let trusted = self.trust.trusts(editor_trusts, workspace, folder);
         DocumentContext::new(path, settings, boundary, trusted)
+    }
+
+    /// The context a document at `path` would have if it were open: its configuration, link
+    /// boundary and trust; for the documents of a pipeline the editor does not hold open.
+    pub fn context_at(&self, path: &Path) -> DocumentContext {
+        let (settings, _) = self.settings_for(Some(path));
+        self.context(Some(path.to_path_buf()), settings)
     }
 
     fn settings_for(&self, path: Option<&Path>) -> (Settings, Vec<Report>) {
@@ -369,6 +379,11 @@ impl State {
         let uri = self.uris_by_path.get(path).map(|entry| entry.clone())?;
         let open = self.parsed(&uri)?.ok()?;
         Some(open.document.clone())
+    }
+
+    /// The URI of the document the editor holds open at `path`, if any.
+    pub fn uri_at(&self, path: &Path) -> Option<String> {
+        self.uris_by_path.get(path).map(|entry| entry.clone())
     }
 
     /// The latest analysis of `uri`, whatever its version.

@@ -244,6 +244,18 @@ impl Summary {
             .all(|ended| matches!(ended, Ended::Done | Ended::UpToDate))
     }
 
+    /// How the briefs ended, counted: `3 done, 1 up to date, 1 failed, 0 skipped, 0 cancelled`.
+    pub fn tally(&self) -> String {
+        format!(
+            "{} done, {} up to date, {} failed, {} skipped, {} cancelled",
+            self.count(|e| *e == Ended::Done),
+            self.count(|e| *e == Ended::UpToDate),
+            self.count(|e| matches!(e, Ended::Failed(_))),
+            self.count(|e| matches!(e, Ended::Skipped { .. })),
+            self.count(|e| matches!(e, Ended::Cancelled { .. })),
+        )
+    }
+
     /// How many briefs ended `matching`.
     pub fn count(&self, matching: impl Fn(&Ended) -> bool) -> usize {
         self.ended.iter().filter(|ended| matching(ended)).count()

@@ -26,13 +26,24 @@ use crate::dispatch::run::Cancel;
 use crate::dispatch::run_id;
 use crate::workspace::Settings;
 
+mod pipeline;
 mod preview;
 mod recovery;
 
+pub use pipeline::{pipeline_action, pipeline_lenses, pipeline_title, RUN_PIPELINE};
 pub use recovery::complete_runs;
 
 /// The commands the server executes.
-pub const COMMANDS: [&str; 7] = [SEND, PREVIEW, CANCEL, RECOVER, AGENTS, JOURNAL, RUNS];
+pub const COMMANDS: [&str; 8] = [
+    SEND,
+    PREVIEW,
+    CANCEL,
+    RECOVER,
+    AGENTS,
+    JOURNAL,
+    RUNS,
+    RUN_PIPELINE,
+];
 pub const SEND: &str = "baton.send";
 pub const PREVIEW: &str = "baton.preview";
 pub const CANCEL: &str = "baton.cancel";
@@ -96,6 +107,7 @@ impl Dispatcher {
             AGENTS => self.agents(&args),
             JOURNAL => self.journal(&args),
             RUNS => Ok(json!({ "runs": self.state.runs.active() })),
+            RUN_PIPELINE => self.run_pipeline(args).await,
             other => return Err(invalid(format!("unknown command `{other}`"))),
         };
         match result {
@@ -267,6 +279,9 @@ impl Dispatcher {
 
     /// Cancels the run a work-done progress stands for.
     pub fn cancel_progress(&self, token: &lsp::ProgressToken) {
+        if self.cancel_pipeline(token) {
+            return;
+        }
         if let Some(run) = super::progress::run_of(token) {
             self.state.runs.cancel(|info| info.run == run);
         }

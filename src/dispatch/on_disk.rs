@@ -1,6 +1,7 @@
-//! Writing a run's block into a file on disk, for `baton send` and `baton run`: the file as it
-//! is now is read again, the block placed by `dispatch::place` (as the editor does), and the
-//! file replaced atomically by `fs_safe` (a temp file, then a rename; a link is refused).
+//! Writing a run's block into a file on disk, for `baton send`, `baton run` and a pipeline's
+//! documents the editor does not hold open: the file as it is now is read again, the block
+//! placed by `dispatch::place` (as the editor does), and the file replaced atomically by
+//! `fs_safe` (a temp file, then a rename; a link is refused).
 
 use std::fs;
 use std::path::Path;
@@ -13,7 +14,7 @@ use crate::fs_safe;
 /// Writes the block of `marker`'s run, holding `body` (already `place::body`), under the brief
 /// `title` of `file` as it is now, in place of the run's own block or the agent's earlier one.
 /// Returns the text the file held before. `Err` says what went wrong, in the user's words.
-pub(super) fn write_block(
+pub fn write_block(
     file: &Path,
     title: &str,
     marker: &Marker,
@@ -34,7 +35,7 @@ pub(super) fn write_block(
 }
 
 /// The text of `file` (`shown` as the user named it), which must be UTF-8.
-pub(super) fn read_text(file: &Path, shown: &str) -> Result<String, String> {
+pub fn read_text(file: &Path, shown: &str) -> Result<String, String> {
     let bytes = fs::read(file).map_err(|error| format!("cannot read {shown}: {error}"))?;
     String::from_utf8(bytes)
         .map_err(|_| format!("{shown} is not valid UTF-8; baton reads UTF-8 only"))
