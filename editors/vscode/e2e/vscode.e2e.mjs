@@ -8,7 +8,8 @@
 //   BATON_E2E_ARTIFACTS  where screenshots go
 //   BATON_E2E_TOOLS      the folder whose node_modules holds playwright-core
 //   BATON_E2E_STEPS      optional, comma-separated subset of:
-//                        diagnostic,quickfix,send,palette,typing,refused,resend,cancel,crash
+//                        diagnostic,quickfix,send,palette,typing,refused,resend,cancel,
+//                        pipeline,crash
 //   BATON_E2E_SERVER_BIN       the baton binary the extension starts (to find its process)
 //   BATON_E2E_CODE_SERVER_PID  code-server's process, whose descendant that server is
 //
@@ -29,7 +30,7 @@ const artifacts = env("BATON_E2E_ARTIFACTS");
 const tools = env("BATON_E2E_TOOLS");
 const steps = (
   process.env.BATON_E2E_STEPS ||
-  "diagnostic,quickfix,send,palette,typing,refused,resend,cancel,crash"
+  "diagnostic,quickfix,send,palette,typing,refused,resend,cancel,pipeline,crash"
 ).split(",");
 const { chromium } = createRequire(path.join(tools, "package.json"))("playwright-core");
 
@@ -541,6 +542,44 @@ try {
     if (!/"state":"cancelled"/.test(journalled(run))) {
       throw new Error(`the journal does not say cancelled:\n${journalled(run)}`);
     }
+  });
+
+  await step("pipeline", async () => {
+    // pipeline.brief.md: "Write summary" links "Gather facts". Its code lens runs both, in
+    // order, and each answer lands under its brief.
+    const PIPELINE = "pipeline.brief.md";
+    const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: PIPELINE });
+    await row.first().dblclick();
+    await waitForTab((label) => label === PIPELINE, PIPELINE);
+    const lens = page
+      .locator(`${EDITOR} .codelens-decoration a`, { hasText: "Run pipeline · 2 briefs, 0 up to date" })
+      .first();
+    await lens.waitFor({ state: "visible", timeout: 30000 });
+    await lens.click();
+    const saved = path.join(workspace, PIPELINE);
+    const deadline = Date.now() + 60000;
+    let text = "";
+    for (;;) {
+      // The answers are edits of the open buffer: save it to read it whole.
+      await page.locator(`${EDITOR} .view-line`).first().click();
+      await page.keyboard.press("Control+S");
+      await page.waitForTimeout(500);
+      text = fs.readFileSync(saved, "utf8");
+      if (runIds(text, "done").length === 2) break;
+      if (Date.now() > deadline) throw new Error(`the pipeline did not answer both briefs:\n${text}`);
+      await page.waitForTimeout(1000);
+    }
+    const gather = text.indexOf("# Gather facts");
+    const summary = text.indexOf("# Write summary");
+    const blocks = [...text.matchAll(/## Output @researcher\n<!-- baton:output run=\S+ [^>]*status=done -->\n(word\d+ ?)+\n<!-- \/baton:output run=\S+ -->/g)];
+    if (blocks.length !== 2 || !(gather < blocks[0].index && blocks[0].index < summary && summary < blocks[1].index)) {
+      throw new Error(`the two blocks are not under their briefs:\n${text}`);
+    }
+    const upToDate = page.locator(`${EDITOR} .codelens-decoration a`, {
+      hasText: "Run pipeline · 2 briefs, 2 up to date",
+    });
+    await upToDate.first().waitFor({ state: "visible", timeout: 15000 });
+    await screenshot("vscode-pipeline");
   });
 
   await step("crash", async () => {

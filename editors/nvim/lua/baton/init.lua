@@ -152,6 +152,21 @@ function M.send(agent, range)
   end)
 end
 
+--- :BatonRun: runs the pipeline of the brief under the cursor (it and every brief it needs,
+--- those not up to date), or of every brief of the buffer when the cursor is in none.
+function M.run_pipeline()
+  local buf = vim.api.nvim_get_current_buf()
+  local client = attached_client(buf)
+  if not client then
+    return
+  end
+  execute(client, buf, 'baton.runPipeline', brief_arguments(client, buf), function(result)
+    if result.briefs then
+      notify(('pipeline: %d briefs, %d to run'):format(result.briefs, result.toRun or 0))
+    end
+  end)
+end
+
 --- :BatonPreview [agent]: writes the exact payload and opens it.
 function M.preview(agent)
   local buf = vim.api.nvim_get_current_buf()
@@ -318,6 +333,9 @@ local function create_commands()
   vim.api.nvim_create_user_command('BatonPreview', function(args)
     M.preview(agent_argument(args.fargs))
   end, { nargs = '?', complete = complete_agent, desc = 'baton: show the exact payload of the brief' })
+  vim.api.nvim_create_user_command('BatonRun', function()
+    M.run_pipeline()
+  end, { nargs = 0, desc = 'baton: run the pipeline of the brief under the cursor' })
   vim.api.nvim_create_user_command('BatonCancel', function()
     M.cancel()
   end, { nargs = 0, desc = 'baton: cancel the runs of this buffer' })

@@ -29,8 +29,9 @@ pub use lens::{pipeline_action, pipeline_lenses, title as pipeline_title};
 pub const RUN_PIPELINE: &str = "baton.runPipeline";
 
 impl Dispatcher {
-    /// `baton.runPipeline`: the brief named (with every brief it needs), else every brief of
-    /// the document; answered at once with what will run, carried out by a task.
+    /// `baton.runPipeline`: the brief named, or the one at `position` (with every brief it
+    /// needs), else every brief of the document; answered at once with what will run, carried
+    /// out by a task.
     pub async fn run_pipeline(&self, args: Args) -> Outcome<Value> {
         let uri = args.uri.clone().ok_or_else(|| {
             refused("baton.runPipeline needs `uri`: the document whose briefs to run".to_owned())
@@ -44,7 +45,15 @@ impl Dispatcher {
                 "save the document first: a pipeline reads its briefs from files".to_owned(),
             ));
         };
-        let selection = match args.brief.clone() {
+        let analysis = snapshot.analysis();
+        let at = (args.position).map(|position| {
+            let encoding = self.state.encoding();
+            crate::lsp::from_proto::offset(snapshot.document(), position, encoding)
+        });
+        let under_cursor = at.and_then(|at| super::brief_at(analysis, at));
+        let title = (args.brief.clone())
+            .or_else(|| under_cursor.map(|index| analysis.briefs[index].title.clone()));
+        let selection = match title {
             Some(title) => Selection::Brief { file: path, title },
             None => Selection::Files(vec![path]),
         };
