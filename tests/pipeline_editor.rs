@@ -87,6 +87,36 @@ fn answered(brief: &str, status: &str, body: &str) -> String {
     )
 }
 
+/// `A` as the pipeline leaves it: Scan answered; Left (as `left` reads) with the block
+/// `left_block` (status, body) or none; Report answered or not.
+fn document_a(left: &str, left_block: Option<(&str, &str)>, report_answered: bool) -> String {
+    let scan = &A[..A.find("# Left").unwrap()];
+    let report = &A[A.find("# Report").unwrap()..];
+    let part = |text: &str, block: Option<(&str, &str)>| match block {
+        Some((status, body)) => answered(text.trim_end_matches('\n'), status, body),
+        None => text.to_owned(),
+    };
+    let report_block = report_answered.then_some(("done", "Answer of Report."));
+    [
+        part(scan, Some(("done", "Answer of Scan."))),
+        part(left, left_block),
+        part(report, report_block),
+    ]
+    .join("\n")
+}
+
+/// `B` with Right answered, as the pipeline writes it on disk.
+fn document_b() -> String {
+    let (right, alone) = B.split_at(B.find("# Alone").unwrap());
+    let right = answered(right.trim_end_matches('\n'), "done", "Answer of Right.");
+    format!("{right}\n{alone}")
+}
+
+/// Left's text in `A`.
+fn left() -> &'static str {
+    &A[A.find("# Left").unwrap()..A.find("# Report").unwrap()]
+}
+
 /// The lens titles of the open document, in order.
 fn lens_titles(editor: &mut Editor) -> Vec<String> {
     let lenses = editor.lenses();
@@ -174,21 +204,9 @@ fn the_lens_runs_a_pipeline_across_files_up_to_date_and_after_an_edit() {
     );
 
     // Every answer landed: three in the open buffer, one in the file on disk.
-    let (scan, rest) = A.split_at(A.find("# Left").unwrap());
-    let (left, report) = rest.split_at(rest.find("# Report").unwrap());
-    let expected = [
-        answered(scan.trim_end_matches('\n'), "done", "Answer of Scan."),
-        answered(left.trim_end_matches('\n'), "done", "Answer of Left."),
-        answered(report.trim_end_matches('\n'), "done", "Answer of Report."),
-    ]
-    .join("\n");
+    let expected = document_a(left(), Some(("done", "Answer of Left.")), true);
     assert_eq!(normalized(&editor.doc.text), expected);
-    let (right, alone) = B.split_at(B.find("# Alone").unwrap());
-    let on_disk = answered(right.trim_end_matches('\n'), "done", "Answer of Right.");
-    assert_eq!(
-        normalized(&workspace.read("b.brief.md")),
-        format!("{on_disk}\n{alone}")
-    );
+    assert_eq!(normalized(&workspace.read("b.brief.md")), document_b());
     // Report was sent its inputs' answers.
     let requests = agent.requests();
     let report_request = requests.iter().find(|r| title(r) == "Report").unwrap();
@@ -224,13 +242,8 @@ fn the_lens_runs_a_pipeline_across_files_up_to_date_and_after_an_edit() {
     assert_eq!(answer["toRun"].as_u64(), Some(2));
     let sent: Vec<String> = agent.requests()[4..].iter().map(title).collect();
     assert_eq!(sent, ["Left", "Report"]);
-    let left = left.replace("Use [[Scan]]", "Carefully: Use [[Scan]]");
-    let expected = [
-        answered(scan.trim_end_matches('\n'), "done", "Answer of Scan."),
-        answered(left.trim_end_matches('\n'), "done", "Answer of Left."),
-        answered(report.trim_end_matches('\n'), "done", "Answer of Report."),
-    ]
-    .join("\n");
+    let edited = left().replace("Use [[Scan]]", "Carefully: Use [[Scan]]");
+    let expected = document_a(&edited, Some(("done", "Answer of Left.")), true);
     assert_eq!(normalized(&editor.doc.text), expected);
     let titles = lens_titles(&mut editor);
     assert!(
@@ -274,21 +287,9 @@ fn the_code_action_runs_a_pipeline_and_its_progress_cancels_it() {
                 && m["params"]["value"]["kind"] == "end"
         })
     });
-    let (scan, rest) = A.split_at(A.find("# Left").unwrap());
-    let (left, report) = rest.split_at(rest.find("# Report").unwrap());
-    let expected = [
-        answered(scan.trim_end_matches('\n'), "done", "Answer of Scan."),
-        answered(left.trim_end_matches('\n'), "cancelled", "Half of Left"),
-        report.to_owned(),
-    ]
-    .join("\n");
+    let expected = document_a(left(), Some(("cancelled", "Half of Left")), false);
     assert_eq!(normalized(&editor.doc.text), expected);
-    let (right, alone) = B.split_at(B.find("# Alone").unwrap());
-    let on_disk = answered(right.trim_end_matches('\n'), "done", "Answer of Right.");
-    assert_eq!(
-        normalized(&workspace.read("b.brief.md")),
-        format!("{on_disk}\n{alone}")
-    );
+    assert_eq!(normalized(&workspace.read("b.brief.md")), document_b());
     let sent: Vec<String> = agent.requests().iter().map(title).collect();
     assert!(!sent.contains(&"Report".to_owned()), "{sent:?}");
 }

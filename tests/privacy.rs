@@ -6,14 +6,12 @@
 mod support;
 
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use support::{Server, Workspace};
+use support::{baton, Server, Workspace};
 
 /// A loopback "remote" agent that counts the connections it gets and answers none.
 fn listener() -> (u16, Arc<AtomicUsize>) {
@@ -40,20 +38,6 @@ fn config(port: u16, privacy: &str) -> String {
 const TERMS: &str = "[privacy]\nterms = [\"Acme Corp\"]\n";
 
 const BRIEF: &str = "# Scan pricing @researcher\n\n## Objective\n\nFind the prices of ACME Corp.\n\n## Context\n\nWe sell to them.\n\n## Constraints\n\nPublic sources only.\n\n## Expected Output\n\nA table.\n";
-
-fn baton(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .current_dir(cwd)
-        .env("BATON_CONFIG", cwd.join("no-such-user-config.toml"))
-        .env("BATON_TRUST_FILE", cwd.join("no-such-trust-file.toml"))
-        .env_remove("BATON_TRUST_WORKSPACE")
-        .env("NO_PROXY", "*")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("HTTP_PROXY")
-        .output()
-        .expect("the baton binary runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -12,14 +12,11 @@ mod server;
 #[path = "agents/streams.rs"]
 mod streams;
 
-use std::path::Path;
-use std::process::{Command, Output};
-
 use serde_json::{json, Value};
 
 use server::Server as Agent;
 use streams::openai_ok;
-use support::{Server, Workspace};
+use support::{baton, Server, Workspace};
 
 /// Two agents on `url` told apart by their model, a default, and a route that sends scans to
 /// the researcher.
@@ -35,20 +32,6 @@ const ROUTES: &str = "[[routes]]\nwhen = { kind = \"review\" }\nagent = \"writer
                       [[routes]]\nwhen = { heading = \"(?i)scan\", tags = [\"market\"] }\nagent = \"researcher\"\n";
 
 const BRIEF: &str = "---\ntags: [market]\n---\n# Scan prices\n\n## Objective\n\nFind the prices.\n\n## Context\n\nWe reprice.\n\n## Constraints\n\nPublic sources.\n\n## Expected Output\n\nA table.\n\n# Write it up\n\n## Objective\n\nSummarize.\n\n## Context\n\nc\n\n## Constraints\n\nd\n\n## Expected Output\n\ne\n";
-
-fn baton(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .current_dir(cwd)
-        .env("BATON_CONFIG", cwd.join("no-such-user-config.toml"))
-        .env("BATON_TRUST_FILE", cwd.join("no-such-trust-file.toml"))
-        .env_remove("BATON_TRUST_WORKSPACE")
-        .env("NO_PROXY", "*")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("HTTP_PROXY")
-        .output()
-        .expect("the baton binary runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

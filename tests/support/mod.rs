@@ -81,6 +81,23 @@ impl Drop for Workspace {
     }
 }
 
+/// `baton ARGS` run in `cwd` as a user with no configuration or trust of their own (no user
+/// file, no trust store, no `BATON_TRUST_WORKSPACE`) and no proxy.
+#[allow(dead_code)]
+pub fn baton(cwd: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .current_dir(cwd)
+        .env("BATON_CONFIG", cwd.join("no-such-user-config.toml"))
+        .env("BATON_TRUST_FILE", cwd.join("no-such-trust-file.toml"))
+        .env_remove("BATON_TRUST_WORKSPACE")
+        .env("NO_PROXY", "*")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("HTTP_PROXY")
+        .output()
+        .expect("the baton binary runs")
+}
+
 /// The `file:` URI of an absolute path, percent-encoded as the server encodes it.
 pub fn file_uri(path: &Path) -> String {
     let mut uri = String::from("file://");
