@@ -13,6 +13,7 @@
 //!   the only code that names run files.
 //! - [`run_file`]: the JSON Lines format of one run's file.
 //! - [`run_id`]: the ids that name runs in the journal and in output markers.
+//! - [`thread`]: `.baton/threads/`, the earlier turns each run of a conversation is sent with.
 
 pub mod inputs;
 pub mod journal;
@@ -24,3 +25,4 @@ mod privacy_gate;
 pub mod run;
 pub mod run_file;
 pub mod run_id;
+pub mod thread;
