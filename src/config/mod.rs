@@ -166,4 +166,23 @@ mod tests {
         assert!(!Config::default().matches_document(Path::new("/ws/x.task.md")));
         assert_eq!(config.agent_names().count(), 0);
     }
+
+    #[test]
+    fn pipeline_max_parallel_is_known_defaults_to_4_and_the_workspace_wins() {
+        let parsed = parse("[pipeline]\nmax_parallel = 2\n").unwrap();
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let workspace = Config::new(parsed.file.clone(), None);
+        assert_eq!(workspace.max_parallel(), 2);
+        assert_eq!(Config::default().max_parallel(), DEFAULT_MAX_PARALLEL);
+        let zero = parse("[pipeline]\nmax_parallel = 0\n").unwrap().file;
+        assert_eq!(
+            Config::new(zero.clone(), None).max_parallel(),
+            1,
+            "at least one"
+        );
+        let merged = merge::merge(Some(zero), Some(parsed.file));
+        assert_eq!(merged.pipeline.max_parallel, Some(2));
+        let typo = parse("[pipeline]\nmax_paralel = 2\n").unwrap();
+        assert_eq!(typo.warnings.len(), 1);
+    }
 }

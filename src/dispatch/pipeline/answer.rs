@@ -3,6 +3,7 @@
 //! by the shell's [`Writer`] once those have started. A brief whose block cannot be written
 //! ends failed; what arrived stays in the journal.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 use super::schedule::Schedule;
@@ -103,15 +104,21 @@ fn place(
     })
 }
 
-/// Has the shell write `blocks`, in order. A done brief is said done once its block is
-/// written, and failed when it cannot be (the briefs that needed it have its answer already).
+/// Has the shell write `blocks`, in order, until `news` says a run has ended or spoken (what
+/// needs the run that ended starts first; the blocks left are written next time). A done brief
+/// is said done once its block is written, and failed when it cannot be (the briefs that
+/// needed it have its answer already).
 pub(super) fn write(
-    blocks: Vec<Block>,
+    blocks: &mut VecDeque<Block>,
     writer: &mut dyn Writer,
     schedule: &mut Schedule,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
+    news: &dyn Fn() -> bool,
 ) {
-    for block in blocks {
+    while !news() {
+        let Some(block) = blocks.pop_front() else {
+            return;
+        };
         let node = block.node;
         match writer.write(&block.file, &block.title, &block.marker, &block.body) {
             Ok(()) if block.done => on_event(Event::Done { node }),
@@ -179,12 +186,15 @@ mod tests {
         );
         let mut events = Vec::new();
         let mut on_event = |event: Event<'_>| events.push(format!("{event:?}"));
+        let mut blocks = VecDeque::from([block(0, true), block(2, false)]);
         write(
-            vec![block(0, true), block(2, false)],
+            &mut blocks,
             &mut Refuse,
             &mut schedule,
             &mut on_event,
+            &|| false,
         );
+        assert!(blocks.is_empty());
         assert_eq!(
             events,
             [

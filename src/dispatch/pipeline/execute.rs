@@ -8,6 +8,7 @@
 //! never hold up another's stream), which reports its events and its end to the loop through
 //! a channel. Dropping the loop aborts its runs.
 
+use std::collections::VecDeque;
 use std::path::Path;
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
@@ -98,7 +99,7 @@ pub async fn run(
     let mut told_queued = vec![false; pipeline.nodes.len()];
     // The blocks of the runs that ended, placed in memory, to be written once what needs them
     // has started: a write (fsynced) never holds up a start.
-    let mut blocks = Vec::new();
+    let mut blocks = VecDeque::new();
     loop {
         if cancel.is_cancelled() {
             for node in schedule.cancel_waiting() {
@@ -123,9 +124,14 @@ pub async fn run(
                 Err(reason) => end(&mut schedule, node, Ended::Failed(reason), on_event),
             }
         }
-        answer::write(std::mem::take(&mut blocks), writer, &mut schedule, on_event);
-        if schedule.is_over() || in_flight == 0 {
+        let busy = in_flight > 0;
+        let news = || busy && !noted.is_empty();
+        answer::write(&mut blocks, writer, &mut schedule, on_event, &news);
+        if blocks.is_empty() && (schedule.is_over() || in_flight == 0) {
             break;
+        }
+        if in_flight == 0 {
+            continue;
         }
         // The loop holds a sender: the channel never closes while it waits. Every note
         // already there is taken with the first, so that the runs that ended together are

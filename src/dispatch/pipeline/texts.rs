@@ -191,13 +191,20 @@ struct InMemory<'a> {
 }
 
 impl InMemory<'_> {
-    fn with<T>(&self, file: &str, read: impl FnOnce(&Document) -> T) -> Option<T> {
+    /// `read` of the document `file` names, with its briefs (read once for a document held).
+    fn with<T>(&self, file: &str, read: impl FnOnce(&Document, &[Brief]) -> T) -> Option<T> {
         let Located::Inside { named, .. } = self.boundary.locate(self.dir, file) else {
             return None;
         };
         match self.texts.get(&named) {
-            Some(doc) => Some(read(&doc.document)),
-            None => Some(read(&Document::new(&self.files.text(&named)?))),
+            Some(doc) if doc.analysis.kind.is_some() => {
+                Some(read(&doc.document, &doc.analysis.briefs))
+            }
+            Some(doc) => Some(read(&doc.document, &model::briefs(&doc.document))),
+            None => {
+                let document = Document::new(&self.files.text(&named)?);
+                Some(read(&document, &model::briefs(&document)))
+            }
         }
     }
 }
@@ -208,19 +215,17 @@ impl OtherDocuments for InMemory<'_> {
             let workspace = self.boundary.root().display().to_string();
             return LinkedDocument::Outside { workspace };
         }
-        let titles = |document: &Document| {
-            let briefs = model::briefs(document);
-            LinkedDocument::Found(briefs.into_iter().map(|brief| brief.title).collect())
+        let titles = |_: &Document, briefs: &[Brief]| {
+            LinkedDocument::Found(briefs.iter().map(|brief| brief.title.clone()).collect())
         };
         self.with(file, titles).unwrap_or(LinkedDocument::Missing)
     }
 
     fn latest_output(&self, file: &str, target: &Target) -> Option<Input> {
-        self.with(file, |document| {
-            let found = model::briefs(document)
-                .into_iter()
+        self.with(file, |document, briefs| {
+            let found = (briefs.iter())
                 .find(|brief| !brief.title.is_empty() && target.matches_title(&brief.title))?;
-            input::latest_output(document, &found)
+            input::latest_output(document, found)
         })?
     }
 }
