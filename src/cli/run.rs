@@ -93,14 +93,7 @@ fn selection(options: &Options) -> Result<Selection, String> {
 async fn execute(pipeline: &Pipeline, files: &DiskFiles, options: &Options) -> bool {
     let cancel = Cancel::new();
     // Ctrl-C cancels the runs in flight; what arrived is kept, in the journal and the file.
-    let interrupt = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        })
-    };
+    let interrupt = super::cancel_on_ctrl_c(&cancel);
     let mut show = Show::new(pipeline, options.format);
     let mut on_event = |event: pipeline::Event<'_>| show.event(&event);
     let run_options = RunOptions {

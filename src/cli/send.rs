@@ -157,14 +157,7 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     let mut progress = Progress::new(plan.agent());
     let cancel = Cancel::new();
     // Ctrl-C cancels the request; what arrived stays in the journal, closed as cancelled.
-    let interrupt = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        })
-    };
+    let interrupt = super::cancel_on_ctrl_c(&cancel);
     let queues = Queues::default();
     let mut received_chars = 0;
     let finished = {
