@@ -1,10 +1,12 @@
--- The `▶ Run pipeline` code lens on a brief that links another runs both, in dependency
--- order: each answer lands under its brief, marked done, and the lens then says both are up to
+-- The `▶ Run pipeline` code lens on a brief that links another runs the three briefs it
+-- needs, in dependency order: each answer lands under its brief, marked done, in the buffer
+-- and in background.brief.md, which is not open (on disk); the lens then says all are up to
 -- date.
 local H = dofile(os.getenv('BATON_REPO') .. '/editors/nvim/tests/helpers.lua')
 
 local PIPELINE = {
-  '# Gather facts @fast', '', '## Objective', '', 'List three facts.', '', '## Context', '',
+  '# Gather facts @fast', '', '## Objective', '',
+  'List three facts from [[background.brief.md#Background]].', '', '## Context', '',
   'For the review.', '', '## Constraints', '', 'Public sources.', '', '## Expected Output', '',
   'Three bullets.', '', '# Write summary @fast', '', '## Objective', '',
   'Summarize [[Gather facts]].', '', '## Context', '', 'For the review.', '', '## Constraints',
@@ -26,14 +28,18 @@ end
 local function wait_for_lens(buf, pattern, what)
   local found
   local asked = 0
-  H.wait(10000, function()
+  vim.wait(10000, function()
     if vim.uv.now() - asked > 300 then
       asked = vim.uv.now()
       vim.lsp.codelens.refresh({ bufnr = buf })
     end
     found = lenses(buf, pattern)[1]
     return found ~= nil
-  end, what)
+  end, 20)
+  local titles = vim.tbl_map(function(lens)
+    return lens.command and lens.command.title
+  end, vim.lsp.codelens.get(buf))
+  H.check(found ~= nil, ('no lens for %s; the lenses: %s'):format(what, vim.inspect(titles)))
   return found
 end
 
@@ -48,14 +54,21 @@ local function done_blocks(buf)
   return done
 end
 
+local BACKGROUND = {
+  '# Background @fast', '', '## Objective', '', 'Say what Acme sells.', '', '## Context', '',
+  'For the review.', '', '## Constraints', '', 'Public sources.', '', '## Expected Output', '',
+  'One line.',
+}
+
 H.run('pipeline', function()
   local fast = H.fake_agent(5, 5)
   require('baton').setup({ cmd = H.bin })
   local dir = H.workspace({ fast = fast })
   vim.fn.writefile(PIPELINE, dir .. '/pipeline.brief.md')
+  vim.fn.writefile(BACKGROUND, dir .. '/background.brief.md')
   local buf = H.open(dir .. '/pipeline.brief.md')
 
-  local run_lens = wait_for_lens(buf, '^▶ Run pipeline · 2 briefs, 0 up to date$',
+  local run_lens = wait_for_lens(buf, '^▶ Run pipeline · 3 briefs, 0 up to date$',
     'the Run pipeline lens on "Write summary"')
   H.ok('lens: ' .. run_lens.command.title)
 
@@ -91,8 +104,13 @@ H.run('pipeline', function()
     'the blocks are not under their briefs')
   H.check(lines[at[1] + 2] == 'word1 word2 word3 word4 word5', 'the first answer is ' .. lines[at[1] + 2])
   H.ok('both blocks landed under their briefs')
+  local background = table.concat(vim.fn.readfile(dir .. '/background.brief.md'), '\n')
+  local answered = '\n## Output @fast\n<!%-%- baton:output [^\n]*status=done %-%->\nword1 word2 word3 word4 word5\n'
+  H.check(background:match(answered) ~= nil,
+    'background.brief.md (not open) was not answered on disk:\n' .. background)
+  H.ok('background.brief.md answered on disk')
 
-  wait_for_lens(buf, '^▶ Run pipeline · 2 briefs, 2 up to date$',
+  wait_for_lens(buf, '^▶ Run pipeline · 3 briefs, 3 up to date$',
     'the lens to say both briefs are up to date')
   H.ok('up to date')
 end)

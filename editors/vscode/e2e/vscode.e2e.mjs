@@ -545,14 +545,15 @@ try {
   });
 
   await step("pipeline", async () => {
-    // pipeline.brief.md: "Write summary" links "Gather facts". Its code lens runs both, in
-    // order, and each answer lands under its brief.
+    // pipeline.brief.md: "Write summary" links "Gather facts", which links "Background" in
+    // background.brief.md (not open). The lens runs all three, in order; each answer lands
+    // under its brief, in the open buffer or, for background.brief.md, in the file on disk.
     const PIPELINE = "pipeline.brief.md";
     const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: PIPELINE });
     await row.first().dblclick();
     await waitForTab((label) => label === PIPELINE, PIPELINE);
     const lens = page
-      .locator(`${EDITOR} .codelens-decoration a`, { hasText: "Run pipeline · 2 briefs, 0 up to date" })
+      .locator(`${EDITOR} .codelens-decoration a`, { hasText: "Run pipeline · 3 briefs, 0 up to date" })
       .first();
     await lens.waitFor({ state: "visible", timeout: 30000 });
     await lens.click();
@@ -575,8 +576,12 @@ try {
     if (blocks.length !== 2 || !(gather < blocks[0].index && blocks[0].index < summary && summary < blocks[1].index)) {
       throw new Error(`the two blocks are not under their briefs:\n${text}`);
     }
+    const background = fs.readFileSync(path.join(workspace, "background.brief.md"), "utf8");
+    if (!/## Output @researcher\n<!-- baton:output run=\S+ [^>]*status=done -->\n(word\d+ ?)+\n/.test(background)) {
+      throw new Error(`background.brief.md (not open) was not answered on disk:\n${background}`);
+    }
     const upToDate = page.locator(`${EDITOR} .codelens-decoration a`, {
-      hasText: "Run pipeline · 2 briefs, 2 up to date",
+      hasText: "Run pipeline · 3 briefs, 3 up to date",
     });
     await upToDate.first().waitFor({ state: "visible", timeout: 15000 });
     await screenshot("vscode-pipeline");
