@@ -17,6 +17,7 @@ use crate::document::Document;
 use crate::workspace::Settings;
 
 use super::privacy_gate;
+use super::thread::{Choice, ThreadKey, Turn};
 
 /// Why a brief cannot be sent; each message says what to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,7 +142,12 @@ impl fmt::Display for Refusal {
 pub struct Attempt {
     pub agent: String,
     pub spec: AgentSpec,
+    /// The request: the earlier turns of [`Attempt::thread`], then the payload.
     pub request: Request,
+    /// The thread of this agent that the run carries on, and that its answer joins when it is
+    /// done; `None` for `thread: none`. A fallback agent has its own thread with the document:
+    /// it is sent its own earlier turns, and its answer goes there.
+    pub thread: Option<ThreadKey>,
 }
 
 /// A run ready to go: the brief, the message, and the agents to try in order (the chosen one,
@@ -159,6 +165,8 @@ pub struct Plan {
     pub journal_root: PathBuf,
     /// Whether the answer's headings are demoted under `## Output` (`[output] demote_headings`).
     pub demote_headings: bool,
+    /// The thread of the chosen agent (the first attempt's); `None` for `thread: none`.
+    pub thread: Option<ThreadKey>,
 }
 
 impl Plan {
@@ -181,6 +189,9 @@ pub struct Ask<'a> {
     /// Whether the user trusts the workspace (DESIGN §7).
     pub trusted: bool,
     pub inputs: &'a [Input],
+    /// Reads the turns of a thread in the workspace whose journal is at the given root (the
+    /// caller's reader: [`super::thread::on_disk`]); planning stays free of IO of its own.
+    pub turns: &'a dyn Fn(&Path, &ThreadKey) -> Vec<Turn>,
 }
 
 /// Picks a brief by title (case and spacing folded), or the only one.
@@ -238,7 +249,16 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         return Err(Refusal::Empty);
     }
     let (attempts, left_out) = attempts(config, &agent, &payload.text, ask.trusted)?;
-    let (attempts, left_out) = privacy_gate::gate(ask, &payload, attempts, left_out)?;
+    let (mut attempts, left_out) = privacy_gate::gate(ask, &payload, attempts, left_out)?;
+    let journal_root = journal_root(config, ask.path);
+    for attempt in &mut attempts {
+        attempt.thread = thread_key(ask.analysis, ask.path, &journal_root, &attempt.agent);
+        if let Some(key) = &attempt.thread {
+            let earlier = (ask.turns)(&journal_root, key);
+            let messages = earlier.iter().flat_map(Turn::messages);
+            attempt.request.messages.splice(0..0, messages);
+        }
+    }
     let left_out = left_out
         .into_iter()
         .map(|(fallback, why)| {
@@ -246,16 +266,31 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
             format!("fallback `{fallback}` was not tried: {why}")
         })
         .collect();
-    let folder = ask.path.parent().unwrap_or(Path::new("/"));
     Ok(Plan {
+        thread: attempts[0].thread.clone(),
         document: ask.path.to_path_buf(),
         brief_title: brief.title.clone(),
         payload,
         attempts,
         left_out,
-        journal_root: config.root.clone().unwrap_or_else(|| folder.to_path_buf()),
+        journal_root,
         demote_headings: config.demote_headings(),
     })
+}
+
+/// Where runs of the document at `path` are journalled (and its threads kept): the folder of
+/// the workspace `baton.toml`, else the document's.
+pub fn journal_root(config: &Config, path: &Path) -> PathBuf {
+    let folder = path.parent().unwrap_or(Path::new("/"));
+    config.root.clone().unwrap_or_else(|| folder.to_path_buf())
+}
+
+/// The thread runs of `agent` from the document at `path` carry on, as its front matter's
+/// `thread:` says; `None` for `thread: none`. `root` is [`journal_root`].
+pub fn thread_key(analysis: &Analysis, path: &Path, root: &Path, agent: &str) -> Option<ThreadKey> {
+    let named = analysis.front_matter.thread.as_ref();
+    let choice = Choice::of(named.map(|spanned| spanned.value.as_str()));
+    ThreadKey::of(path, root, choice, agent)
 }
 
 /// Why a send to `agent` would be refused, found without rendering the brief: what code
@@ -358,6 +393,7 @@ fn attempt(
             system: spec.role.clone(),
             messages: vec![Message::user(text.to_owned())],
         },
+        thread: None,
     })
 }
 
@@ -385,13 +421,25 @@ pub fn preview(plan: &Plan) -> String {
             &first.request.model
         }
     );
+    let messages = &first.request.messages;
+    let earlier = messages.len().saturating_sub(1);
+    if earlier > 0 {
+        out.push_str(&format!(
+            "<!-- baton: the first {earlier} messages are the earlier turns of this agent's thread; the last one is this brief. -->\n\n"
+        ));
+    }
     if let Some(system) = &first.request.system {
         out.push_str("## System\n\n");
         out.push_str(system.trim_end());
         out.push_str("\n\n");
     }
-    for message in &first.request.messages {
-        out.push_str(&format!("## Message ({})\n\n", message.role.as_str()));
+    for (index, message) in messages.iter().enumerate() {
+        let role = message.role.as_str();
+        if index < earlier {
+            out.push_str(&format!("## Earlier in the thread ({role})\n\n"));
+        } else {
+            out.push_str(&format!("## Message ({role})\n\n"));
+        }
         out.push_str(message.content.trim_end());
         out.push('\n');
     }

@@ -200,6 +200,12 @@ impl Threads {
     }
 }
 
+/// The turns of `key`'s thread in the workspace of `root`, read from disk: what planning is
+/// given to read threads with (`plan::Ask::turns`).
+pub fn on_disk(root: &Path, key: &ThreadKey) -> Vec<Turn> {
+    Threads::new(root).turns(key)
+}
+
 /// Whether the file at `path` is empty or ends with a line break.
 fn ends_a_line(path: &Path) -> bool {
     use std::io::{Read, Seek, SeekFrom};

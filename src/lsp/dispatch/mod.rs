@@ -24,6 +24,7 @@ use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run::registry::{Phase, RunInfo};
 use crate::dispatch::run::Cancel;
 use crate::dispatch::run_id;
+use crate::dispatch::thread;
 use crate::workspace::Settings;
 
 mod pipeline;
@@ -187,6 +188,7 @@ impl Dispatcher {
             selection: selection.filter(|range| !range.is_empty()),
             trusted: self.trusted(snapshot),
             inputs: &inputs,
+            turns: &thread::on_disk,
         })
         .map_err(|refusal: Refusal| refused(refusal.to_string()))
     }
