@@ -173,7 +173,10 @@ impl Threads {
         let Ok(text) = fs::read_to_string(self.file(key)) else {
             return false;
         };
-        let last = text.lines().rev().find_map(|line| serde_json::from_str::<Line>(line).ok());
+        let last = text
+            .lines()
+            .rev()
+            .find_map(|line| serde_json::from_str::<Line>(line).ok());
         matches!(last, Some(Line::Turn(_)))
     }
 

@@ -15,7 +15,9 @@ impl Dispatcher {
     pub(super) fn new_thread(&self, args: &Args) -> Outcome<Value> {
         let snapshot = self.snapshot(args.uri()?)?;
         let Some(path) = snapshot.context.path.as_deref() else {
-            return Err(refused("save the document first: threads are kept beside it"));
+            return Err(refused(
+                "save the document first: threads are kept beside it",
+            ));
         };
         let analysis = snapshot.analysis();
         let config = &snapshot.settings().config;
@@ -38,7 +40,9 @@ impl Dispatcher {
         let forgotten = threads.turns(&key).len();
         if forgotten > 0 {
             threads.start_new(&key, None).map_err(|error| {
-                refused(format!("baton did not start a new thread with @{agent}: {error}"))
+                refused(format!(
+                    "baton did not start a new thread with @{agent}: {error}"
+                ))
             })?;
         }
         tracing::info!("new thread with @{agent}: {forgotten} turns forgotten");
