@@ -359,3 +359,41 @@ fn the_editor_previews_the_thread_and_starts_a_new_one() {
         ]
     );
 }
+
+#[test]
+fn baton_run_carries_on_the_thread_baton_send_began() {
+    let runtime = agents();
+    let agent = runtime.block_on(Agent::start(openai_answers()));
+    let workspace = Workspace::new("threads-run");
+    workspace.write(
+        "baton.toml",
+        &config("openai", &format!("{}/v1", agent.url)),
+    );
+    workspace.write("a.brief.md", BRIEF);
+
+    send(&workspace, "a.brief.md");
+    let output = baton(&workspace.root, &["run", "a.brief.md", "--force"]);
+    assert!(
+        output.status.success(),
+        "baton run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let requests = agent.requests();
+    assert_eq!(requests.len(), 2);
+    let sent = payload(&requests[0]);
+    assert_eq!(
+        messages(&requests[1]),
+        [
+            message("system", ROLE),
+            message("user", &sent),
+            message("assistant", "Answer one."),
+            message("user", &sent),
+        ]
+    );
+    assert_eq!(
+        thread_files(&workspace)[0].1,
+        2,
+        "the pipeline's run joined it"
+    );
+}
