@@ -53,6 +53,7 @@ fn plan(root: &Path, agents: Vec<(&str, AgentSpec)>) -> Plan {
                 messages: vec![Message::user("# Greet\n\nSay hello.")],
             },
             spec,
+            thread: None,
         })
         .collect();
     Plan {
@@ -67,6 +68,7 @@ fn plan(root: &Path, agents: Vec<(&str, AgentSpec)>) -> Plan {
         left_out: Vec::new(),
         journal_root: root.to_path_buf(),
         demote_headings: true,
+        thread: None,
     }
 }
 

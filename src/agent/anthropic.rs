@@ -5,6 +5,10 @@
 //! `content_block_start`, `content_block_delta` (a `text_delta` carries text), `content_block_stop`,
 //! `message_delta` (stop reason, output tokens), `message_stop` (the end), `ping`, and `error`.
 //! Unknown event and delta types are skipped, as Anthropic asks of clients.
+//!
+//! The system prompt goes apart (`system`), and `messages` alternate `user` and `assistant`,
+//! as the API requires: consecutive messages of one role (a thread's seeded turn, which has no
+//! answer, before the new payload) are sent as one, separated by a blank line.
 
 use std::time::Duration;
 
@@ -13,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::error::malformed;
-use super::http::{json_body, turns, ApiKey, Endpoint, Turn};
+use super::http::{json_body, ApiKey, Endpoint};
 use super::sse::SseDecoder;
 use super::{AgentError, Finish, Request, Sink, Wire};
 use crate::config::AgentSpec;
@@ -63,7 +67,7 @@ impl Anthropic {
             model: &request.model,
             max_tokens: DEFAULT_MAX_TOKENS,
             system: request.system.as_deref(),
-            messages: turns(request, false),
+            messages: alternating(request),
             stream: true,
         })?;
         let mut response = self.endpoint.post_json(headers, body, cancel).await?;
@@ -107,8 +111,34 @@ struct MessagesRequest<'a> {
     max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     system: Option<&'a str>,
-    messages: Vec<Turn<'a>>,
+    messages: Vec<AlternatingTurn>,
     stream: bool,
+}
+
+/// One message as the Messages API takes it.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+struct AlternatingTurn {
+    role: &'static str,
+    content: String,
+}
+
+/// The request's messages, those of one role in a row merged into one.
+fn alternating(request: &Request) -> Vec<AlternatingTurn> {
+    let mut turns: Vec<AlternatingTurn> = Vec::new();
+    for message in &request.messages {
+        let role = message.role.as_str();
+        match turns.last_mut() {
+            Some(last) if last.role == role => {
+                last.content.push_str("\n\n");
+                last.content.push_str(&message.content);
+            }
+            _ => turns.push(AlternatingTurn {
+                role,
+                content: message.content.clone(),
+            }),
+        }
+    }
+    turns
 }
 
 /// One event of the stream, by its `type`.
@@ -211,4 +241,36 @@ fn on_event(data: &str, finish: &mut Finish, sink: &mut Sink<'_>) -> Result<bool
         StreamEvent::Other => {}
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::Message;
+
+    #[test]
+    fn messages_of_one_role_in_a_row_are_sent_as_one() {
+        let request = Request {
+            model: "m".into(),
+            system: Some("Be brief.".into()),
+            messages: vec![
+                Message::user("Handoff."),
+                Message::user("Scan."),
+                Message::assistant("Done."),
+                Message::user("Again."),
+            ],
+        };
+        let turn = |role, content: &str| AlternatingTurn {
+            role,
+            content: content.to_owned(),
+        };
+        assert_eq!(
+            alternating(&request),
+            [
+                turn("user", "Handoff.\n\nScan."),
+                turn("assistant", "Done."),
+                turn("user", "Again."),
+            ]
+        );
+    }
 }

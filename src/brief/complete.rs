@@ -185,7 +185,7 @@ const KEY_DETAILS: [&str; 5] = [
     "the agent for briefs that name none",
     "true refuses every remote agent (nothing is anonymized yet)",
     "not applied yet: quality gates the outputs must pass",
-    "not applied yet: `none` will send no earlier turns",
+    "the conversation runs carry on: a name shares one, `none` sends no earlier turns",
 ];
 
 /// Front matter: at the start of a line, the keys not yet present; after `key:`, its values.

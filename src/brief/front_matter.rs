@@ -186,7 +186,6 @@ pub fn read(document: &Document) -> (FrontMatter, Vec<Diagnostic>) {
 fn not_applied(key: &str) -> Option<&'static str> {
     Some(match key {
         "gates" => "`gates` are read but not applied yet: no output is checked against them",
-        "thread" => "`thread` is read but not applied yet: every run is sent without earlier turns",
         _ => return None,
     })
 }

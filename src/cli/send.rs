@@ -24,6 +24,7 @@ use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run::queue::Queues;
 use crate::dispatch::run::{self, Cancel, Event, Finished, Outcome};
 use crate::dispatch::run_id;
+use crate::dispatch::thread;
 use crate::document::Document;
 use crate::fs_safe;
 use crate::workspace::{no_open_documents, Boundary, LinkedDocuments, Machine, Settings};
@@ -119,6 +120,7 @@ fn prepare(options: &Options) -> Result<Prepared, Stop> {
         selection: None,
         trusted,
         inputs: &inputs,
+        turns: &thread::on_disk,
     })
     .map_err(|refusal| match refusal {
         Refusal::Untrusted { message } | Refusal::Confidential { message } => Stop::Failed(message),

@@ -16,7 +16,12 @@ use crate::config::{key_variable, policy, AgentSpec, Config, Provider};
 use crate::document::Document;
 use crate::workspace::Settings;
 
+mod shown;
+
+pub use shown::{payload_json, preview};
+
 use super::privacy_gate;
+use super::thread::{Choice, ThreadKey, Turn};
 
 /// Why a brief cannot be sent; each message says what to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,7 +146,12 @@ impl fmt::Display for Refusal {
 pub struct Attempt {
     pub agent: String,
     pub spec: AgentSpec,
+    /// The request: the earlier turns of [`Attempt::thread`], then the payload.
     pub request: Request,
+    /// The thread of this agent that the run carries on, and that its answer joins when it is
+    /// done; `None` for `thread: none`. A fallback agent has its own thread with the document:
+    /// it is sent its own earlier turns, and its answer goes there.
+    pub thread: Option<ThreadKey>,
 }
 
 /// A run ready to go: the brief, the message, and the agents to try in order (the chosen one,
@@ -159,6 +169,8 @@ pub struct Plan {
     pub journal_root: PathBuf,
     /// Whether the answer's headings are demoted under `## Output` (`[output] demote_headings`).
     pub demote_headings: bool,
+    /// The thread of the chosen agent (the first attempt's); `None` for `thread: none`.
+    pub thread: Option<ThreadKey>,
 }
 
 impl Plan {
@@ -181,6 +193,9 @@ pub struct Ask<'a> {
     /// Whether the user trusts the workspace (DESIGN §7).
     pub trusted: bool,
     pub inputs: &'a [Input],
+    /// Reads the turns of a thread in the workspace whose journal is at the given root (the
+    /// caller's reader: [`super::thread::on_disk`]); planning stays free of IO of its own.
+    pub turns: &'a dyn Fn(&Path, &ThreadKey) -> Vec<Turn>,
 }
 
 /// Picks a brief by title (case and spacing folded), or the only one.
@@ -238,7 +253,16 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         return Err(Refusal::Empty);
     }
     let (attempts, left_out) = attempts(config, &agent, &payload.text, ask.trusted)?;
-    let (attempts, left_out) = privacy_gate::gate(ask, &payload, attempts, left_out)?;
+    let (mut attempts, left_out) = privacy_gate::gate(ask, &payload, attempts, left_out)?;
+    let journal_root = journal_root(config, ask.path);
+    for attempt in &mut attempts {
+        attempt.thread = thread_key(ask.analysis, ask.path, &journal_root, &attempt.agent);
+        if let Some(key) = &attempt.thread {
+            let earlier = (ask.turns)(&journal_root, key);
+            let messages = earlier.iter().flat_map(Turn::messages);
+            attempt.request.messages.splice(0..0, messages);
+        }
+    }
     let left_out = left_out
         .into_iter()
         .map(|(fallback, why)| {
@@ -246,16 +270,31 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
             format!("fallback `{fallback}` was not tried: {why}")
         })
         .collect();
-    let folder = ask.path.parent().unwrap_or(Path::new("/"));
     Ok(Plan {
+        thread: attempts[0].thread.clone(),
         document: ask.path.to_path_buf(),
         brief_title: brief.title.clone(),
         payload,
         attempts,
         left_out,
-        journal_root: config.root.clone().unwrap_or_else(|| folder.to_path_buf()),
+        journal_root,
         demote_headings: config.demote_headings(),
     })
+}
+
+/// Where runs of the document at `path` are journalled (and its threads kept): the folder of
+/// the workspace `baton.toml`, else the document's.
+pub fn journal_root(config: &Config, path: &Path) -> PathBuf {
+    let folder = path.parent().unwrap_or(Path::new("/"));
+    config.root.clone().unwrap_or_else(|| folder.to_path_buf())
+}
+
+/// The thread runs of `agent` from the document at `path` carry on, as its front matter's
+/// `thread:` says; `None` for `thread: none`. `root` is [`journal_root`].
+pub fn thread_key(analysis: &Analysis, path: &Path, root: &Path, agent: &str) -> Option<ThreadKey> {
+    let named = analysis.front_matter.thread.as_ref();
+    let choice = Choice::of(named.map(|spanned| spanned.value.as_str()));
+    ThreadKey::of(path, root, choice, agent)
 }
 
 /// Why a send to `agent` would be refused, found without rendering the brief: what code
@@ -358,47 +397,8 @@ fn attempt(
             system: spec.role.clone(),
             messages: vec![Message::user(text.to_owned())],
         },
+        thread: None,
     })
-}
-
-/// The payload exactly as a request carries it, for the journal and "Preview payload": the
-/// system prompt and the messages, without headers (so never a key).
-pub fn payload_json(request: &Request) -> serde_json::Value {
-    serde_json::json!({
-        "system": request.system,
-        "messages": request.messages.iter().map(|message| serde_json::json!({
-            "role": message.role.as_str(),
-            "content": message.content,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-/// "Preview payload": what the agent would receive, as Markdown.
-pub fn preview(plan: &Plan) -> String {
-    let first = &plan.attempts[0];
-    let mut out = format!(
-        "<!-- baton: the payload for @{} ({}), exactly as it would be sent. Nothing was sent. -->\n\n",
-        first.agent,
-        if first.request.model.is_empty() {
-            "a program"
-        } else {
-            &first.request.model
-        }
-    );
-    if let Some(system) = &first.request.system {
-        out.push_str("## System\n\n");
-        out.push_str(system.trim_end());
-        out.push_str("\n\n");
-    }
-    for message in &first.request.messages {
-        out.push_str(&format!("## Message ({})\n\n", message.role.as_str()));
-        out.push_str(message.content.trim_end());
-        out.push('\n');
-    }
-    if first.request.messages.is_empty() {
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]

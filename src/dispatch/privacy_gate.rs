@@ -79,6 +79,7 @@ mod tests {
             selection: None,
             trusted: true,
             inputs,
+            turns: &|_, _| Vec::new(),
         })?;
         let mut tried: Vec<String> = plan.attempts.iter().map(|a| a.agent.clone()).collect();
         tried.extend(plan.left_out);

@@ -167,6 +167,19 @@ impl Threads {
         turns
     }
 
+    /// Whether the thread of `key` has turns since it was last started anew: whether "Start a
+    /// new thread" would forget anything. Reads only as far back as the last line that parses.
+    pub fn has_turns(&self, key: &ThreadKey) -> bool {
+        let Ok(text) = fs::read_to_string(self.file(key)) else {
+            return false;
+        };
+        let last = text
+            .lines()
+            .rev()
+            .find_map(|line| serde_json::from_str::<Line>(line).ok());
+        matches!(last, Some(Line::Turn(_)))
+    }
+
     /// Adds `turn` at the end of the thread of `key`.
     pub fn append(&self, key: &ThreadKey, turn: Turn) -> Result<(), WriteError> {
         self.write_line(key, &Line::Turn(turn))
@@ -198,6 +211,12 @@ impl Threads {
             .and_then(|()| file.sync_data())
             .map_err(|error| WriteError::io("write", &path, error))
     }
+}
+
+/// The turns of `key`'s thread in the workspace of `root`, read from disk: what planning is
+/// given to read threads with (`plan::Ask::turns`).
+pub fn on_disk(root: &Path, key: &ThreadKey) -> Vec<Turn> {
+    Threads::new(root).turns(key)
 }
 
 /// Whether the file at `path` is empty or ends with a line break.

@@ -1,5 +1,6 @@
 //! The dispatch code actions (DESIGN §4 steps 1 and 6): "Send *Title* to @agent" (the brief's
-//! own agent first), "Send selection to @agent", "Preview payload for @agent", and "Insert
+//! own agent first), "Send selection to @agent", "Preview payload for @agent", "Start a new
+//! thread with @agent" for each agent whose thread with the document has turns, and "Insert
 //! saved output of run …" for journalled runs whose output is missing from the document.
 //! Each carries a command; the work happens when the user picks it.
 
@@ -8,12 +9,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use tower_lsp_server::ls_types as lsp;
 
-use super::dispatch::{complete_runs, pipeline_action, PREVIEW, RECOVER, SEND};
+use super::dispatch::{complete_runs, pipeline_action, NEW_THREAD, PREVIEW, RECOVER, SEND};
 use super::from_proto;
 use super::state::{Snapshot, State};
 use crate::brief::model::Brief;
 use crate::brief::Code;
 use crate::dispatch::plan;
+use crate::dispatch::thread::Threads;
 use crate::document::Encoding;
 
 pub fn send_actions(
@@ -97,6 +99,20 @@ pub fn send_actions(
             PREVIEW,
             json!({ "uri": uri, "brief": brief.title, "agent": agent }),
         ));
+    }
+    if let Some(path) = snapshot.context.path.as_deref() {
+        let root = plan::journal_root(config, path);
+        let threads = Threads::new(&root);
+        for agent in &agents {
+            let key = plan::thread_key(analysis, path, &root, agent);
+            if key.is_some_and(|key| threads.has_turns(&key)) {
+                actions.push(action(
+                    format!("Start a new thread with @{agent}"),
+                    NEW_THREAD,
+                    json!({ "uri": uri, "brief": brief.title, "agent": agent }),
+                ));
+            }
+        }
     }
     if let Some(command) = pipeline_action(snapshot, brief, uri) {
         actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {

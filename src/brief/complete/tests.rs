@@ -81,7 +81,7 @@ fn front_matter_keys_and_values() {
             agent Key "ag" -> "agent: " (the agent for briefs that name none)
             confidential Key "ag" -> "confidential: " (true refuses every remote agent (nothing is anonymized yet))
             gates Key "ag" -> "gates: " (not applied yet: quality gates the outputs must pass)
-            thread Key "ag" -> "thread: " (not applied yet: `none` will send no earlier turns)
+            thread Key "ag" -> "thread: " (the conversation runs carry on: a name shares one, `none` sends no earlier turns)
             --
             brief Value "" -> " brief" (Objective · Context · Constraints · Expected Output)
             handoff Value "" -> " handoff" (Key Decisions · Current State · Next Steps · Reasoning)

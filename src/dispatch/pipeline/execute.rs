@@ -20,6 +20,7 @@ use super::{answer, resume, Ended, Event, Files, Options, Pipeline, Summary, Wri
 use crate::dispatch::plan::{self, Ask, Plan};
 use crate::dispatch::run::{self, queue::Queues, Cancel, Finished};
 use crate::dispatch::run_id;
+use crate::dispatch::thread;
 
 /// What a run tells the loop.
 enum Note {
@@ -244,6 +245,7 @@ fn prepare(
         selection: None,
         trusted: doc.trusted,
         inputs: &inputs,
+        turns: &thread::on_disk,
     })
     .map_err(|refusal| refusal.to_string())?;
     match plan::key_refusal(&plan.attempts, &|name| files.key_set(name)) {

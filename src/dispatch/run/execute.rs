@@ -5,7 +5,9 @@
 //! [`Event`]s to its caller, which shows them.
 //!
 //! Each agent tried is a run of its own in the journal (its own id, payload and model), so the
-//! journal always says exactly what went where.
+//! journal always says exactly what went where. A run that ends done joins the thread of the
+//! agent that answered (DESIGN §6): its payload as sent and its answer as received become the
+//! thread's next turn, here, for every caller (editor, `baton send`, `baton run`).
 
 use std::io;
 use std::time::SystemTime;
@@ -17,6 +19,7 @@ use crate::brief::output::Status;
 use crate::dispatch::journal::{Final, Journal, RunRecord};
 use crate::dispatch::plan::{payload_json, Attempt, Plan};
 use crate::dispatch::run_id;
+use crate::dispatch::thread::{Threads, Turn};
 
 /// What a run reports while it goes, in order; [`Event::Finished`] last.
 #[derive(Debug)]
@@ -265,11 +268,43 @@ async fn execute_attempt(
     if let Err(error) = writer.finish(outcome.journal_state()) {
         journal_error.get_or_insert(error);
     }
-    let journal_error = journal_error.map(|error| {
+    let mut journal_error = journal_error.map(|error| {
         format!(
             "could not journal the whole run {run} in {}: {error}",
             journal.dir().display()
         )
     });
+    if outcome == Outcome::Done {
+        if let Err(error) = join_thread(plan, attempt, run, &text) {
+            let error = format!(
+                "could not add run {run} to its thread: {error}; the next run is sent without it"
+            );
+            journal_error = Some(match journal_error {
+                Some(earlier) => format!("{earlier}; {error}"),
+                None => error,
+            });
+        }
+    }
     (ended(outcome, text, journal_error), fall_back)
+}
+
+/// Adds a done run to the thread of the agent that answered: the payload as it was sent (the
+/// request's last message) and the answer as received. Nothing for `thread: none`.
+fn join_thread(
+    plan: &Plan,
+    attempt: &Attempt,
+    run: &str,
+    answer: &str,
+) -> Result<(), crate::fs_safe::WriteError> {
+    let (Some(key), Some(sent)) = (&attempt.thread, attempt.request.messages.last()) else {
+        return Ok(());
+    };
+    Threads::new(&plan.journal_root).append(
+        key,
+        Turn {
+            run: Some(run.to_owned()),
+            user: sent.content.clone(),
+            assistant: Some(answer.to_owned()),
+        },
+    )
 }

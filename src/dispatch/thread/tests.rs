@@ -58,7 +58,9 @@ fn turns_since_the_last_new_start_in_order() {
     let threads = Threads::new(dir.path());
     let key = ThreadKey::of(&dir.path().join("a.brief.md"), dir.path(), Choice::Own, "r").unwrap();
     assert_eq!(threads.turns(&key), []);
+    assert!(!threads.has_turns(&key));
     threads.append(&key, turn("01A", "first?", "one")).unwrap();
+    assert!(threads.has_turns(&key));
     threads.append(&key, turn("01B", "second?", "two")).unwrap();
     assert_eq!(
         threads.turns(&key),
@@ -93,8 +95,13 @@ fn turns_since_the_last_new_start_in_order() {
     text.push_str("{\"type\":\"turn\",\"user\":\"to");
     fs::write(&file, text).unwrap();
     assert_eq!(threads.turns(&key).len(), 2);
+    assert!(
+        threads.has_turns(&key),
+        "the torn line is not the last that parses"
+    );
     threads.start_new(&key, None).unwrap();
     assert_eq!(threads.turns(&key), []);
+    assert!(!threads.has_turns(&key));
 }
 
 #[cfg(unix)]

@@ -24,8 +24,10 @@ use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run::registry::{Phase, RunInfo};
 use crate::dispatch::run::Cancel;
 use crate::dispatch::run_id;
+use crate::dispatch::thread;
 use crate::workspace::Settings;
 
+mod new_thread;
 mod pipeline;
 mod preview;
 mod recovery;
@@ -34,7 +36,7 @@ pub use pipeline::{pipeline_action, pipeline_lenses, pipeline_title, RUN_PIPELIN
 pub use recovery::complete_runs;
 
 /// The commands the server executes.
-pub const COMMANDS: [&str; 8] = [
+pub const COMMANDS: [&str; 9] = [
     SEND,
     PREVIEW,
     CANCEL,
@@ -43,6 +45,7 @@ pub const COMMANDS: [&str; 8] = [
     JOURNAL,
     RUNS,
     RUN_PIPELINE,
+    NEW_THREAD,
 ];
 pub const SEND: &str = "baton.send";
 pub const PREVIEW: &str = "baton.preview";
@@ -51,6 +54,7 @@ pub const RECOVER: &str = "baton.recover";
 pub const AGENTS: &str = "baton.agents";
 pub const JOURNAL: &str = "baton.journal";
 pub const RUNS: &str = "baton.runs";
+pub const NEW_THREAD: &str = "baton.newThread";
 
 /// The folder of `.baton` that holds "Preview payload" files.
 const PREVIEW_DIR: &str = "preview";
@@ -108,6 +112,7 @@ impl Dispatcher {
             JOURNAL => self.journal(&args),
             RUNS => Ok(json!({ "runs": self.state.runs.active() })),
             RUN_PIPELINE => self.run_pipeline(args).await,
+            NEW_THREAD => self.new_thread(&args),
             other => return Err(invalid(format!("unknown command `{other}`"))),
         };
         match result {
@@ -187,6 +192,7 @@ impl Dispatcher {
             selection: selection.filter(|range| !range.is_empty()),
             trusted: self.trusted(snapshot),
             inputs: &inputs,
+            turns: &thread::on_disk,
         })
         .map_err(|refusal: Refusal| refused(refusal.to_string()))
     }
