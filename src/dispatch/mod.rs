@@ -15,6 +15,8 @@
 //! - [`run_id`]: the ids that name runs in the journal and in output markers.
 //! - [`thread`]: `.baton/threads/`, the earlier turns each run of a conversation is sent with.
 
+pub mod handoff;
+pub mod handoff_run;
 pub mod inputs;
 pub mod journal;
 pub mod on_disk;

@@ -1,6 +1,8 @@
 //! The dispatch code actions (DESIGN §4 steps 1 and 6): "Send *Title* to @agent" (the brief's
-//! own agent first), "Send selection to @agent", "Preview payload for @agent", and "Insert
-//! saved output of run …" for journalled runs whose output is missing from the document.
+//! own agent first), "Send selection to @agent", "Preview payload for @agent", "Insert
+//! saved output of run …" for journalled runs whose output is missing from the document,
+//! "Hand off to a new thread with @agent" when the brief's thread with its agent has turns,
+//! and "Resume from handoff with @agent" on a handoff.
 //! Each carries a command; the work happens when the user picks it.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -8,12 +10,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use tower_lsp_server::ls_types as lsp;
 
-use super::dispatch::{complete_runs, pipeline_action, PREVIEW, RECOVER, SEND};
+use super::dispatch::{complete_runs, pipeline_action, HANDOFF, PREVIEW, RECOVER, RESUME, SEND};
 use super::from_proto;
 use super::state::{Snapshot, State};
 use crate::brief::model::Brief;
 use crate::brief::Code;
 use crate::dispatch::plan;
+use crate::dispatch::thread::{Choice, ThreadKey, Threads};
 use crate::document::Encoding;
 
 pub fn send_actions(
@@ -29,12 +32,16 @@ pub fn send_actions(
     let document = snapshot.document();
     let start = from_proto::offset(document, params.range.start, encoding);
     let end = from_proto::offset(document, params.range.end, encoding);
+    let mut resumes = Vec::new();
+    if analysis.kind.as_deref() == Some("handoff") && params.context.only.is_none() {
+        resumes = resume_actions(snapshot, params.text_document.uri.as_str());
+    }
     let Some(brief) = analysis
         .briefs
         .iter()
         .find(|brief| brief.range.contains(&start) || brief.range.end == start)
     else {
-        return Vec::new();
+        return resumes;
     };
     let config = &snapshot.settings().config;
     let uri = params.text_document.uri.as_str();
@@ -70,6 +77,7 @@ pub fn send_actions(
         .map(|agent| obstacle(snapshot, agent))
         .collect();
     let mut actions = fixes;
+    actions.extend(resumes);
     for (agent, obstacle) in agents.iter().zip(&obstacles) {
         actions.push(action(
             titled(format!("Send \"{}\" to @{agent}", brief.title), obstacle),
@@ -95,6 +103,13 @@ pub fn send_actions(
         actions.push(action(
             format!("Preview payload for @{agent}"),
             PREVIEW,
+            json!({ "uri": uri, "brief": brief.title, "agent": agent }),
+        ));
+    }
+    if let Some(agent) = own.as_deref().filter(|agent| thread_has_turns(snapshot, agent)) {
+        actions.push(action(
+            format!("Hand off to a new thread with @{agent}"),
+            HANDOFF,
             json!({ "uri": uri, "brief": brief.title, "agent": agent }),
         ));
     }
@@ -125,6 +140,38 @@ pub fn send_actions(
         }
     }
     actions
+}
+
+/// "Resume from handoff with @agent", on a handoff: for its `agent:`, else for every agent.
+fn resume_actions(snapshot: &Snapshot, uri: &str) -> Vec<lsp::CodeActionOrCommand> {
+    let config = &snapshot.settings().config;
+    let named = snapshot.analysis().front_matter.agent.as_ref();
+    let agents: Vec<&str> = match named {
+        Some(agent) => vec![agent.value.as_str()],
+        None => config.agent_names().collect(),
+    };
+    (agents.into_iter())
+        .map(|agent| {
+            action(
+                format!("Resume from handoff with @{agent}"),
+                RESUME,
+                json!({ "uri": uri, "agent": agent }),
+            )
+        })
+        .collect()
+}
+
+/// Whether the document's thread with `agent` has turns to hand off.
+fn thread_has_turns(snapshot: &Snapshot, agent: &str) -> bool {
+    let Some(path) = snapshot.context.path.as_deref() else {
+        return false;
+    };
+    let folder = path.parent().unwrap_or(std::path::Path::new("/"));
+    let root = (snapshot.settings().config.root.as_deref()).unwrap_or(folder);
+    let thread = snapshot.analysis().front_matter.thread.as_ref();
+    let choice = Choice::of(thread.map(|thread| thread.value.as_str()));
+    ThreadKey::of(path, root, choice, agent)
+        .is_some_and(|key| !Threads::new(root).turns(&key).is_empty())
 }
 
 /// Why sending the snapshot's briefs to `agent` would be refused, if it would.

@@ -26,6 +26,7 @@ use crate::dispatch::run::Cancel;
 use crate::dispatch::run_id;
 use crate::workspace::Settings;
 
+mod handoff;
 mod pipeline;
 mod preview;
 mod recovery;
@@ -34,7 +35,7 @@ pub use pipeline::{pipeline_action, pipeline_lenses, pipeline_title, RUN_PIPELIN
 pub use recovery::complete_runs;
 
 /// The commands the server executes.
-pub const COMMANDS: [&str; 8] = [
+pub const COMMANDS: [&str; 10] = [
     SEND,
     PREVIEW,
     CANCEL,
@@ -43,6 +44,8 @@ pub const COMMANDS: [&str; 8] = [
     JOURNAL,
     RUNS,
     RUN_PIPELINE,
+    HANDOFF,
+    RESUME,
 ];
 pub const SEND: &str = "baton.send";
 pub const PREVIEW: &str = "baton.preview";
@@ -51,6 +54,8 @@ pub const RECOVER: &str = "baton.recover";
 pub const AGENTS: &str = "baton.agents";
 pub const JOURNAL: &str = "baton.journal";
 pub const RUNS: &str = "baton.runs";
+pub const HANDOFF: &str = "baton.handoff";
+pub const RESUME: &str = "baton.resume";
 
 /// The folder of `.baton` that holds "Preview payload" files.
 const PREVIEW_DIR: &str = "preview";
@@ -108,6 +113,8 @@ impl Dispatcher {
             JOURNAL => self.journal(&args),
             RUNS => Ok(json!({ "runs": self.state.runs.active() })),
             RUN_PIPELINE => self.run_pipeline(args).await,
+            HANDOFF => self.handoff(args).await,
+            RESUME => self.resume(&args),
             other => return Err(invalid(format!("unknown command `{other}`"))),
         };
         match result {
