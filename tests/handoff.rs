@@ -77,14 +77,23 @@ fn turn(run: &str, user: &str, assistant: &str) -> Turn {
 fn seed_thread(workspace: &Workspace) {
     let threads = Threads::new(&workspace.root);
     let key = key(workspace);
-    threads.append(&key, turn("r1", "First brief", "First answer")).unwrap();
-    threads.append(&key, turn("r2", "Second brief", "Second answer")).unwrap();
+    threads
+        .append(&key, turn("r1", "First brief", "First answer"))
+        .unwrap();
+    threads
+        .append(&key, turn("r2", "Second brief", "Second answer"))
+        .unwrap();
 }
 
 fn roles_and_contents(request: &Value) -> Vec<(String, String)> {
     let messages = request["messages"].as_array().unwrap();
     (messages.iter())
-        .map(|m| (m["role"].as_str().unwrap().to_owned(), m["content"].as_str().unwrap().to_owned()))
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap().to_owned(),
+                m["content"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -94,7 +103,11 @@ async fn a_handoff_sends_the_thread_and_is_saved_beside_the_document_never_overw
     let workspace = workspace("online", &server.url);
     seed_thread(&workspace);
 
-    let output = baton(&workspace, &["handoff", "plan.brief.md", "--brief", "Compare note apps"]).await;
+    let output = baton(
+        &workspace,
+        &["handoff", "plan.brief.md", "--brief", "Compare note apps"],
+    )
+    .await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     let first = workspace.path("plan.handoff.md");
     assert_eq!(text(&output.stdout).trim(), first.display().to_string());
@@ -114,7 +127,14 @@ async fn a_handoff_sends_the_thread_and_is_saved_beside_the_document_never_overw
     }
     let (role, request) = &messages[4];
     assert_eq!(role, "user");
-    for field in ["Key Decisions", "Current State", "Next Steps", "Reasoning", "Open Questions", "Artifacts"] {
+    for field in [
+        "Key Decisions",
+        "Current State",
+        "Next Steps",
+        "Reasoning",
+        "Open Questions",
+        "Artifacts",
+    ] {
         assert!(request.contains(field), "{field} in {request}");
     }
 
@@ -123,21 +143,39 @@ async fn a_handoff_sends_the_thread_and_is_saved_beside_the_document_never_overw
         "---\nkind: handoff\ncontinues: plan.brief.md\nagent: w\n---\n\n# Handoff: plan.brief.md with @w\n\n## Key Decisions\n"
     ), "{written}");
     let check = baton(&workspace, &["check", "plan.handoff.md"]).await;
-    assert!(check.status.success(), "{}{}", text(&check.stdout), text(&check.stderr));
-    assert!(!text(&check.stdout).contains("warning"), "{}", text(&check.stdout));
+    assert!(
+        check.status.success(),
+        "{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+    assert!(
+        !text(&check.stdout).contains("warning"),
+        "{}",
+        text(&check.stdout)
+    );
     // The run is journalled, as a run of the handoff file.
     let runs = Journal::new(&workspace.root).runs();
     assert_eq!(runs.len(), 1);
-    assert_eq!((runs[0].document.as_path(), runs[0].brief_title.as_str()), (first.as_path(), "Handoff"));
+    assert_eq!(
+        (runs[0].document.as_path(), runs[0].brief_title.as_str()),
+        (first.as_path(), "Handoff")
+    );
 
     // A second handoff takes the next name, and carries the first one's Key Decisions.
     let output = baton(&workspace, &["handoff", "plan.brief.md", "--agent", "w"]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stdout).trim(), workspace.path("plan.handoff.2.md").display().to_string());
+    assert_eq!(
+        text(&output.stdout).trim(),
+        workspace.path("plan.handoff.2.md").display().to_string()
+    );
     assert_eq!(workspace.read("plan.handoff.md"), written);
     let requests = server.requests();
     let request = requests[1].last_message();
-    assert!(request.contains("- Only apps with a free tier for five people."), "{request}");
+    assert!(
+        request.contains("- Only apps with a free tier for five people."),
+        "{request}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,7 +183,11 @@ async fn resume_starts_a_new_thread_from_the_handoff_as_edited() {
     let server = Server::start(vec![openai_ok(&[ANSWER])]).await;
     let workspace = workspace("resume", &server.url);
     seed_thread(&workspace);
-    let output = baton(&workspace, &["handoff", "plan.brief.md", "--brief", "Compare note apps"]).await;
+    let output = baton(
+        &workspace,
+        &["handoff", "plan.brief.md", "--brief", "Compare note apps"],
+    )
+    .await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     let edited = workspace
         .read("plan.handoff.md")
@@ -155,15 +197,29 @@ async fn resume_starts_a_new_thread_from_the_handoff_as_edited() {
     let output = baton(&workspace, &["resume", "plan.handoff.md"]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     let threads = Threads::new(&workspace.root);
-    assert_eq!(text(&output.stdout).trim(), threads.file(&key(&workspace)).display().to_string());
-    let seed = Turn { run: None, user: edited, assistant: None };
+    assert_eq!(
+        text(&output.stdout).trim(),
+        threads.file(&key(&workspace)).display().to_string()
+    );
+    let seed = Turn {
+        run: None,
+        user: edited,
+        assistant: None,
+    };
     assert_eq!(threads.turns(&key(&workspace)), vec![seed]);
 
     // A hand-written handoff without `continues:` or `agent:` says what is missing.
-    workspace.write("mine.handoff.md", "---\nkind: handoff\n---\n\n# Mine\n\n## Key Decisions\n\n- a\n");
+    workspace.write(
+        "mine.handoff.md",
+        "---\nkind: handoff\n---\n\n# Mine\n\n## Key Decisions\n\n- a\n",
+    );
     let output = baton(&workspace, &["resume", "mine.handoff.md"]).await;
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stderr).contains("names no agent: add `agent: NAME`"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("names no agent: add `agent: NAME`"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,9 +229,16 @@ async fn an_unreachable_agent_leaves_a_handoff_written_from_the_journal() {
     seed_thread(&workspace);
     let output = baton(&workspace, &["handoff", "plan.brief.md", "--agent", "w"]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("written by baton from the journal"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("written by baton from the journal"),
+        "{}",
+        text(&output.stderr)
+    );
     let written = workspace.read("plan.handoff.md");
-    assert!(written.contains("## Next Steps\n\n- Send \"Compare note apps\""), "{written}");
+    assert!(
+        written.contains("## Next Steps\n\n- Send \"Compare note apps\""),
+        "{written}"
+    );
 }
 
 /// Writes a finished run of `brief` with `answer` into the journal.
@@ -205,31 +268,78 @@ async fn the_offline_handoff_holds_every_run_and_open_brief_and_is_deterministic
     );
     // Five decisions and constraints across three runs of the thread.
     let runs = [
-        ("20260101-aaaa", "Compare note apps", "Decision: free tiers only.\nConstraint: five users.\n", Final::Done),
-        ("20260102-bbbb", "Compare note apps", "Decision: drop Evernote.\nConstraint: EU hosting.\n", Final::Done),
-        ("20260103-cccc", "Check the prices", "Decision: prices in EUR.\n", Final::Failed { reason: "HTTP 500".to_owned() }),
+        (
+            "20260101-aaaa",
+            "Compare note apps",
+            "Decision: free tiers only.\nConstraint: five users.\n",
+            Final::Done,
+        ),
+        (
+            "20260102-bbbb",
+            "Compare note apps",
+            "Decision: drop Evernote.\nConstraint: EU hosting.\n",
+            Final::Done,
+        ),
+        (
+            "20260103-cccc",
+            "Check the prices",
+            "Decision: prices in EUR.\n",
+            Final::Failed {
+                reason: "HTTP 500".to_owned(),
+            },
+        ),
     ];
     let threads = Threads::new(&workspace.root);
     for (at, (run, brief, answer, state)) in runs.iter().enumerate() {
-        journal_run(&workspace, run, brief, answer, state.clone(), 1_000 + at as u64);
-        threads.append(&key(&workspace), turn(run, brief, answer)).unwrap();
+        journal_run(
+            &workspace,
+            run,
+            brief,
+            answer,
+            state.clone(),
+            1_000 + at as u64,
+        );
+        threads
+            .append(&key(&workspace), turn(run, brief, answer))
+            .unwrap();
     }
     // A file the user keeps at the first name is never overwritten.
     workspace.write("plan.handoff.md", "mine\n");
 
-    let first = baton(&workspace, &["handoff", "plan.brief.md", "--agent", "w", "--offline"]).await;
+    let first = baton(
+        &workspace,
+        &["handoff", "plan.brief.md", "--agent", "w", "--offline"],
+    )
+    .await;
     assert!(first.status.success(), "{}", text(&first.stderr));
-    assert_eq!(text(&first.stdout).trim(), workspace.path("plan.handoff.2.md").display().to_string());
-    let second = baton(&workspace, &["handoff", "plan.brief.md", "--agent", "w", "--offline"]).await;
+    assert_eq!(
+        text(&first.stdout).trim(),
+        workspace.path("plan.handoff.2.md").display().to_string()
+    );
+    let second = baton(
+        &workspace,
+        &["handoff", "plan.brief.md", "--agent", "w", "--offline"],
+    )
+    .await;
     assert!(second.status.success(), "{}", text(&second.stderr));
     assert_eq!(workspace.read("plan.handoff.md"), "mine\n");
     let written = workspace.read("plan.handoff.2.md");
-    assert_eq!(workspace.read("plan.handoff.3.md"), written, "the same journal gives the same bytes");
+    assert_eq!(
+        workspace.read("plan.handoff.3.md"),
+        written,
+        "the same journal gives the same bytes"
+    );
 
     for (run, brief, answer, _) in &runs {
-        assert!(written.contains(&format!("### Run {run}: \"{brief}\"")), "{run} in {written}");
+        assert!(
+            written.contains(&format!("### Run {run}: \"{brief}\"")),
+            "{run} in {written}"
+        );
         for line in answer.lines() {
-            assert!(written.contains(&format!("> {line}\n")), "{line} in {written}");
+            assert!(
+                written.contains(&format!("> {line}\n")),
+                "{line} in {written}"
+            );
         }
     }
     assert!(written.contains("(failed: HTTP 500)"), "{written}");
@@ -264,10 +374,17 @@ fn the_editor_hands_off_opens_the_file_and_resumes_from_it_unsaved() {
         json!({}),
     );
     let doc = lsp.open(&workspace.uri("plan.brief.md"), BRIEFS);
-    let titles = titles(&mut lsp, &doc.uri, 0);
-    assert!(titles.contains(&"Hand off to a new thread with @w".to_owned()), "{titles:?}");
+    let titles = action_titles(&mut lsp, &doc.uri, 0);
+    assert!(
+        titles.contains(&"Hand off to a new thread with @w".to_owned()),
+        "{titles:?}"
+    );
 
-    let answer = execute(&mut lsp, "baton.handoff", json!({ "uri": doc.uri, "brief": "Compare note apps" }));
+    let answer = execute(
+        &mut lsp,
+        "baton.handoff",
+        json!({ "uri": doc.uri, "brief": "Compare note apps" }),
+    );
     assert_eq!(answer, json!({ "agent": "w", "asks_agent": true }));
     let shown = lsp.wait_for_server_request("window/showDocument");
     let handoff_uri = workspace.uri("plan.handoff.md");
@@ -275,18 +392,30 @@ fn the_editor_hands_off_opens_the_file_and_resumes_from_it_unsaved() {
     assert_eq!(roles_and_contents(&server.requests()[0].json()).len(), 5);
 
     // The user edits the handoff (unsaved) and resumes from it.
-    let edited = workspace.read("plan.handoff.md").replace("- None yet.", "- Exports?");
+    let edited = workspace
+        .read("plan.handoff.md")
+        .replace("- None yet.", "- Exports?");
     lsp.open(&handoff_uri, &edited);
-    let titles = titles(&mut lsp, &handoff_uri, 8);
-    assert!(titles.contains(&"Resume from handoff with @w".to_owned()), "{titles:?}");
+    let titles = action_titles(&mut lsp, &handoff_uri, 8);
+    assert!(
+        titles.contains(&"Resume from handoff with @w".to_owned()),
+        "{titles:?}"
+    );
     let resumed = execute(&mut lsp, "baton.resume", json!({ "uri": handoff_uri }));
     assert_eq!(resumed["agent"], "w");
     let turns = Threads::new(&workspace.root).turns(&key(&workspace));
-    assert_eq!(turns, vec![Turn { run: None, user: edited, assistant: None }]);
+    assert_eq!(
+        turns,
+        vec![Turn {
+            run: None,
+            user: edited,
+            assistant: None
+        }]
+    );
     assert!(Path::new(resumed["thread"].as_str().unwrap()).is_file());
 }
 
-fn titles(lsp: &mut support::Server, uri: &str, line: u32) -> Vec<String> {
+fn action_titles(lsp: &mut support::Server, uri: &str, line: u32) -> Vec<String> {
     let at = json!({ "line": line, "character": 0 });
     let params = json!({ "textDocument": { "uri": uri }, "range": { "start": at, "end": at }, "context": { "diagnostics": [] } });
     let actions = lsp.request("textDocument/codeAction", params);

@@ -161,7 +161,10 @@ pub fn key_decisions(kind: &Kind, text: &str) -> Option<String> {
                     found = Some(lines);
                     break;
                 }
-            } else if kind.field(heading).is_some_and(|f| f.name == "Key Decisions") {
+            } else if kind
+                .field(heading)
+                .is_some_and(|f| f.name == "Key Decisions")
+            {
                 inside = Some((level, Vec::new()));
                 continue;
             }
@@ -181,7 +184,9 @@ fn without_comments(text: &str) -> String {
     let mut rest = text;
     while let Some(start) = rest.find("<!--") {
         out.push_str(&rest[..start]);
-        rest = rest[start..].find("-->").map_or("", |end| &rest[start + end + 3..]);
+        rest = rest[start..]
+            .find("-->")
+            .map_or("", |end| &rest[start + end + 3..]);
     }
     out.push_str(rest);
     out

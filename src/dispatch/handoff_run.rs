@@ -119,7 +119,7 @@ pub fn prepare(ask: &HandOff<'_>) -> Result<Prepared, String> {
         agent: agent.clone(),
     };
     let plan = if ask.offline {
-        Err("asked for offline".to_owned())
+        Err("asked to write it offline".to_owned())
     } else if turns.is_empty() {
         Err(format!("the thread of {name} with @{agent} has no turns"))
     } else {
@@ -225,7 +225,10 @@ fn continues(text: &str) -> (Option<String>, Option<String>) {
 /// The runs of the thread, oldest first: those its turns name, else the journal's runs of the
 /// document with `agent`.
 fn runs(journal: &Journal, document: &Path, agent: &str, turns: &[Turn]) -> Vec<RunNote> {
-    let named: Vec<&str> = turns.iter().filter_map(|turn| turn.run.as_deref()).collect();
+    let named: Vec<&str> = turns
+        .iter()
+        .filter_map(|turn| turn.run.as_deref())
+        .collect();
     let ids: Vec<String> = if named.is_empty() {
         let mut runs = journal.runs();
         runs.retain(|run| run.document == document && run.agent == agent);
@@ -280,7 +283,10 @@ pub async fn hand_off(
                     None,
                 ),
                 Outcome::Cancelled(_) => {
-                    return Err(format!("{}; no handoff was written", finished.outcome.summary()))
+                    return Err(format!(
+                        "{}; no handoff was written",
+                        finished.outcome.summary()
+                    ))
                 }
                 other => {
                     let why = format!(

@@ -106,7 +106,10 @@ pub fn send_actions(
             json!({ "uri": uri, "brief": brief.title, "agent": agent }),
         ));
     }
-    if let Some(agent) = own.as_deref().filter(|agent| thread_has_turns(snapshot, agent)) {
+    if let Some(agent) = own
+        .as_deref()
+        .filter(|agent| thread_has_turns(snapshot, agent))
+    {
         actions.push(action(
             format!("Hand off to a new thread with @{agent}"),
             HANDOFF,

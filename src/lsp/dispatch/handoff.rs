@@ -102,14 +102,18 @@ impl Dispatcher {
             return Err(refused("save the handoff first: a thread names its file"));
         };
         if snapshot.analysis().kind.as_deref() != Some("handoff") {
-            return Err(refused("only a handoff (`kind: handoff`) can be resumed from"));
+            return Err(refused(
+                "only a handoff (`kind: handoff`) can be resumed from",
+            ));
         }
         let text = snapshot.document().text();
         let settings = snapshot.settings();
         let resumed = handoff_run::resume(path, &text, args.agent.as_deref(), settings)
             .map_err(|message| refused(format!("cannot resume: {message}")))?;
-        let document = to_proto::file_uri(&resumed.document)
-            .map_or_else(|| resumed.document.display().to_string(), |uri| uri.as_str().to_owned());
+        let document = to_proto::file_uri(&resumed.document).map_or_else(
+            || resumed.document.display().to_string(),
+            |uri| uri.as_str().to_owned(),
+        );
         Ok(json!({
             "document": document,
             "agent": resumed.agent,
