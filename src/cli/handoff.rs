@@ -190,7 +190,12 @@ pub fn resume(options: &ResumeOptions) -> ExitCode {
         return ExitCode::from(2);
     }
     let text = read.document.text();
-    match handoff_run::resume(&read.file, &text, options.agent.as_deref(), &read.settings) {
+    match crate::dispatch::resume::resume(
+        &read.file,
+        &text,
+        options.agent.as_deref(),
+        &read.settings,
+    ) {
         Ok(resumed) => {
             eprintln!(
                 "baton resume: the next run of {} with @{} starts from this handoff",

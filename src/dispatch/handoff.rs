@@ -8,7 +8,9 @@
 //! relative to the handoff's folder) and `agent:`. Resuming from it seeds that document's
 //! thread with that agent; a handoff without `continues:` (written by hand) seeds its own.
 
+use crate::brief::front_matter;
 use crate::brief::kind::{normalize, Kind};
+use crate::document::Document;
 
 /// How many lines of each answer the offline handoff quotes.
 const ANSWER_LINES: usize = 6;
@@ -197,6 +199,19 @@ fn heading(line: &str) -> Option<(usize, &str)> {
     let rest = line.get(level..)?;
     ((1..=6).contains(&level) && (rest.is_empty() || rest.starts_with(' ')))
         .then(|| (level, rest.trim().trim_end_matches('#').trim()))
+}
+
+/// The `continues:` and `agent:` of a handoff's front matter.
+pub fn continued(text: &str) -> (Option<String>, Option<String>) {
+    let document = Document::new(text);
+    let (front_matter, _) = front_matter::read(&document);
+    let agent = front_matter.agent.map(|agent| agent.value);
+    let continues = document.outline().front_matter.as_ref().and_then(|block| {
+        let body = document.slice(block.body.clone());
+        let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&body).ok()?;
+        Some(value.get(CONTINUES)?.as_str()?.trim().to_owned())
+    });
+    (continues.filter(|c| !c.is_empty()), agent)
 }
 
 /// One run of the thread, as the journal keeps it.

@@ -6,10 +6,7 @@
 //! reached (or the thread has no turns, or `--offline`), baton writes the handoff itself from
 //! the journal ([`handoff::offline`]). Only the chosen agent is asked: its fallbacks are
 //! other conversations, and the journal is the fallback here.
-//!
-//! Resume seeds a new thread with the handoff file as it is, as a user turn without an answer:
-//! the thread of the document it `continues:` with its `agent:` (a handoff without
-//! `continues:` seeds its own thread). Nothing is sent then.
+//! Resuming from a handoff is `dispatch::resume`.
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +18,6 @@ use super::run::{self, Cancel, Event, Outcome};
 use super::run_id;
 use super::thread::{Choice, ThreadKey, Threads, Turn};
 use crate::agent::Message;
-use crate::brief::front_matter;
 use crate::brief::kind::{Kind, Kinds};
 use crate::brief::lint::Analysis;
 use crate::document::Document;
@@ -202,24 +198,11 @@ fn carried(folder: &Path, document: &str, agent: &str, kind: &Kind) -> Vec<Strin
         .iter()
         .filter_map(|name| std::fs::read_to_string(folder.join(name)).ok())
         .filter(|text| {
-            let (continues, named) = continues(text);
+            let (continues, named) = handoff::continued(text);
             continues.as_deref() == Some(document) && named.as_deref() == Some(agent)
         })
         .filter_map(|text| handoff::key_decisions(kind, &text))
         .collect()
-}
-
-/// The `continues:` and `agent:` of a handoff's front matter.
-fn continues(text: &str) -> (Option<String>, Option<String>) {
-    let document = Document::new(text);
-    let (front_matter, _) = front_matter::read(&document);
-    let agent = front_matter.agent.map(|agent| agent.value);
-    let continues = document.outline().front_matter.as_ref().and_then(|block| {
-        let body = document.slice(block.body.clone());
-        let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&body).ok()?;
-        Some(value.get(handoff::CONTINUES)?.as_str()?.trim().to_owned())
-    });
-    (continues.filter(|c| !c.is_empty()), agent)
 }
 
 /// The runs of the thread, oldest first: those its turns name, else the journal's runs of the
@@ -330,66 +313,4 @@ fn write_new(folder: &Path, document: &str, text: &str) -> Result<PathBuf, Strin
         "{MAX_NUMBER} handoffs of {document} exist already in {}",
         folder.display()
     ))
-}
-
-/// A thread resumed from a handoff.
-#[derive(Clone, Debug)]
-pub struct Resumed {
-    /// The document whose thread starts from the handoff.
-    pub document: PathBuf,
-    pub agent: String,
-    pub thread_file: PathBuf,
-}
-
-/// Starts a new thread whose first turn is the handoff `text` (of the file at `path`) as it is
-/// now: the thread of the document it `continues:` (its own without one) with `agent` (else
-/// its `agent:`). `settings` are those of the handoff's folder.
-pub fn resume(
-    path: &Path,
-    text: &str,
-    agent: Option<&str>,
-    settings: &Settings,
-) -> Result<Resumed, String> {
-    let (continues, named) = continues(text);
-    let shown = path.display();
-    let agent = agent.map(str::to_owned).or(named).ok_or_else(|| {
-        format!("{shown} names no agent: add `agent: NAME` to its front matter, or choose one")
-    })?;
-    let folder = path.parent().unwrap_or(Path::new("/"));
-    let (document, thread) = match continues {
-        Some(source) => {
-            let document = folder.join(&source);
-            let source_text = std::fs::read_to_string(&document).map_err(|error| {
-                format!("{shown} continues {source}, which cannot be read: {error}")
-            })?;
-            (document, thread_of(&source_text))
-        }
-        None => (path.to_path_buf(), thread_of(text)),
-    };
-    let root = (settings.config.root.clone()).unwrap_or_else(|| folder.to_path_buf());
-    let Some(key) = ThreadKey::of(&document, &root, Choice::of(thread.as_deref()), &agent) else {
-        return Err(format!(
-            "{} says `thread: none`: its runs carry no earlier turns, so there is no thread to resume",
-            document.display()
-        ));
-    };
-    let threads = Threads::new(&root);
-    let seed = Turn {
-        run: None,
-        user: text.to_owned(),
-        assistant: None,
-    };
-    threads
-        .start_new(&key, Some(seed))
-        .map_err(|error| error.to_string())?;
-    Ok(Resumed {
-        document,
-        agent,
-        thread_file: threads.file(&key),
-    })
-}
-
-fn thread_of(text: &str) -> Option<String> {
-    let (front_matter, _) = front_matter::read(&Document::new(text));
-    front_matter.thread.map(|thread| thread.value)
 }

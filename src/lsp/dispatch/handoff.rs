@@ -108,7 +108,7 @@ impl Dispatcher {
         }
         let text = snapshot.document().text();
         let settings = snapshot.settings();
-        let resumed = handoff_run::resume(path, &text, args.agent.as_deref(), settings)
+        let resumed = crate::dispatch::resume::resume(path, &text, args.agent.as_deref(), settings)
             .map_err(|message| refused(format!("cannot resume: {message}")))?;
         let document = to_proto::file_uri(&resumed.document).map_or_else(
             || resumed.document.display().to_string(),
