@@ -363,7 +363,6 @@ fn the_editor_hands_off_opens_the_file_and_resumes_from_it_unsaved() {
         .unwrap();
     let server = runtime.block_on(Server::start(vec![openai_ok(&[ANSWER])]));
     let workspace = workspace("editor", &server.url);
-    seed_thread(&workspace);
     let spawn = Spawn {
         env: vec![("BATON_TRUST_WORKSPACE".to_owned(), "1".to_owned())],
         ..Spawn::default()
@@ -374,6 +373,13 @@ fn the_editor_hands_off_opens_the_file_and_resumes_from_it_unsaved() {
         json!({}),
     );
     let doc = lsp.open(&workspace.uri("plan.brief.md"), BRIEFS);
+    // "Hand off" is offered once the brief's thread has turns.
+    let titles = action_titles(&mut lsp, &doc.uri, 0);
+    assert!(
+        !titles.iter().any(|title| title.starts_with("Hand off")),
+        "{titles:?}"
+    );
+    seed_thread(&workspace);
     let titles = action_titles(&mut lsp, &doc.uri, 0);
     assert!(
         titles.contains(&"Hand off to a new thread with @w".to_owned()),
