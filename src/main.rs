@@ -52,6 +52,32 @@ enum Command {
         #[arg(long)]
         agent: Option<String>,
     },
+    /// Write a handoff of a document's thread with its agent, beside the document
+    /// (`<stem>.handoff.md`), and print its path. The agent writes it; when it cannot be
+    /// reached, or with --offline, baton writes it from the journal.
+    Handoff {
+        /// The document whose thread is handed off.
+        file: PathBuf,
+        /// The brief whose agent is meant (case-insensitive title); needed when the file holds
+        /// several briefs and no --agent is given.
+        #[arg(long)]
+        brief: Option<String>,
+        /// The agent whose thread is handed off (default: the brief's own).
+        #[arg(long)]
+        agent: Option<String>,
+        /// Write the handoff from the journal without asking any agent.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Start a new thread from a handoff file as it is now: the next run of the document it
+    /// continues (with its agent) carries the handoff as its first turn. Nothing is sent.
+    Resume {
+        /// The handoff file.
+        file: PathBuf,
+        /// The agent whose thread starts from it (default: the handoff's `agent:`).
+        #[arg(long)]
+        agent: Option<String>,
+    },
     /// Run the pipeline of the files: every brief (or the one named) with every brief it
     /// needs, in dependency order and in parallel, skipping those up to date.
     Run {
@@ -169,6 +195,23 @@ fn main() -> ExitCode {
         (_, Some(Command::Init { dir })) => baton::cli::init::run(&dir),
         (_, Some(Command::Send { file, brief, agent })) => {
             baton::cli::send::run(&baton::cli::send::Options { file, brief, agent })
+        }
+        (
+            _,
+            Some(Command::Handoff {
+                file,
+                brief,
+                agent,
+                offline,
+            }),
+        ) => baton::cli::handoff::run(&baton::cli::handoff::Options {
+            file,
+            brief,
+            agent,
+            offline,
+        }),
+        (_, Some(Command::Resume { file, agent })) => {
+            baton::cli::handoff::resume(&baton::cli::handoff::ResumeOptions { file, agent })
         }
         (
             _,

@@ -45,7 +45,9 @@ fn initialize_announces_every_capability_and_registers_the_config_watcher() {
                 "baton.journal",
                 "baton.runs",
                 "baton.runPipeline",
-                "baton.newThread"
+                "baton.newThread",
+                "baton.handoff",
+                "baton.resume"
               ]
             },
             "hoverProvider": true,

@@ -1,5 +1,5 @@
 //! YAML front matter: the keys baton reads (`kind`, `agent`, `confidential`, `gates`,
-//! `thread`, `tags`), where each sits, and what is wrong with them.
+//! `thread`, `tags`, and a handoff's `continues`), where each sits, and what is wrong with them.
 
 use std::ops::Range;
 
@@ -10,7 +10,15 @@ use super::suggest;
 use crate::document::Document;
 
 /// The keys DESIGN §1 defines.
-pub const KEYS: [&str; 6] = ["kind", "agent", "confidential", "gates", "thread", "tags"];
+pub const KEYS: [&str; 7] = [
+    "kind",
+    "agent",
+    "confidential",
+    "gates",
+    "thread",
+    "tags",
+    "continues",
+];
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +151,12 @@ pub fn read(document: &Document) -> (FrontMatter, Vec<Diagnostic>) {
                 }
                 None => wrong_type("a string"),
             },
+            // A handoff's source document (`dispatch::handoff`), read when resuming from it.
+            "continues" => {
+                if value.as_str().is_none() {
+                    wrong_type("a path (the document whose thread the handoff continues)");
+                }
+            }
             "confidential" => match value.as_bool() {
                 Some(flag) => front_matter.confidential = Some(flag),
                 None => wrong_type("`true` or `false`"),

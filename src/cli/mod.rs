@@ -4,7 +4,8 @@
 //! files on disk and renders the findings for a terminal (`render`) or a code-scanning tool
 //! (`sarif`); `init` writes a starter workspace; `agents` lists the agents in force and probes
 //! them; `trust` keeps the user's trusted workspaces; `explain` prints a diagnostic's reference;
-//! `send`, `run` and `graph` send briefs and run pipelines.
+//! `send`, `run` and `graph` send briefs and run pipelines; `handoff` writes a handoff of a
+//! document's thread and `resume` starts a thread from one.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -14,6 +15,7 @@ mod disk;
 pub mod explain;
 mod finding;
 pub mod graph;
+pub mod handoff;
 pub mod init;
 mod progress;
 mod render;

@@ -14,7 +14,12 @@
 //! - [`run_file`]: the JSON Lines format of one run's file.
 //! - [`run_id`]: the ids that name runs in the journal and in output markers.
 //! - [`thread`]: `.baton/threads/`, the earlier turns each run of a conversation is sent with.
+//! - [`handoff`]: pure: the handoff request, file names, and the offline handoff from the journal.
+//! - [`handoff_run`]: a handoff asked of the agent (or written offline) and saved beside the
+//!   document; [`resume`]: a new thread seeded with a handoff.
 
+pub mod handoff;
+pub mod handoff_run;
 pub mod inputs;
 pub mod journal;
 pub mod on_disk;
@@ -22,6 +27,7 @@ pub mod pipeline;
 pub mod place;
 pub mod plan;
 mod privacy_gate;
+pub mod resume;
 pub mod run;
 pub mod run_file;
 pub mod run_id;

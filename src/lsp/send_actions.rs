@@ -1,7 +1,9 @@
 //! The dispatch code actions (DESIGN §4 steps 1 and 6): "Send *Title* to @agent" (the brief's
 //! own agent first), "Send selection to @agent", "Preview payload for @agent", "Start a new
-//! thread with @agent" for each agent whose thread with the document has turns, and "Insert
-//! saved output of run …" for journalled runs whose output is missing from the document.
+//! thread with @agent" for each agent whose thread with the document has turns, "Hand off to a
+//! new thread with @agent" when the brief's thread with its own agent has turns, "Resume from
+//! handoff with @agent" on a handoff, and "Insert saved output of run …" for journalled runs
+//! whose output is missing from the document.
 //! Each carries a command; the work happens when the user picks it.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -9,7 +11,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use tower_lsp_server::ls_types as lsp;
 
-use super::dispatch::{complete_runs, pipeline_action, NEW_THREAD, PREVIEW, RECOVER, SEND};
+use super::dispatch::{
+    complete_runs, pipeline_action, HANDOFF, NEW_THREAD, PREVIEW, RECOVER, RESUME, SEND,
+};
 use super::from_proto;
 use super::state::{Snapshot, State};
 use crate::brief::model::Brief;
@@ -31,12 +35,16 @@ pub fn send_actions(
     let document = snapshot.document();
     let start = from_proto::offset(document, params.range.start, encoding);
     let end = from_proto::offset(document, params.range.end, encoding);
+    let mut resumes = Vec::new();
+    if analysis.kind.as_deref() == Some("handoff") && params.context.only.is_none() {
+        resumes = resume_actions(snapshot, params.text_document.uri.as_str());
+    }
     let Some(brief) = analysis
         .briefs
         .iter()
         .find(|brief| brief.range.contains(&start) || brief.range.end == start)
     else {
-        return Vec::new();
+        return resumes;
     };
     let config = &snapshot.settings().config;
     let uri = params.text_document.uri.as_str();
@@ -72,6 +80,7 @@ pub fn send_actions(
         .map(|agent| obstacle(snapshot, agent))
         .collect();
     let mut actions = fixes;
+    actions.extend(resumes);
     for (agent, obstacle) in agents.iter().zip(&obstacles) {
         actions.push(action(
             titled(format!("Send \"{}\" to @{agent}", brief.title), obstacle),
@@ -105,10 +114,18 @@ pub fn send_actions(
         let threads = Threads::new(&root);
         for agent in &agents {
             let key = plan::thread_key(analysis, path, &root, agent);
-            if key.is_some_and(|key| threads.has_turns(&key)) {
+            if !key.is_some_and(|key| threads.has_turns(&key)) {
+                continue;
+            }
+            actions.push(action(
+                format!("Start a new thread with @{agent}"),
+                NEW_THREAD,
+                json!({ "uri": uri, "brief": brief.title, "agent": agent }),
+            ));
+            if Some(*agent) == own.as_deref() {
                 actions.push(action(
-                    format!("Start a new thread with @{agent}"),
-                    NEW_THREAD,
+                    format!("Hand off to a new thread with @{agent}"),
+                    HANDOFF,
                     json!({ "uri": uri, "brief": brief.title, "agent": agent }),
                 ));
             }
@@ -142,6 +159,26 @@ pub fn send_actions(
     }
     actions
 }
+
+/// "Resume from handoff with @agent", on a handoff: for its `agent:`, else for every agent.
+fn resume_actions(snapshot: &Snapshot, uri: &str) -> Vec<lsp::CodeActionOrCommand> {
+    let config = &snapshot.settings().config;
+    let named = snapshot.analysis().front_matter.agent.as_ref();
+    let agents: Vec<&str> = match named {
+        Some(agent) => vec![agent.value.as_str()],
+        None => config.agent_names().collect(),
+    };
+    (agents.into_iter())
+        .map(|agent| {
+            action(
+                format!("Resume from handoff with @{agent}"),
+                RESUME,
+                json!({ "uri": uri, "agent": agent }),
+            )
+        })
+        .collect()
+}
+
 
 /// Why sending the snapshot's briefs to `agent` would be refused, if it would.
 pub fn obstacle(snapshot: &Snapshot, agent: &str) -> Option<plan::Refusal> {

@@ -27,6 +27,7 @@ use crate::dispatch::run_id;
 use crate::dispatch::thread;
 use crate::workspace::Settings;
 
+mod handoff;
 mod new_thread;
 mod pipeline;
 mod preview;
@@ -36,7 +37,7 @@ pub use pipeline::{pipeline_action, pipeline_lenses, pipeline_title, RUN_PIPELIN
 pub use recovery::complete_runs;
 
 /// The commands the server executes.
-pub const COMMANDS: [&str; 9] = [
+pub const COMMANDS: [&str; 11] = [
     SEND,
     PREVIEW,
     CANCEL,
@@ -46,6 +47,8 @@ pub const COMMANDS: [&str; 9] = [
     RUNS,
     RUN_PIPELINE,
     NEW_THREAD,
+    HANDOFF,
+    RESUME,
 ];
 pub const SEND: &str = "baton.send";
 pub const PREVIEW: &str = "baton.preview";
@@ -55,6 +58,8 @@ pub const AGENTS: &str = "baton.agents";
 pub const JOURNAL: &str = "baton.journal";
 pub const RUNS: &str = "baton.runs";
 pub const NEW_THREAD: &str = "baton.newThread";
+pub const HANDOFF: &str = "baton.handoff";
+pub const RESUME: &str = "baton.resume";
 
 /// The folder of `.baton` that holds "Preview payload" files.
 const PREVIEW_DIR: &str = "preview";
@@ -113,6 +118,8 @@ impl Dispatcher {
             RUNS => Ok(json!({ "runs": self.state.runs.active() })),
             RUN_PIPELINE => self.run_pipeline(args).await,
             NEW_THREAD => self.new_thread(&args),
+            HANDOFF => self.handoff(args).await,
+            RESUME => self.resume(&args),
             other => return Err(invalid(format!("unknown command `{other}`"))),
         };
         match result {
