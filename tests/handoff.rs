@@ -203,10 +203,32 @@ async fn resume_starts_a_new_thread_from_the_handoff_as_edited() {
     );
     let seed = Turn {
         run: None,
-        user: edited,
+        user: edited.clone(),
         assistant: None,
     };
-    assert_eq!(threads.turns(&key(&workspace)), vec![seed]);
+    assert_eq!(threads.turns(&key(&workspace)), vec![seed.clone()]);
+
+    // The next send carries the handoff, as edited, as its first turn, then the brief; its
+    // answer joins the new thread.
+    let brief = [
+        "send",
+        "plan.brief.md",
+        "--brief",
+        "Write the recommendation",
+    ];
+    let output = baton(&workspace, &brief).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let requests = server.requests();
+    let sent = roles_and_contents(&requests.last().unwrap().json());
+    assert_eq!(sent[0], ("user".to_owned(), edited.clone()));
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert!(
+        sent[1].1.starts_with("# Write the recommendation"),
+        "{sent:#?}"
+    );
+    let turns = threads.turns(&key(&workspace));
+    assert_eq!((turns.len(), &turns[0]), (2, &seed));
+    assert_eq!(turns[1].assistant.as_deref(), Some(ANSWER));
 
     // A hand-written handoff without `continues:` or `agent:` says what is missing.
     workspace.write(

@@ -179,7 +179,6 @@ fn resume_actions(snapshot: &Snapshot, uri: &str) -> Vec<lsp::CodeActionOrComman
         .collect()
 }
 
-
 /// Why sending the snapshot's briefs to `agent` would be refused, if it would.
 pub fn obstacle(snapshot: &Snapshot, agent: &str) -> Option<plan::Refusal> {
     let machine = &snapshot.context.machine;
