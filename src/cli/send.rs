@@ -187,6 +187,17 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     if let Some(problem) = &finished.journal_error {
         eprintln!("baton send: warning: {problem}");
     }
+    if let Some(usage) = &finished.usage {
+        let side = |n: Option<u64>| n.map_or("?".to_owned(), |n| n.to_string());
+        eprintln!(
+            "baton send: tokens: {} in, {} out",
+            side(usage.prompt_tokens),
+            side(usage.completion_tokens)
+        );
+    }
+    if let Some(cut) = finished.truncation() {
+        eprintln!("baton send: warning: {cut}");
+    }
     let journal_file = Journal::new(&plan.journal_root).file(&finished.run);
     let status = match &finished.outcome {
         Outcome::Done => Status::Done,

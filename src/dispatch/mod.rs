@@ -14,7 +14,10 @@
 //! - [`run_file`]: the JSON Lines format of one run's file.
 //! - [`run_id`]: the ids that name runs in the journal and in output markers.
 //! - [`thread`]: `.baton/threads/`, the earlier turns each run of a conversation is sent with.
+//! - [`budget`]: a brief's tokens against its agent's context window; over budget past `handoff_at`.
+//! - [`tokens`]: tokens counted offline with the BPE vocabularies, cached by text.
 
+pub mod budget;
 pub mod inputs;
 pub mod journal;
 pub mod on_disk;
@@ -26,3 +29,4 @@ pub mod run;
 pub mod run_file;
 pub mod run_id;
 pub mod thread;
+pub mod tokens;

@@ -16,6 +16,7 @@ use crate::config::{key_variable, policy, AgentSpec, Config, Provider};
 use crate::document::Document;
 use crate::workspace::Settings;
 
+use super::budget::{Budget, Verdict};
 use super::privacy_gate;
 
 /// Why a brief cannot be sent; each message says what to do.
@@ -56,6 +57,10 @@ pub enum Refusal {
         variable: String,
     },
     Empty,
+    /// More tokens than the agent's context window ([`super::budget`]), with the numbers.
+    OverBudget {
+        message: String,
+    },
 }
 
 impl Refusal {
@@ -67,6 +72,7 @@ impl Refusal {
             Refusal::Untrusted { .. } => Some("needs trust".to_owned()),
             Refusal::NoModel { .. } => Some("no model".to_owned()),
             Refusal::Confidential { .. } => Some("confidential".to_owned()),
+            Refusal::OverBudget { .. } => Some("over budget".to_owned()),
             // Never the value when it is no variable name: it may be a pasted key.
             Refusal::MissingKey { variable, .. } if key_variable::is_name(variable) => {
                 Some(format!("{variable} not set"))
@@ -132,6 +138,7 @@ impl fmt::Display for Refusal {
                 key_variable::Shown(variable)
             ),
             Refusal::Empty => f.write_str("nothing to send: the brief (or selection) is empty"),
+            Refusal::OverBudget { message } => write!(f, "over budget: {message}"),
         }
     }
 }
@@ -247,7 +254,7 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         })
         .collect();
     let folder = ask.path.parent().unwrap_or(Path::new("/"));
-    Ok(Plan {
+    let plan = Plan {
         document: ask.path.to_path_buf(),
         brief_title: brief.title.clone(),
         payload,
@@ -255,7 +262,30 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         left_out,
         journal_root: config.root.clone().unwrap_or_else(|| folder.to_path_buf()),
         demote_headings: config.demote_headings(),
-    })
+    };
+    within_budget(&plan, config)?;
+    Ok(plan)
+}
+
+/// Refuses a plan whose request exceeds its agent's whole context window: the agent would
+/// see only part of it (or answer an error), so nothing leaves and the numbers say why.
+/// Counted here, at send time, never while typing; uncorrected by the journal (this is pure),
+/// so an estimate may differ a little from the lens.
+fn within_budget(plan: &Plan, config: &Config) -> Result<(), Refusal> {
+    let first = &plan.attempts[0];
+    let budget = Budget::of_request(
+        &first.agent,
+        &first.spec,
+        &config.file.defaults,
+        &first.request,
+        None,
+    );
+    match budget.verdict() {
+        Verdict::Past => Err(Refusal::OverBudget {
+            message: budget.message(),
+        }),
+        Verdict::Within | Verdict::Over => Ok(()),
+    }
 }
 
 /// Why a send to `agent` would be refused, found without rendering the brief: what code

@@ -1,6 +1,7 @@
 //! The format of a run file: JSON Lines, one event per line, so a crash leaves a readable
 //! prefix. `{"type":"start",...}` holds the [`RunRecord`], each `{"type":"chunk","text":"..."}`
-//! a piece of the answer, and `{"type":"end","state":"done"}` the [`Final`] state. Readers skip
+//! a piece of the answer, `{"type":"usage",...}` the tokens the provider reported (the
+//! [`Usage`], just before the end), and `{"type":"end","state":"done"}` the [`Final`] state. Readers skip
 //! lines that do not parse (a torn last line) and events of unknown types.
 
 use std::borrow::Cow;
@@ -41,6 +42,45 @@ pub enum Final {
     Partial { reason: String },
 }
 
+/// The tokens a run used, as its provider reported them, beside the prompt tokens baton counted
+/// in the payload it sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Usage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_tokens: Option<u64>,
+    /// The prompt tokens baton counted as sent (an estimate for other than OpenAI models).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counted: Option<u64>,
+}
+
+/// Under this share of the counted prompt tokens, the agent saw only part of the payload.
+pub const TRUNCATED_BELOW: f64 = 0.7;
+
+impl Usage {
+    /// The warning when the provider reported far fewer prompt tokens than were sent: it cut
+    /// the payload (Ollama truncates a prompt longer than its context and still answers).
+    pub fn truncation(&self) -> Option<String> {
+        let (reported, counted) = (self.prompt_tokens?, self.counted?);
+        if counted == 0 || reported as f64 >= counted as f64 * TRUNCATED_BELOW {
+            return None;
+        }
+        Some(format!(
+            "the agent saw only part of the payload: it reported {reported} prompt tokens of \
+             about {counted} sent ({}%); raise its context (Ollama: num_ctx) or send less",
+            reported * 100 / counted
+        ))
+    }
+
+    /// Prompt tokens reported per token counted, the correction for this agent's estimates.
+    pub fn ratio(&self) -> Option<f64> {
+        let (reported, counted) = (self.prompt_tokens?, self.counted?);
+        (counted > 0 && reported > 0).then(|| reported as f64 / counted as f64)
+    }
+}
+
 /// One line of a run file. Unknown types are skipped, so later versions may add some.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -49,6 +89,7 @@ pub(super) enum Event<'a> {
     Chunk {
         text: Cow<'a, str>,
     },
+    Usage(Usage),
     End(Final),
     #[serde(other)]
     Unknown,
@@ -62,6 +103,8 @@ pub struct Run {
     pub text: String,
     /// `None` when the process died mid-run.
     pub state: Option<Final>,
+    /// `None` when the provider reported none.
+    pub usage: Option<Usage>,
 }
 
 /// A run as listed, without its payload and output.
@@ -75,6 +118,7 @@ pub struct RunSummary {
     pub input_hash: String,
     pub started_at: SystemTime,
     pub state: Option<Final>,
+    pub usage: Option<Usage>,
 }
 
 /// The record from the first line and the state from the last lines, so listing many
@@ -95,6 +139,7 @@ pub(super) fn summary(path: &Path) -> Option<RunSummary> {
         Some(state) => state,
         None => parse(&std::fs::read(path).ok()?).ok()?.state,
     };
+    let usage = last_usage(&tail);
     let record = record.into_owned();
     Some(RunSummary {
         run_id: record.run_id,
@@ -105,7 +150,19 @@ pub(super) fn summary(path: &Path) -> Option<RunSummary> {
         input_hash: record.input_hash,
         started_at: record.started_at,
         state,
+        usage,
     })
+}
+
+/// The usage event from a run file's tail, if the run wrote one.
+fn last_usage(tail: &[u8]) -> Option<Usage> {
+    tail.split(|&byte| byte == b'\n')
+        .rev()
+        .take(4)
+        .find_map(|line| match serde_json::from_slice(line) {
+            Ok(Event::Usage(usage)) => Some(usage),
+            _ => None,
+        })
 }
 
 /// The final state from a run file's tail, or `None` when the tail cannot tell (it starts in
@@ -119,6 +176,7 @@ pub(super) fn last_state(tail: &[u8], starts_at_line: bool) -> Option<Option<Fin
         match serde_json::from_slice(line) {
             Ok(Event::End(state)) => return Some(Some(state)),
             Ok(Event::Start(_) | Event::Chunk { .. }) => return Some(None),
+            Ok(Event::Usage(_)) => {}
             Ok(Event::Unknown) | Err(_) => {}
         }
     }
@@ -139,11 +197,13 @@ pub fn parse(bytes: &[u8]) -> io::Result<Run> {
         record,
         text: String::new(),
         state: None,
+        usage: None,
     };
     for line in lines {
         match serde_json::from_slice(line) {
             Ok(Event::Chunk { text }) => run.text.push_str(&text),
             Ok(Event::End(state)) => run.state = Some(state),
+            Ok(Event::Usage(usage)) => run.usage = Some(usage),
             Ok(Event::Start(_) | Event::Unknown) | Err(_) => {}
         }
     }
@@ -208,6 +268,11 @@ impl RunWriter {
         self.file.flush()
     }
 
+    /// Records the tokens the provider reported (before [`RunWriter::finish`]).
+    pub fn usage(&mut self, usage: Usage) -> io::Result<()> {
+        write_line(&mut self.file, &mut self.line, &Event::Usage(usage))
+    }
+
     /// Closes the run with its final state, fsynced.
     pub fn finish(mut self, state: Final) -> io::Result<()> {
         write_line(&mut self.file, &mut self.line, &Event::End(state))?;
@@ -266,7 +331,7 @@ pub(crate) mod tests {
     fn a_torn_last_line_and_unknown_events_are_skipped() {
         let start = line(&Event::Start(Cow::Owned(record("R1", "Scan", 1))));
         let file = format!(
-            "{start}{{\"type\":\"chunk\",\"text\":\"kept\"}}\n{{\"type\":\"usage\",\"tokens\":3}}\n{{\"type\":\"chunk\",\"text\":\"lo"
+            "{start}{{\"type\":\"chunk\",\"text\":\"kept\"}}\n{{\"type\":\"later\",\"tokens\":3}}\n{{\"type\":\"chunk\",\"text\":\"lo"
         );
         let run = parse(file.as_bytes()).unwrap();
         assert_eq!(
@@ -277,6 +342,43 @@ pub(crate) mod tests {
             parse(b"{\"type\":\"chunk\",\"text\":\"x\"}\n").is_err(),
             "no start event"
         );
+    }
+
+    #[test]
+    fn usage_is_written_before_the_end_and_read_back() {
+        let start = line(&Event::Start(Cow::Owned(record("R1", "Scan", 1))));
+        let usage = Usage {
+            prompt_tokens: Some(1200),
+            completion_tokens: Some(34),
+            counted: Some(1250),
+        };
+        assert_eq!(
+            line(&Event::Usage(usage)),
+            "{\"type\":\"usage\",\"prompt_tokens\":1200,\"completion_tokens\":34,\"counted\":1250}\n"
+        );
+        let end = line(&Event::End(Final::Done));
+        let file = format!("{start}{}{end}", line(&Event::Usage(usage)));
+        assert_eq!(parse(file.as_bytes()).unwrap().usage, Some(usage));
+        assert_eq!(last_usage(file.as_bytes()), Some(usage));
+        assert_eq!(last_state(file.as_bytes(), true), Some(Some(Final::Done)));
+        assert_eq!(last_usage(end.as_bytes()), None);
+    }
+
+    #[test]
+    fn under_seventy_percent_of_the_counted_prompt_is_a_truncation() {
+        let usage = |reported, counted| Usage {
+            prompt_tokens: Some(reported),
+            completion_tokens: None,
+            counted: Some(counted),
+        };
+        assert_eq!(usage(700, 1000).truncation(), None);
+        assert_eq!(
+            usage(2048, 9000).truncation().unwrap(),
+            "the agent saw only part of the payload: it reported 2048 prompt tokens of about \
+             9000 sent (22%); raise its context (Ollama: num_ctx) or send less"
+        );
+        assert_eq!(Usage::default().truncation(), None);
+        assert_eq!(usage(1200, 1000).ratio(), Some(1.2));
     }
 
     #[test]
