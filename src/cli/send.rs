@@ -122,6 +122,7 @@ fn prepare(options: &Options) -> Result<Prepared, Stop> {
     })
     .map_err(|refusal| match refusal {
         Refusal::Untrusted { message } | Refusal::Confidential { message } => Stop::Failed(message),
+        over @ Refusal::OverBudget { .. } => Stop::Failed(over.to_string()),
         other => usage(other),
     })?;
     Ok(Prepared {

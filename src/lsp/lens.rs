@@ -1,19 +1,23 @@
-//! Code lenses (DESIGN §4 step 1, §5): above each brief, the send to its own agent in one
-//! click, "Run pipeline" when it has dependencies or dependants, and how its last run went.
+//! Code lenses (DESIGN §4 step 1, §5, §6): above each brief, the send to its own agent in one
+//! click, its budget (`@researcher · 12.4k / 128k`, a handoff when over), "Run pipeline" when
+//! it has dependencies or dependants, and how its last run went.
 
 use std::ops::Range;
+use std::path::Path;
 
 use serde_json::json;
 use tower_lsp_server::ls_types as lsp;
 
 use std::sync::Arc;
 
+use super::budget::Budgets;
 use super::dispatch::{pipeline_lenses, pipeline_title, CANCEL, RUN_PIPELINE, SEND};
 use super::send_actions::{obstacle, titled};
 use super::state::{Snapshot, State};
 use super::to_proto;
 use crate::brief::model::Brief;
 use crate::brief::target::{Source, Target};
+use crate::dispatch::budget::{Budget, Verdict};
 use crate::dispatch::plan;
 use crate::dispatch::run::registry::LastRun;
 use crate::dispatch::run::Outcome;
@@ -28,6 +32,8 @@ pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> V
     let encoding = state.encoding();
     let mut lenses = Vec::new();
     let pipelines = pipeline_lenses(state, snapshot);
+    let open_at = |path: &Path| state.open_document_at(path);
+    let mut budgets = Budgets::new(snapshot, &open_at);
     for (brief, pipeline) in analysis.briefs.iter().zip(pipelines) {
         let range = to_proto::range(snapshot.document(), anchor(snapshot, brief), encoding);
         let target = json!({ "uri": uri.as_str(), "brief": brief.title });
@@ -39,6 +45,9 @@ pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> V
                 SEND,
                 target.clone(),
             ));
+        }
+        if let Some(budget) = budgets.as_mut().and_then(|budgets| budgets.of(brief)) {
+            lenses.push(budget_lens(range, &budget, uri, &brief.title));
         }
         if let Some(counts) = pipeline {
             lenses.push(lens(
@@ -78,6 +87,23 @@ fn send_title(own: &Target) -> String {
     match own.source {
         Source::Mention(_) => format!("▶ Send to @{}", own.name),
         _ => format!("▶ Send to @{} · {}", own.name, own.reason()),
+    }
+}
+
+/// The command a handoff is asked for with (the handoff itself lives in `lsp/dispatch/`).
+pub const HANDOFF: &str = "baton.handoff";
+
+/// `@researcher · 12.4k / 128k`; over budget, `⚠` and a click hands off.
+fn budget_lens(range: lsp::Range, budget: &Budget, uri: &lsp::Uri, title: &str) -> lsp::CodeLens {
+    let target = json!({ "uri": uri.as_str(), "brief": title, "agent": budget.agent });
+    match budget.verdict() {
+        Verdict::Within => lens(range, budget.lens_title(), "", json!({})),
+        Verdict::Over | Verdict::Past => lens(
+            range,
+            format!("⚠ {} · hand off", budget.lens_title()),
+            HANDOFF,
+            target,
+        ),
     }
 }
 
