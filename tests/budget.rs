@@ -114,6 +114,58 @@ fn each_brief_has_a_budget_lens_and_over_budget_offers_a_handoff() {
         .unwrap()
         .starts_with("⚠ @tiny · "));
 
+    // Counting for the lenses found two briefs over budget: their diagnostics follow, a
+    // warning past handoff_at and an error past the window, with the quick fix to hand off.
+    let published = editor.server.wait_for("over-budget", |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m.to_string().contains("over-budget")
+    });
+    let over: Vec<(&str, i64)> = published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "over-budget")
+        .map(|d| {
+            (
+                d["message"].as_str().unwrap(),
+                d["severity"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(over.len(), 2, "{published}");
+    assert!(
+        over[0].0.contains("tokens for @mid (") && over[0].0.contains("past handoff_at (2 %)"),
+        "{over:?}"
+    );
+    assert_eq!(over[0].1, 2, "a warning");
+    assert!(
+        over[1].0.contains("more than the agent can take"),
+        "{over:?}"
+    );
+    assert_eq!(over[1].1, 1, "an error");
+    let diagnostic = published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "over-budget")
+        .unwrap()
+        .clone();
+    let at = editor.doc.at("Scan again", 0);
+    let params = json!({ "textDocument": at["textDocument"],
+        "range": { "start": at["position"], "end": at["position"] },
+        "context": { "diagnostics": [diagnostic] } });
+    let actions = editor.server.request("textDocument/codeAction", params);
+    let handoff = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Hand off \"Scan again\" (@mid)")
+        .unwrap_or_else(|| panic!("{actions:#}"));
+    assert_eq!(handoff["command"]["command"], "baton.handoff");
+    assert_eq!(
+        handoff["command"]["arguments"][0],
+        json!({ "uri": editor.doc.uri, "brief": "Scan again", "agent": "mid" })
+    );
+
     // The hover on a heading breaks the budget down.
     let at = editor.doc.at("Scan @big", 1);
     let hover = editor.server.request("textDocument/hover", at);

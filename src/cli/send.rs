@@ -149,6 +149,7 @@ fn analyse(
         others,
         machine: &machine,
         failed_runs: &[],
+        over_budget: &[],
     };
     lint(document, &context)
 }

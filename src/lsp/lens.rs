@@ -15,6 +15,7 @@ use super::dispatch::{pipeline_lenses, pipeline_title, CANCEL, RUN_PIPELINE, SEN
 use super::send_actions::{obstacle, titled};
 use super::state::{Snapshot, State};
 use super::to_proto;
+use crate::brief::lint::OverBudget;
 use crate::brief::model::Brief;
 use crate::brief::target::{Source, Target};
 use crate::dispatch::budget::{Budget, Verdict};
@@ -22,11 +23,18 @@ use crate::dispatch::plan;
 use crate::dispatch::run::registry::LastRun;
 use crate::dispatch::run::Outcome;
 
-pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<lsp::CodeLens> {
+/// The lenses of the document at `uri`, and whether its briefs over budget changed since they
+/// were last counted (its diagnostics are out of date then: the caller lints it again).
+pub fn code_lenses(
+    state: &Arc<State>,
+    snapshot: &Snapshot,
+    uri: &lsp::Uri,
+) -> (Vec<lsp::CodeLens>, bool) {
     let analysis = snapshot.analysis();
     if !analysis.is_baton_document() || snapshot.context.path.is_none() {
-        return Vec::new();
+        return (Vec::new(), false);
     }
+    let mut over = Vec::new();
     let config = &snapshot.settings().config;
     let last = state.runs.last_runs(uri.as_str());
     let encoding = state.encoding();
@@ -48,6 +56,14 @@ pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> V
         }
         if let Some(budget) = budgets.as_mut().and_then(|budgets| budgets.of(brief)) {
             lenses.push(budget_lens(range, &budget, uri, &brief.title));
+            let verdict = budget.verdict();
+            if verdict != Verdict::Within {
+                over.push(OverBudget {
+                    title: brief.title.clone(),
+                    message: budget.message(),
+                    past: verdict == Verdict::Past,
+                });
+            }
         }
         if let Some(counts) = pipeline {
             lenses.push(lens(
@@ -78,7 +94,8 @@ pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> V
         };
         lenses.extend(state_lens);
     }
-    lenses
+    let changed = state.set_over_budget(uri.as_str(), over);
+    (lenses, changed)
 }
 
 /// `▶ Send to @agent`, with why that agent when the heading does not say it
