@@ -43,7 +43,8 @@ fn initialize_announces_every_capability_and_registers_the_config_watcher() {
                 "baton.recover",
                 "baton.agents",
                 "baton.journal",
-                "baton.runs"
+                "baton.runs",
+                "baton.runPipeline"
               ]
             },
             "hoverProvider": true,

@@ -106,14 +106,13 @@ impl<'a> Budgets<'a> {
 }
 
 /// The hover at `offset` with, on a brief's heading, its budget broken down (role, thread,
-/// brief, inputs) under what the hover already says.
+/// brief, inputs) under what the hover already says. Not on the heading's `@mention`: that
+/// hover is the agent's.
 pub fn with_breakdown(snapshot: &Snapshot, offset: usize, found: Option<Hover>) -> Option<Hover> {
     let analysis = snapshot.analysis();
     let on_heading = analysis.briefs.iter().find(|brief| {
-        brief
-            .heading
-            .as_ref()
-            .is_some_and(|heading| heading.contains(&offset))
+        let on_mention = (brief.mention.as_ref()).is_some_and(|m| m.range.contains(&offset));
+        !on_mention && (brief.heading.as_ref()).is_some_and(|heading| heading.contains(&offset))
     });
     let Some(brief) = on_heading else {
         return found;
