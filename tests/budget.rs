@@ -228,6 +228,14 @@ fn send_refuses_a_brief_past_the_context_window_with_the_numbers() {
         "{stderr}"
     );
     assert_eq!(workspace.read("a.brief.md"), before, "nothing written");
+
+    // `baton run` refuses it the same way: the brief fails with the numbers, nothing is sent.
+    let run = baton(&workspace.root, &["run", file.to_str().unwrap()]);
+    let output = text(&run.stdout) + &text(&run.stderr);
+    assert_ne!(run.status.code(), Some(0), "{output}");
+    assert!(output.contains("over budget: "), "{output}");
+    assert!(output.contains("of its context window of 5;"), "{output}");
+    assert_eq!(workspace.read("a.brief.md"), before, "nothing written");
 }
 
 /// The run file of the workspace's only run.
