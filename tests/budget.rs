@@ -287,7 +287,9 @@ fn usage_is_journalled_and_shown_and_an_openai_count_that_matches_warns_of_nothi
     assert!(stderr.contains("tokens: 100000 in, 2 out"), "{stderr}");
     assert!(!stderr.contains("only part of the payload"), "{stderr}");
     assert!(agent.requests()[0].json()["stream_options"]["include_usage"] == true);
-    let usage = usage_line(&journal(&workspace));
+    let run_file = journal(&workspace);
+    assert!(!run_file.contains("\"type\":\"warning\""), "{run_file}");
+    let usage = usage_line(&run_file);
     assert_eq!(usage["prompt_tokens"], 100000);
     assert_eq!(usage["completion_tokens"], 2);
     assert!(usage["counted"].as_u64().unwrap() > 20, "{usage}");
@@ -321,7 +323,12 @@ fn an_ollama_agent_that_saw_part_of_the_payload_is_a_warning_in_send_and_the_jou
         stderr.contains("baton send: warning: the agent saw only part of the payload: it reported 26 prompt tokens of about "),
         "{stderr}"
     );
-    let usage = usage_line(&journal(&workspace));
+    let run_file = journal(&workspace);
+    assert!(
+        run_file.contains("{\"type\":\"warning\",\"message\":\"the agent saw only part of the payload: it reported 26 prompt tokens"),
+        "{run_file}"
+    );
+    let usage = usage_line(&run_file);
     assert_eq!(
         (
             usage["prompt_tokens"].as_u64(),

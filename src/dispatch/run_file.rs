@@ -90,6 +90,11 @@ pub(super) enum Event<'a> {
         text: Cow<'a, str>,
     },
     Usage(Usage),
+    /// Something the user should know of the run that is no failure (the agent saw only
+    /// part of the payload).
+    Warning {
+        message: Cow<'a, str>,
+    },
     End(Final),
     #[serde(other)]
     Unknown,
@@ -176,7 +181,7 @@ pub(super) fn last_state(tail: &[u8], starts_at_line: bool) -> Option<Option<Fin
         match serde_json::from_slice(line) {
             Ok(Event::End(state)) => return Some(Some(state)),
             Ok(Event::Start(_) | Event::Chunk { .. }) => return Some(None),
-            Ok(Event::Usage(_)) => {}
+            Ok(Event::Usage(_) | Event::Warning { .. }) => {}
             Ok(Event::Unknown) | Err(_) => {}
         }
     }
@@ -204,6 +209,7 @@ pub fn parse(bytes: &[u8]) -> io::Result<Run> {
             Ok(Event::Chunk { text }) => run.text.push_str(&text),
             Ok(Event::End(state)) => run.state = Some(state),
             Ok(Event::Usage(usage)) => run.usage = Some(usage),
+            Ok(Event::Warning { .. }) => {}
             Ok(Event::Start(_) | Event::Unknown) | Err(_) => {}
         }
     }
@@ -271,6 +277,14 @@ impl RunWriter {
     /// Records the tokens the provider reported (before [`RunWriter::finish`]).
     pub fn usage(&mut self, usage: Usage) -> io::Result<()> {
         write_line(&mut self.file, &mut self.line, &Event::Usage(usage))
+    }
+
+    /// Records a warning of the run (before [`RunWriter::finish`]).
+    pub fn warning(&mut self, message: &str) -> io::Result<()> {
+        let event = Event::Warning {
+            message: Cow::Borrowed(message),
+        };
+        write_line(&mut self.file, &mut self.line, &event)
     }
 
     /// Closes the run with its final state, fsynced.

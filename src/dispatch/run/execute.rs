@@ -269,7 +269,11 @@ async fn execute_attempt(
         .ok()
         .and_then(|finish| usage(attempt, finish));
     if let Some(usage) = usage {
-        if let Err(error) = writer.usage(usage) {
+        let cut = usage.truncation();
+        let written = writer
+            .usage(usage)
+            .and_then(|()| cut.map_or(Ok(()), |cut| writer.warning(&cut)));
+        if let Err(error) = written {
             journal_error.get_or_insert(error);
         }
     }
