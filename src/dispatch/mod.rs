@@ -16,6 +16,7 @@
 //! - [`thread`]: `.baton/threads/`, the earlier turns each run of a conversation is sent with.
 //! - [`budget`]: a brief's tokens against its agent's context window; over budget past `handoff_at`.
 //! - [`tokens`]: tokens counted offline with the BPE vocabularies, cached by text.
+//! - [`usage`]: the tokens a run used as reported, beside those counted as sent.
 
 pub mod budget;
 pub mod inputs;
@@ -30,3 +31,4 @@ pub mod run_file;
 pub mod run_id;
 pub mod thread;
 pub mod tokens;
+pub mod usage;
