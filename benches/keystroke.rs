@@ -103,6 +103,7 @@ fn main() {
         others: &NoOtherDocuments,
         machine: &Machine::default(),
         failed_runs: &[],
+        over_budget: &[],
     };
     // `BATON_BENCH_DOCS=a.md,b.md` measures those documents (lspbench's, say) instead.
     let texts: Vec<(&str, String)> = match std::env::var("BATON_BENCH_DOCS") {

@@ -138,7 +138,12 @@ fn a_brief_sent_from_a_code_action_streams_into_the_document() {
         .iter()
         .map(|l| l["command"]["title"].as_str().unwrap())
         .collect();
-    assert_eq!(titles, ["▶ Send to @writer", "✓ done"]);
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert!(
+        titles[1].starts_with("@writer · "),
+        "the budget: {titles:?}"
+    );
+    assert_eq!([titles[0], titles[2]], ["▶ Send to @writer", "✓ done"]);
 
     // Changing the brief makes the output stale; the quick fix sends it again.
     let change = editor

@@ -37,9 +37,11 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The lens titles but the budgets (`@agent · 37 / 128k`, tests/budget.rs).
 fn titles(lenses: &Value) -> Vec<String> {
     (lenses.as_array().unwrap().iter())
         .map(|lens| lens["command"]["title"].as_str().unwrap().to_owned())
+        .filter(|title| !title.starts_with('@'))
         .collect()
 }
 

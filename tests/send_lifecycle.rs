@@ -257,7 +257,11 @@ fn the_code_lens_stays_on_the_heading_while_lines_are_typed_above_it() {
             .map(|lens| lens["command"]["title"].as_str().unwrap())
             .collect();
         assert_eq!(titles[0], "▶ Send to @writer");
-        assert!(titles[1].starts_with("● running"), "{titles:?}");
+        assert!(
+            titles[1].starts_with("@writer · "),
+            "the budget: {titles:?}"
+        );
+        assert!(titles[2].starts_with("● running"), "{titles:?}");
         for lens in &lenses {
             // On the heading's line, from its title: an edit at the line's start moves the
             // lens down with the heading in every editor.

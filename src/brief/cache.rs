@@ -177,6 +177,7 @@ impl LintCache {
         structure.write_u64(kept_front_matter.hash);
         // What the document rules read besides the briefs: a run failing changes it.
         context.failed_runs.hash(&mut structure);
+        context.over_budget.hash(&mut structure);
         let mut placeable = true;
         let mut inputs = DefaultHasher::new();
         let mut linking = false;
@@ -299,6 +300,7 @@ impl LintCache {
             briefs: &outlines,
             titles: TitleIndex::from_keys(keys),
             failed_runs: context.failed_runs,
+            over_budget: context.over_budget,
         };
         let mut found = Vec::new();
         rules::check_document(&input, &mut found);
@@ -597,6 +599,7 @@ mod tests {
             others: &NoOtherDocuments,
             machine: &Machine::default(),
             failed_runs: &[],
+            over_budget: &[],
         };
         let brief = |title: &str, body: &str| {
             format!("# {title} @researcher\n\n## Objective\n\n{body}\n\n## Context\n\nc\n\n## Constraints\n\nc\n\n## Expected Output\n\nc\n\n")

@@ -60,10 +60,11 @@ pub enum Code {
     UntrustedAgent,
     DispatchFailed,
     ConfidentialRemote,
+    OverBudget,
 }
 
 impl Code {
-    pub const ALL: [Code; 17] = [
+    pub const ALL: [Code; 18] = [
         Code::MissingField,
         Code::EmptyField,
         Code::DuplicateField,
@@ -81,6 +82,7 @@ impl Code {
         Code::UntrustedAgent,
         Code::DispatchFailed,
         Code::ConfidentialRemote,
+        Code::OverBudget,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,15 +104,18 @@ impl Code {
             Code::UntrustedAgent => "untrusted-agent",
             Code::DispatchFailed => "dispatch-failed",
             Code::ConfidentialRemote => "confidential-remote",
+            Code::OverBudget => "over-budget",
         }
     }
 
     /// The severity DESIGN §3 gives each code.
     pub fn severity(self) -> Severity {
         match self {
-            Code::EmptyField | Code::DuplicateField | Code::UnknownKey | Code::MissingKey => {
-                Severity::Warning
-            }
+            Code::EmptyField
+            | Code::DuplicateField
+            | Code::UnknownKey
+            | Code::MissingKey
+            | Code::OverBudget => Severity::Warning,
             Code::TooLarge | Code::StaleOutput => Severity::Information,
             _ => Severity::Error,
         }

@@ -94,6 +94,18 @@ pub struct FailedRun {
     pub reason: String,
 }
 
+/// A brief past its agent's `handoff_at` (DESIGN §6), as the shell counted it off the
+/// keystroke path (when budget lenses were asked for), for `over-budget`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OverBudget {
+    /// The brief's title.
+    pub title: String,
+    /// The numbers ([`crate::dispatch::budget::Budget::message`]).
+    pub message: String,
+    /// Past the whole context window: an error, and sending is refused.
+    pub past: bool,
+}
+
 /// Everything the linter needs besides the document.
 pub struct Context<'a> {
     pub config: &'a Config,
@@ -105,6 +117,8 @@ pub struct Context<'a> {
     pub machine: &'a Machine,
     /// The briefs whose last run failed; empty where no run was made (`baton check`).
     pub failed_runs: &'a [FailedRun],
+    /// The briefs over budget, as last counted; empty where none was (`baton check`).
+    pub over_budget: &'a [OverBudget],
 }
 
 impl<'a> Context<'a> {
@@ -223,6 +237,7 @@ pub struct DocumentInput<'a> {
     /// Briefs by title, for resolving links.
     pub titles: TitleIndex,
     pub failed_runs: &'a [FailedRun],
+    pub over_budget: &'a [OverBudget],
 }
 
 impl<'a> std::ops::Deref for DocumentInput<'a> {
@@ -257,6 +272,7 @@ pub fn lint(document: &Document, context: &Context<'_>) -> Analysis {
         briefs: &outlines,
         titles: TitleIndex::new(&briefs),
         failed_runs: context.failed_runs,
+        over_budget: context.over_budget,
     };
     rules::check_document(&input, &mut diagnostics);
     let rule_context = RuleContext {

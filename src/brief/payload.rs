@@ -188,6 +188,7 @@ mod tests {
             others: &NoOtherDocuments,
             machine: &Machine::default(),
             failed_runs: &[],
+            over_budget: &[],
         };
         let document = Document::new(text);
         let analysis = lint(&document, &context);

@@ -148,6 +148,7 @@ pub(crate) mod fixture {
             others: &NoOtherDocuments,
             machine: &Machine::default(),
             failed_runs: &[],
+            over_budget: &[],
         };
         let analysis = lint(&document, &context);
         Fixture {

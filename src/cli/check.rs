@@ -211,6 +211,7 @@ impl Checker<'_> {
             others: &others,
             machine: &machine,
             failed_runs: &[],
+            over_budget: &[],
         };
         let analysis = lint(&document, &context);
         if !analysis.is_baton_document() {

@@ -74,6 +74,7 @@ fn analyse(document: &Document, file: &Path, settings: &Settings, trusted: bool)
         others: &linked,
         machine: &machine,
         failed_runs: &[],
+        over_budget: &[],
     };
     lint(document, &context)
 }

@@ -216,6 +216,7 @@ fn description(rule: Rule) -> &'static str {
             "An agent (or fallback) that runs a program, or whose key or text could go where the workspace chooses, comes from an untrusted workspace."
         }
         Code::DispatchFailed => "The last run of the brief failed.",
+        Code::OverBudget => "The brief, its thread and its inputs fill too much of the agent's context window.",
         Code::ConfidentialRemote => {
             "A brief bound for a remote agent is confidential or holds a privacy term, so it is not sent."
         }

@@ -124,6 +124,7 @@ fn prepare(options: &Options) -> Result<Prepared, Stop> {
     })
     .map_err(|refusal| match refusal {
         Refusal::Untrusted { message } | Refusal::Confidential { message } => Stop::Failed(message),
+        over @ Refusal::OverBudget { .. } => Stop::Failed(over.to_string()),
         other => usage(other),
     })?;
     Ok(Prepared {
@@ -150,6 +151,7 @@ fn analyse(
         others,
         machine: &machine,
         failed_runs: &[],
+        over_budget: &[],
     };
     lint(document, &context)
 }
@@ -181,6 +183,17 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     interrupt.abort();
     if let Some(problem) = &finished.journal_error {
         eprintln!("baton send: warning: {problem}");
+    }
+    if let Some(usage) = &finished.usage {
+        let side = |n: Option<u64>| n.map_or("?".to_owned(), |n| n.to_string());
+        eprintln!(
+            "baton send: tokens: {} in, {} out",
+            side(usage.prompt_tokens),
+            side(usage.completion_tokens)
+        );
+    }
+    if let Some(cut) = finished.truncation() {
+        eprintln!("baton send: warning: {cut}");
     }
     let journal_file = Journal::new(&plan.journal_root).file(&finished.run);
     let status = match &finished.outcome {

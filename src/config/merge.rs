@@ -21,6 +21,7 @@ pub fn merge(user: Option<ConfigFile>, workspace: Option<ConfigFile>) -> ConfigF
     ConfigFile {
         defaults: Defaults {
             agent: workspace.defaults.agent.or(user.defaults.agent),
+            handoff_at: workspace.defaults.handoff_at.or(user.defaults.handoff_at),
         },
         agents,
         kinds,

@@ -72,11 +72,30 @@ pub struct Docs {
 }
 
 /// The `[defaults]` table.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Defaults {
     /// The agent a brief goes to when it names none and no route matches.
     pub agent: Option<String>,
+    /// The share of an agent's context window past which a brief is over budget and a
+    /// handoff is offered; for agents that set none.
+    #[serde(deserialize_with = "share")]
+    pub handoff_at: Option<f64>,
+}
+
+/// The share of the context window past which a brief is over budget when nothing sets one.
+pub const DEFAULT_HANDOFF_AT: f64 = 0.8;
+
+/// `handoff_at`: a share of the context window, above 0 and at most 1.
+fn share<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    if value > 0.0 && value <= 1.0 {
+        Ok(Some(value))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "handoff_at is a share of the context window above 0 and at most 1 (0.8 is 80 %), not {value}"
+        )))
+    }
 }
 
 /// The wire format an agent speaks.
@@ -157,6 +176,9 @@ pub struct AgentSpec {
     pub locality: Option<Locality>,
     #[serde(default)]
     pub context_window: Option<u64>,
+    /// The share of `context_window` past which a brief is over budget (else `[defaults]`).
+    #[serde(default, deserialize_with = "share")]
+    pub handoff_at: Option<f64>,
     #[serde(default)]
     pub timeout_secs: Option<u64>,
     #[serde(default)]
@@ -184,6 +206,7 @@ impl AgentSpec {
             role: None,
             locality: None,
             context_window: None,
+            handoff_at: None,
             timeout_secs: None,
             retries: None,
             max_concurrent: None,
@@ -207,6 +230,14 @@ impl AgentSpec {
 
     pub fn context_window(&self) -> u64 {
         self.context_window.unwrap_or(DEFAULT_CONTEXT_WINDOW)
+    }
+
+    /// The share of the context window past which a brief is over budget: this agent's, else
+    /// `[defaults]`, else 0.8.
+    pub fn handoff_at(&self, defaults: &Defaults) -> f64 {
+        self.handoff_at
+            .or(defaults.handoff_at)
+            .unwrap_or(DEFAULT_HANDOFF_AT)
     }
 
     pub fn timeout_secs(&self) -> u64 {
@@ -284,5 +315,16 @@ mod tests {
         assert_eq!(remote.locality(), Locality::Local);
         assert_eq!(remote.base_url(), Some("http://10.0.0.2:8080"));
         assert_eq!(AgentSpec::new(Provider::Command).base_url(), None);
+    }
+
+    #[test]
+    fn handoff_at_is_the_agents_else_the_defaults_else_eight_tenths() {
+        let mut spec = AgentSpec::new(Provider::Openai);
+        let mut defaults = Defaults::default();
+        assert_eq!(spec.handoff_at(&defaults), 0.8);
+        defaults.handoff_at = Some(0.6);
+        assert_eq!(spec.handoff_at(&defaults), 0.6);
+        spec.handoff_at = Some(0.9);
+        assert_eq!(spec.handoff_at(&defaults), 0.9);
     }
 }

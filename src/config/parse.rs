@@ -230,6 +230,7 @@ mod tests {
 
 [defaults]
 agent = "researcher"
+handoff_at = 0.75
 
 [agents.researcher]
 provider = "openai"
@@ -239,6 +240,7 @@ api_key_env = "OPENAI_API_KEY"
 role = "You research competitors and cite sources."
 locality = "remote"
 context_window = 128000
+handoff_at = 0.9
 timeout_secs = 120
 retries = 3
 max_concurrent = 4
@@ -285,7 +287,9 @@ redact = "block"
         assert_eq!(parsed.errors, []);
         let file = &parsed.file;
         assert_eq!(file.defaults.agent.as_deref(), Some("researcher"));
+        assert_eq!(file.defaults.handoff_at, Some(0.75));
         let r = &file.agents["researcher"];
+        assert_eq!(r.handoff_at, Some(0.9));
         assert_eq!(r.provider, Provider::Openai);
         assert_eq!(r.model.as_deref(), Some("gpt-4o-mini"));
         assert_eq!(r.api_key_env.as_deref(), Some("OPENAI_API_KEY"));
@@ -356,6 +360,18 @@ redact = "block"
         assert_eq!(
             error.message,
             "invalid type: string \"x\", expected u64 for key `agents.researcher.context_window`"
+        );
+    }
+
+    #[test]
+    fn a_handoff_at_outside_zero_to_one_is_an_error_that_says_so() {
+        let text = "[defaults]\nhandoff_at = 80\n";
+        let error = parse(text).unwrap_err();
+        assert_eq!(at(text, &error.range), "80");
+        assert_eq!(
+            error.message,
+            "handoff_at is a share of the context window above 0 and at most 1 (0.8 is 80 %), \
+             not 80 for key `defaults.handoff_at`"
         );
     }
 

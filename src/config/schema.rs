@@ -47,7 +47,7 @@ impl Schema {
                 "docs",
                 "pipeline",
             ],
-            Schema::Defaults => &["agent"],
+            Schema::Defaults => &["agent", "handoff_at"],
             Schema::Agent => &[
                 "provider",
                 "model",
@@ -56,6 +56,7 @@ impl Schema {
                 "role",
                 "locality",
                 "context_window",
+                "handoff_at",
                 "timeout_secs",
                 "retries",
                 "max_concurrent",

@@ -205,7 +205,8 @@ mod tests {
             Run {
                 record: record("R1", "Scan", 1),
                 text: "Hello\nwörld 🌍".to_owned(),
-                state: Some(failed)
+                state: Some(failed),
+                usage: None,
             }
         );
         assert_eq!(

@@ -17,7 +17,11 @@
 //! - [`handoff`]: pure: the handoff request, file names, and the offline handoff from the journal.
 //! - [`handoff_run`]: a handoff asked of the agent (or written offline) and saved beside the
 //!   document; [`resume`]: a new thread seeded with a handoff.
+//! - [`budget`]: a brief's tokens against its agent's context window; over budget past `handoff_at`.
+//! - [`tokens`]: tokens counted offline with the BPE vocabularies, cached by text.
+//! - [`usage`]: the tokens a run used as reported, beside those counted as sent.
 
+pub mod budget;
 pub mod handoff;
 pub mod handoff_run;
 pub mod inputs;
@@ -32,3 +36,5 @@ pub mod run;
 pub mod run_file;
 pub mod run_id;
 pub mod thread;
+pub mod tokens;
+pub mod usage;

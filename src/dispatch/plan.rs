@@ -20,6 +20,7 @@ mod shown;
 
 pub use shown::{payload_json, preview};
 
+use super::budget::{Budget, Verdict};
 use super::privacy_gate;
 use super::thread::{Choice, ThreadKey, Turn};
 
@@ -61,6 +62,10 @@ pub enum Refusal {
         variable: String,
     },
     Empty,
+    /// More tokens than the agent's context window ([`super::budget`]), with the numbers.
+    OverBudget {
+        message: String,
+    },
 }
 
 impl Refusal {
@@ -72,6 +77,7 @@ impl Refusal {
             Refusal::Untrusted { .. } => Some("needs trust".to_owned()),
             Refusal::NoModel { .. } => Some("no model".to_owned()),
             Refusal::Confidential { .. } => Some("confidential".to_owned()),
+            Refusal::OverBudget { .. } => Some("over budget".to_owned()),
             // Never the value when it is no variable name: it may be a pasted key.
             Refusal::MissingKey { variable, .. } if key_variable::is_name(variable) => {
                 Some(format!("{variable} not set"))
@@ -137,6 +143,7 @@ impl fmt::Display for Refusal {
                 key_variable::Shown(variable)
             ),
             Refusal::Empty => f.write_str("nothing to send: the brief (or selection) is empty"),
+            Refusal::OverBudget { message } => write!(f, "over budget: {message}"),
         }
     }
 }
@@ -270,7 +277,7 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
             format!("fallback `{fallback}` was not tried: {why}")
         })
         .collect();
-    Ok(Plan {
+    let plan = Plan {
         thread: attempts[0].thread.clone(),
         document: ask.path.to_path_buf(),
         brief_title: brief.title.clone(),
@@ -279,7 +286,30 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         left_out,
         journal_root,
         demote_headings: config.demote_headings(),
-    })
+    };
+    within_budget(&plan, config)?;
+    Ok(plan)
+}
+
+/// Refuses a plan whose request exceeds its agent's whole context window: the agent would
+/// see only part of it (or answer an error), so nothing leaves and the numbers say why.
+/// Counted here, at send time, never while typing; uncorrected by the journal (this is pure),
+/// so an estimate may differ a little from the lens.
+fn within_budget(plan: &Plan, config: &Config) -> Result<(), Refusal> {
+    let first = &plan.attempts[0];
+    let budget = Budget::of_request(
+        &first.agent,
+        &first.spec,
+        &config.file.defaults,
+        &first.request,
+        None,
+    );
+    match budget.verdict() {
+        Verdict::Past => Err(Refusal::OverBudget {
+            message: budget.message(),
+        }),
+        Verdict::Within | Verdict::Over => Ok(()),
+    }
 }
 
 /// Where runs of the document at `path` are journalled (and its threads kept): the folder of

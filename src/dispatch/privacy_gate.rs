@@ -67,6 +67,7 @@ mod tests {
             others: &NoOtherDocuments,
             machine: &Machine::default(),
             failed_runs: &[],
+            over_budget: &[],
         };
         let analysis = lint(&document, &context);
         let plan = plan(&Ask {

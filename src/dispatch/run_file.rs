@@ -1,6 +1,7 @@
 //! The format of a run file: JSON Lines, one event per line, so a crash leaves a readable
 //! prefix. `{"type":"start",...}` holds the [`RunRecord`], each `{"type":"chunk","text":"..."}`
-//! a piece of the answer, and `{"type":"end","state":"done"}` the [`Final`] state. Readers skip
+//! a piece of the answer, `{"type":"usage",...}` the tokens the provider reported (the
+//! [`Usage`], just before the end), and `{"type":"end","state":"done"}` the [`Final`] state. Readers skip
 //! lines that do not parse (a torn last line) and events of unknown types.
 
 use std::borrow::Cow;
@@ -10,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+pub use super::usage::Usage;
 
 /// How much of a run file's end is read to find its final state without reading the output.
 pub(super) const TAIL_BYTES: u64 = 64 * 1024;
@@ -49,6 +52,12 @@ pub(super) enum Event<'a> {
     Chunk {
         text: Cow<'a, str>,
     },
+    Usage(Usage),
+    /// Something the user should know of the run that is no failure (the agent saw only
+    /// part of the payload).
+    Warning {
+        message: Cow<'a, str>,
+    },
     End(Final),
     #[serde(other)]
     Unknown,
@@ -62,6 +71,8 @@ pub struct Run {
     pub text: String,
     /// `None` when the process died mid-run.
     pub state: Option<Final>,
+    /// `None` when the provider reported none.
+    pub usage: Option<Usage>,
 }
 
 /// A run as listed, without its payload and output.
@@ -75,6 +86,7 @@ pub struct RunSummary {
     pub input_hash: String,
     pub started_at: SystemTime,
     pub state: Option<Final>,
+    pub usage: Option<Usage>,
 }
 
 /// The record from the first line and the state from the last lines, so listing many
@@ -95,6 +107,7 @@ pub(super) fn summary(path: &Path) -> Option<RunSummary> {
         Some(state) => state,
         None => parse(&std::fs::read(path).ok()?).ok()?.state,
     };
+    let usage = last_usage(&tail);
     let record = record.into_owned();
     Some(RunSummary {
         run_id: record.run_id,
@@ -105,7 +118,19 @@ pub(super) fn summary(path: &Path) -> Option<RunSummary> {
         input_hash: record.input_hash,
         started_at: record.started_at,
         state,
+        usage,
     })
+}
+
+/// The usage event from a run file's tail, if the run wrote one.
+fn last_usage(tail: &[u8]) -> Option<Usage> {
+    tail.split(|&byte| byte == b'\n')
+        .rev()
+        .take(4)
+        .find_map(|line| match serde_json::from_slice(line) {
+            Ok(Event::Usage(usage)) => Some(usage),
+            _ => None,
+        })
 }
 
 /// The final state from a run file's tail, or `None` when the tail cannot tell (it starts in
@@ -119,6 +144,7 @@ pub(super) fn last_state(tail: &[u8], starts_at_line: bool) -> Option<Option<Fin
         match serde_json::from_slice(line) {
             Ok(Event::End(state)) => return Some(Some(state)),
             Ok(Event::Start(_) | Event::Chunk { .. }) => return Some(None),
+            Ok(Event::Usage(_) | Event::Warning { .. }) => {}
             Ok(Event::Unknown) | Err(_) => {}
         }
     }
@@ -139,11 +165,14 @@ pub fn parse(bytes: &[u8]) -> io::Result<Run> {
         record,
         text: String::new(),
         state: None,
+        usage: None,
     };
     for line in lines {
         match serde_json::from_slice(line) {
             Ok(Event::Chunk { text }) => run.text.push_str(&text),
             Ok(Event::End(state)) => run.state = Some(state),
+            Ok(Event::Usage(usage)) => run.usage = Some(usage),
+            Ok(Event::Warning { .. }) => {}
             Ok(Event::Start(_) | Event::Unknown) | Err(_) => {}
         }
     }
@@ -208,6 +237,19 @@ impl RunWriter {
         self.file.flush()
     }
 
+    /// Records the tokens the provider reported (before [`RunWriter::finish`]).
+    pub fn usage(&mut self, usage: Usage) -> io::Result<()> {
+        write_line(&mut self.file, &mut self.line, &Event::Usage(usage))
+    }
+
+    /// Records a warning of the run (before [`RunWriter::finish`]).
+    pub fn warning(&mut self, message: &str) -> io::Result<()> {
+        let event = Event::Warning {
+            message: Cow::Borrowed(message),
+        };
+        write_line(&mut self.file, &mut self.line, &event)
+    }
+
     /// Closes the run with its final state, fsynced.
     pub fn finish(mut self, state: Final) -> io::Result<()> {
         write_line(&mut self.file, &mut self.line, &Event::End(state))?;
@@ -266,7 +308,7 @@ pub(crate) mod tests {
     fn a_torn_last_line_and_unknown_events_are_skipped() {
         let start = line(&Event::Start(Cow::Owned(record("R1", "Scan", 1))));
         let file = format!(
-            "{start}{{\"type\":\"chunk\",\"text\":\"kept\"}}\n{{\"type\":\"usage\",\"tokens\":3}}\n{{\"type\":\"chunk\",\"text\":\"lo"
+            "{start}{{\"type\":\"chunk\",\"text\":\"kept\"}}\n{{\"type\":\"later\",\"tokens\":3}}\n{{\"type\":\"chunk\",\"text\":\"lo"
         );
         let run = parse(file.as_bytes()).unwrap();
         assert_eq!(
@@ -277,6 +319,26 @@ pub(crate) mod tests {
             parse(b"{\"type\":\"chunk\",\"text\":\"x\"}\n").is_err(),
             "no start event"
         );
+    }
+
+    #[test]
+    fn usage_is_written_before_the_end_and_read_back() {
+        let start = line(&Event::Start(Cow::Owned(record("R1", "Scan", 1))));
+        let usage = Usage {
+            prompt_tokens: Some(1200),
+            completion_tokens: Some(34),
+            counted: Some(1250),
+        };
+        assert_eq!(
+            line(&Event::Usage(usage)),
+            "{\"type\":\"usage\",\"prompt_tokens\":1200,\"completion_tokens\":34,\"counted\":1250}\n"
+        );
+        let end = line(&Event::End(Final::Done));
+        let file = format!("{start}{}{end}", line(&Event::Usage(usage)));
+        assert_eq!(parse(file.as_bytes()).unwrap().usage, Some(usage));
+        assert_eq!(last_usage(file.as_bytes()), Some(usage));
+        assert_eq!(last_state(file.as_bytes(), true), Some(Some(Final::Done)));
+        assert_eq!(last_usage(end.as_bytes()), None);
     }
 
     #[test]

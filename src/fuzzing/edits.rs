@@ -196,6 +196,7 @@ pub fn check(script: &Script) -> Result<(), String> {
         others: &NoOtherDocuments,
         machine: &machine,
         failed_runs: &[],
+        over_budget: &[],
     };
     let mut cache = LintCache::default();
     for chunk in script.edits.chunks(script.batch.max(1)) {

@@ -49,7 +49,8 @@ pub fn hover(snapshot: &Snapshot, at: lsp::Position, encoding: Encoding) -> Opti
         &settings.kinds,
         &settings.config,
         offset,
-    )?;
+    );
+    let found = super::budget::with_breakdown(snapshot, offset, found)?;
     Some(to_proto::hover(document, found, encoding))
 }
 

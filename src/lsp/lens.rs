@@ -1,33 +1,47 @@
-//! Code lenses (DESIGN §4 step 1, §5): above each brief, the send to its own agent in one
-//! click, "Run pipeline" when it has dependencies or dependants, and how its last run went.
+//! Code lenses (DESIGN §4 step 1, §5, §6): above each brief, the send to its own agent in one
+//! click, its budget (`@researcher · 12.4k / 128k`, a handoff when over), "Run pipeline" when
+//! it has dependencies or dependants, and how its last run went.
 
 use std::ops::Range;
+use std::path::Path;
 
 use serde_json::json;
 use tower_lsp_server::ls_types as lsp;
 
 use std::sync::Arc;
 
-use super::dispatch::{pipeline_lenses, pipeline_title, CANCEL, RUN_PIPELINE, SEND};
+use super::budget::Budgets;
+use super::dispatch::{pipeline_lenses, pipeline_title, CANCEL, HANDOFF, RUN_PIPELINE, SEND};
 use super::send_actions::{obstacle, titled};
 use super::state::{Snapshot, State};
 use super::to_proto;
+use crate::brief::lint::OverBudget;
 use crate::brief::model::Brief;
 use crate::brief::target::{Source, Target};
+use crate::dispatch::budget::{Budget, Verdict};
 use crate::dispatch::plan;
 use crate::dispatch::run::registry::LastRun;
 use crate::dispatch::run::Outcome;
 
-pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<lsp::CodeLens> {
+/// The lenses of the document at `uri`, and whether its briefs over budget changed since they
+/// were last counted (its diagnostics are out of date then: the caller lints it again).
+pub fn code_lenses(
+    state: &Arc<State>,
+    snapshot: &Snapshot,
+    uri: &lsp::Uri,
+) -> (Vec<lsp::CodeLens>, bool) {
     let analysis = snapshot.analysis();
     if !analysis.is_baton_document() || snapshot.context.path.is_none() {
-        return Vec::new();
+        return (Vec::new(), false);
     }
+    let mut over = Vec::new();
     let config = &snapshot.settings().config;
     let last = state.runs.last_runs(uri.as_str());
     let encoding = state.encoding();
     let mut lenses = Vec::new();
     let pipelines = pipeline_lenses(state, snapshot);
+    let open_at = |path: &Path| state.open_document_at(path);
+    let mut budgets = Budgets::new(snapshot, &open_at);
     for (brief, pipeline) in analysis.briefs.iter().zip(pipelines) {
         let range = to_proto::range(snapshot.document(), anchor(snapshot, brief), encoding);
         let target = json!({ "uri": uri.as_str(), "brief": brief.title });
@@ -39,6 +53,17 @@ pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> V
                 SEND,
                 target.clone(),
             ));
+        }
+        if let Some(budget) = budgets.as_mut().and_then(|budgets| budgets.of(brief)) {
+            lenses.push(budget_lens(range, &budget, uri, &brief.title));
+            let verdict = budget.verdict();
+            if verdict != Verdict::Within {
+                over.push(OverBudget {
+                    title: brief.title.clone(),
+                    message: budget.message(),
+                    past: verdict == Verdict::Past,
+                });
+            }
         }
         if let Some(counts) = pipeline {
             lenses.push(lens(
@@ -69,7 +94,8 @@ pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> V
         };
         lenses.extend(state_lens);
     }
-    lenses
+    let changed = state.set_over_budget(uri.as_str(), over);
+    (lenses, changed)
 }
 
 /// `▶ Send to @agent`, with why that agent when the heading does not say it
@@ -78,6 +104,20 @@ fn send_title(own: &Target) -> String {
     match own.source {
         Source::Mention(_) => format!("▶ Send to @{}", own.name),
         _ => format!("▶ Send to @{} · {}", own.name, own.reason()),
+    }
+}
+
+/// `@researcher · 12.4k / 128k`; over budget, `⚠` and a click hands off.
+fn budget_lens(range: lsp::Range, budget: &Budget, uri: &lsp::Uri, title: &str) -> lsp::CodeLens {
+    let target = json!({ "uri": uri.as_str(), "brief": title, "agent": budget.agent });
+    match budget.verdict() {
+        Verdict::Within => lens(range, budget.lens_title(), "", json!({})),
+        Verdict::Over | Verdict::Past => lens(
+            range,
+            format!("⚠ {} · hand off", budget.lens_title()),
+            HANDOFF,
+            target,
+        ),
     }
 }
 

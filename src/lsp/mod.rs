@@ -6,6 +6,7 @@
 //! (`to_proto`).
 
 mod actions;
+mod budget;
 mod capabilities;
 mod config_watch;
 mod context;

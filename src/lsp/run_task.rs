@@ -168,6 +168,7 @@ impl RunTask {
                 outcome: Outcome::Failed(format!("internal error: {error}")),
                 text: injector.received().to_owned(),
                 journal_error: None,
+                usage: None,
             }
         });
         // Sent again meanwhile: the new run owns the block; this one only closes its own.
@@ -221,6 +222,12 @@ impl RunTask {
         }
         if let Some(problem) = &finished.journal_error {
             messages.push((lsp::MessageType::WARNING, format!("baton: {problem}")));
+        }
+        if let Some(cut) = finished.truncation() {
+            messages.push((
+                lsp::MessageType::WARNING,
+                format!("baton: run {} of `{}`: {cut}", finished.run, finished.agent),
+            ));
         }
         for (kind, message) in messages {
             client.show_message(kind, message).await;

@@ -201,7 +201,8 @@ pub fn titled(title: String, obstacle: &Option<plan::Refusal>) -> String {
 }
 
 /// The quick fixes of DESIGN §3 that send again: "retry" for `dispatch-failed` (to the brief's
-/// agent), "re-send" for `stale-output` (to the agent of that output block).
+/// agent), "re-send" for `stale-output` (to the agent of that output block); and "Hand off"
+/// for `over-budget` (DESIGN §6: `baton.handoff`, to the brief's agent).
 fn resend_fixes(
     snapshot: &Snapshot,
     params: &lsp::CodeActionParams,
@@ -212,7 +213,18 @@ fn resend_fixes(
     let uri = params.text_document.uri.as_str();
     let mut fixes = Vec::new();
     for shown in &params.context.diagnostics {
+        let mut command = SEND;
         let (title, agent) = match from_proto::code(shown) {
+            Some(Code::OverBudget) => match own {
+                Some(agent) => {
+                    command = HANDOFF;
+                    (
+                        format!("Hand off \"{}\" (@{agent})", brief.title),
+                        agent.to_owned(),
+                    )
+                }
+                None => continue,
+            },
             Some(Code::DispatchFailed) => match own {
                 Some(agent) => (
                     format!("Retry: send \"{}\" to @{agent}", brief.title),
@@ -242,7 +254,7 @@ fn resend_fixes(
             diagnostics: Some(vec![shown.clone()]),
             command: Some(lsp::Command {
                 title,
-                command: SEND.to_owned(),
+                command: command.to_owned(),
                 arguments: Some(vec![
                     json!({ "uri": uri, "brief": brief.title, "agent": agent }),
                 ]),

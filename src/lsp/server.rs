@@ -245,9 +245,16 @@ impl LanguageServer for Backend {
 
     async fn code_lens(&self, params: lsp::CodeLensParams) -> Result<Option<Vec<lsp::CodeLens>>> {
         let uri = &params.text_document.uri;
-        self.feature(uri, "computing code lenses", |snapshot| {
+        let found = self.feature(uri, "computing code lenses", |snapshot| {
             Some(lens::code_lenses(&self.state, snapshot, uri))
-        })
+        })?;
+        Ok(found.map(|(lenses, over_budget_changed)| {
+            // Counted here, off the keystroke path; the diagnostics follow the new verdict.
+            if over_budget_changed {
+                self.linter.lint(uri.clone());
+            }
+            lenses
+        }))
     }
 
     async fn execute_command(

@@ -50,6 +50,7 @@ pub struct Setup {
     pub machine: Machine,
     /// The briefs whose last run failed.
     pub failed_runs: Vec<FailedRun>,
+    pub over_budget: Vec<crate::brief::lint::OverBudget>,
 }
 
 /// Lints `text` as `fixture.brief.md` with [`AGENTS`] plus `extra_config`, and renders the
@@ -95,6 +96,7 @@ pub fn render_with(text: &str, setup: &Setup, codes: &[&str]) -> String {
         others: &files,
         machine: &setup.machine,
         failed_runs: &setup.failed_runs,
+        over_budget: &setup.over_budget,
     };
     let document = Document::new(text);
     let analysis = lint(&document, &context);

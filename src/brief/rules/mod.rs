@@ -10,6 +10,7 @@ mod duplicate_field;
 mod empty_field;
 mod missing_field;
 mod missing_key;
+mod over_budget;
 pub(crate) mod stale_output;
 mod unknown_agent;
 mod unknown_kind;
@@ -38,6 +39,7 @@ pub fn check_document(context: &DocumentInput<'_>, diagnostics: &mut Vec<Diagnos
     untrusted_agent::check_inherited(context, diagnostics);
     stale_output::check_linked(context, diagnostics);
     dispatch_failed::check(context, diagnostics);
+    over_budget::check(context, diagnostics);
 }
 
 /// The rules that read each brief on its own: what they find depends only on the brief's

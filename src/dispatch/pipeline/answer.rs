@@ -41,6 +41,12 @@ pub(super) fn settle(
             message: problem,
         });
     }
+    if let Some(cut) = finished.truncation() {
+        on_event(Event::Note {
+            node,
+            message: &cut,
+        });
+    }
     let agent = &finished.agent;
     let ended = match &finished.outcome {
         Outcome::Done => Ended::Done,

@@ -59,6 +59,7 @@ mod threads {
             others: &NoOtherDocuments,
             machine: &Machine::default(),
             failed_runs: &[],
+            over_budget: &[],
         };
         let analysis = lint(&document, &context);
         plan(&Ask {

@@ -18,8 +18,10 @@ use crate::agent::{self, AgentError, Retry};
 use crate::brief::output::Status;
 use crate::dispatch::journal::{Final, Journal, RunRecord};
 use crate::dispatch::plan::{payload_json, Attempt, Plan};
+use crate::dispatch::run_file::Usage;
 use crate::dispatch::run_id;
 use crate::dispatch::thread::{Threads, Turn};
+use crate::dispatch::tokens::Counter;
 
 /// What a run reports while it goes, in order; [`Event::Finished`] last.
 #[derive(Debug)]
@@ -107,6 +109,16 @@ pub struct Finished {
     /// When the journal could not be written to after the run started (disk full…): the run
     /// went on, and this says what could not be kept.
     pub journal_error: Option<String>,
+    /// The tokens the provider reported, beside those counted as sent; `None` when it
+    /// reported none.
+    pub usage: Option<Usage>,
+}
+
+impl Finished {
+    /// The warning when the agent saw only part of the payload (see [`Usage::truncation`]).
+    pub fn truncation(&self) -> Option<String> {
+        self.usage.as_ref()?.truncation()
+    }
 }
 
 /// Runs `plan`: each attempt in turn until one answers. `first_run` is the id of the first
@@ -190,6 +202,7 @@ async fn execute_attempt(
         outcome,
         text,
         journal_error,
+        usage: None,
     };
     let max_concurrent = attempt.spec.max_concurrent();
     let turn = match queues.try_turn(&attempt.agent, max_concurrent) {
@@ -254,6 +267,19 @@ async fn execute_attempt(
         .await
     };
     drop(turn);
+    let usage = result
+        .as_ref()
+        .ok()
+        .and_then(|finish| usage(attempt, finish));
+    if let Some(usage) = usage {
+        let cut = usage.truncation();
+        let written = writer
+            .usage(usage)
+            .and_then(|()| cut.map_or(Ok(()), |cut| writer.warning(&cut)));
+        if let Err(error) = written {
+            journal_error.get_or_insert(error);
+        }
+    }
     let fall_back = matches!(&result, Err(error) if error.calls_for_fallback()) && text.is_empty();
     let outcome = match result {
         Ok(_) => Outcome::Done,
@@ -285,7 +311,34 @@ async fn execute_attempt(
             });
         }
     }
-    (ended(outcome, text, journal_error), fall_back)
+    let mut finished = ended(outcome, text, journal_error);
+    finished.usage = usage;
+    (finished, fall_back)
+}
+
+/// What the provider reported, beside the prompt tokens counted in what was sent. The payload
+/// is counted only when the provider reported its prompt tokens (there is nothing to compare
+/// otherwise), once the answer is in: never before the request leaves.
+fn usage(attempt: &Attempt, finish: &agent::Finish) -> Option<Usage> {
+    if finish.input_tokens.is_none() && finish.output_tokens.is_none() {
+        return None;
+    }
+    let counted = finish.input_tokens.map(|_| {
+        let counter = Counter::for_agent(&attempt.spec);
+        let request = &attempt.request;
+        let system = request.system.as_deref().map_or(0, |s| counter.count(s));
+        system
+            + request
+                .messages
+                .iter()
+                .map(|m| counter.count(&m.content))
+                .sum::<u64>()
+    });
+    Some(Usage {
+        prompt_tokens: finish.input_tokens,
+        completion_tokens: finish.output_tokens,
+        counted,
+    })
 }
 
 /// Adds a done run to the thread of the agent that answered: the payload as it was sent (the

@@ -129,6 +129,7 @@ fn typing_finds_what_a_whole_lint_finds_when_a_linked_output_changes() {
         others: &NoOtherDocuments,
         machine: &Machine::default(),
         failed_runs: &[],
+        over_budget: &[],
     };
     let text = with_hash(LINKED, 1);
     let mut document = Document::new(&text);
