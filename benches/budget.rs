@@ -44,15 +44,6 @@ fn budgets(document: &Document, briefs: &[Brief], config: &Config, kinds: &Kinds
     let kind = kinds.get("brief").expect("the built-in kind");
     let spec = config.agent("researcher").expect("the bench agent");
     let defaults = Defaults::default();
-    // As `lsp::budget::Budgets::count_briefs`: the briefs never counted are counted in
-    // parallel first, then each budget is made from the cache.
-    let owns: Vec<String> = (briefs.iter())
-        .map(|brief| payload::own_part(document, brief, kind))
-        .collect();
-    tokens::count_all(
-        Encoding::O200k,
-        &owns.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
     let mut total = 0;
     for brief in briefs {
         let own = payload::own_part(document, brief, kind);

@@ -90,49 +90,6 @@ pub fn count(encoding: Encoding, text: &str) -> u64 {
     n
 }
 
-/// Counts every text of `texts` not counted before, on as many threads as the machine has
-/// cores (at most 8), so that a document's first budgets are not one long count; later calls
-/// of [`count`] for these texts come from the cache.
-pub fn count_all(encoding: Encoding, texts: &[&str]) {
-    let uncached: Vec<&str> = {
-        let cache = cache().lock().unwrap_or_else(|e| e.into_inner());
-        (texts.iter().copied())
-            .filter(|text| !text.is_empty() && !cache.contains_key(&(encoding, hash(text))))
-            .collect()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if uncached.len() < 2 || threads < 2 {
-        for text in uncached {
-            count(encoding, text);
-        }
-        return;
-    }
-    let bpe = bpe(encoding);
-    let chunk = uncached.len().div_ceil(threads);
-    let counted: Vec<Vec<((Encoding, u64), u64)>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (uncached.chunks(chunk))
-            .map(|texts| {
-                scope.spawn(move || {
-                    (texts.iter())
-                        .map(|text| {
-                            let n = bpe.encode_ordinary(text).len() as u64;
-                            ((encoding, hash(text)), n)
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        (workers.into_iter())
-            .map(|worker| worker.join().unwrap_or_default())
-            .collect()
-    });
-    let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
-    if cache.len() + uncached.len() >= CACHE_LIMIT {
-        cache.clear();
-    }
-    cache.extend(counted.into_iter().flatten());
-}
-
 /// Whether a vocabulary was loaded (for the memory benchmark and its test).
 pub fn loaded(encoding: Encoding) -> bool {
     match encoding {
@@ -192,26 +149,6 @@ pub fn short(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counting_all_at_once_fills_the_cache_with_what_one_by_one_gives() {
-        let texts: Vec<String> = (0..40)
-            .map(|n| {
-                format!(
-                    "Brief {n}: compare the 顧客 of segment {n} 🎉 with [[Brief {}]].",
-                    n + 1
-                )
-            })
-            .collect();
-        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-        count_all(Encoding::O200k, &texts);
-        for text in &texts {
-            let key = (Encoding::O200k, hash(text));
-            let cached = cache().lock().unwrap().get(&key).copied();
-            let fresh = bpe(Encoding::O200k).encode_ordinary(text).len() as u64;
-            assert_eq!(cached, Some(fresh), "{text}");
-        }
-    }
 
     // Reference numbers from the tokenizers' own tests:
     // - tiktoken-rs `tests/tiktoken.rs` (`o200k_base_test`, `cl100k_base_test`):

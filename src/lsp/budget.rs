@@ -18,7 +18,7 @@ use crate::dispatch::inputs;
 use crate::dispatch::journal::Journal;
 use crate::dispatch::plan;
 use crate::dispatch::thread::{Choice, ThreadKey, Threads, Turn};
-use crate::dispatch::tokens::{self, Counter, Encoding};
+use crate::dispatch::tokens::Counter;
 use crate::document::Document;
 
 /// What one request reads once for all the briefs of a document.
@@ -51,37 +51,6 @@ impl<'a> Budgets<'a> {
             turns: HashMap::new(),
             corrections: HashMap::new(),
         })
-    }
-
-    /// Counts the briefs of the document that were never counted, in parallel, before their
-    /// budgets are made one by one (a document's first lenses would otherwise be one long
-    /// count).
-    pub fn count_briefs(&self) {
-        let snapshot = self.snapshot;
-        let (analysis, settings) = (snapshot.analysis(), snapshot.settings());
-        let Some(kind) = analysis
-            .kind
-            .as_deref()
-            .and_then(|kind| settings.kinds.get(kind))
-        else {
-            return;
-        };
-        let mut by_encoding: HashMap<Encoding, Vec<String>> = HashMap::new();
-        for brief in &analysis.briefs {
-            let agent = plan::own_agent(brief, analysis, &settings.config);
-            let Some(spec) = agent.and_then(|agent| settings.config.agent(&agent)) else {
-                continue;
-            };
-            let own = payload::own_part(snapshot.document(), brief, kind);
-            by_encoding
-                .entry(Counter::for_agent(spec).encoding)
-                .or_default()
-                .push(own);
-        }
-        for (encoding, texts) in &by_encoding {
-            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-            tokens::count_all(*encoding, &texts);
-        }
     }
 
     /// The budget of `brief` with its own agent; `None` when it has no agent baton knows.

@@ -42,9 +42,6 @@ pub fn code_lenses(
     let pipelines = pipeline_lenses(state, snapshot);
     let open_at = |path: &Path| state.open_document_at(path);
     let mut budgets = Budgets::new(snapshot, &open_at);
-    if let Some(budgets) = &budgets {
-        budgets.count_briefs();
-    }
     for (brief, pipeline) in analysis.briefs.iter().zip(pipelines) {
         let range = to_proto::range(snapshot.document(), anchor(snapshot, brief), encoding);
         let target = json!({ "uri": uri.as_str(), "brief": brief.title });
