@@ -16,7 +16,7 @@ use super::plan::{self, Ask, Plan, Refusal};
 use super::run::queue::Queues;
 use super::run::{self, Cancel, Event, Outcome};
 use super::run_id;
-use super::thread::{Choice, ThreadKey, Threads, Turn};
+use super::thread::{Threads, Turn};
 use crate::agent::Message;
 use crate::brief::kind::{Kind, Kinds};
 use crate::brief::lint::Analysis;
@@ -100,10 +100,8 @@ pub fn prepare(ask: &HandOff<'_>) -> Result<Prepared, String> {
     };
     let folder = ask.path.parent().unwrap_or(Path::new("/")).to_path_buf();
     let name = file_name(ask.path);
-    let root = config.root.clone().unwrap_or_else(|| folder.clone());
-    let thread = analysis.front_matter.thread.as_ref();
-    let choice = Choice::of(thread.map(|thread| thread.value.as_str()));
-    let key = ThreadKey::of(ask.path, &root, choice, &agent);
+    let root = plan::journal_root(config, ask.path);
+    let key = plan::thread_key(analysis, ask.path, &root, &agent);
     let turns = key.map_or_else(Vec::new, |key| Threads::new(&root).turns(&key));
     let kinds = Kinds::default();
     let kind = (ask.settings.kinds.get("handoff"))

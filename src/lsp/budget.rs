@@ -17,7 +17,7 @@ use crate::dispatch::budget::{self, Budget, Texts};
 use crate::dispatch::inputs;
 use crate::dispatch::journal::Journal;
 use crate::dispatch::plan;
-use crate::dispatch::thread::{Choice, ThreadKey, Threads, Turn};
+use crate::dispatch::thread::{ThreadKey, Threads, Turn};
 use crate::dispatch::tokens::Counter;
 use crate::document::Document;
 
@@ -41,8 +41,7 @@ impl<'a> Budgets<'a> {
         if !snapshot.analysis().is_baton_document() {
             return None;
         }
-        let folder = path.parent().unwrap_or(Path::new("/")).to_path_buf();
-        let root = snapshot.settings().config.root.clone().unwrap_or(folder);
+        let root = plan::journal_root(&snapshot.settings().config, &path);
         Some(Budgets {
             snapshot,
             open,
@@ -65,9 +64,7 @@ impl<'a> Budgets<'a> {
         let own = payload::own_part(document, brief, kind);
         let linked = snapshot.context.linked(self.open);
         let gathered = inputs::gather(document, &analysis.briefs, brief, linked.as_ref());
-        let thread = analysis.front_matter.thread.as_ref();
-        let choice = Choice::of(thread.map(|thread| thread.value.as_str()));
-        let turns = match ThreadKey::of(&self.path, &self.root, choice, &agent) {
+        let turns = match plan::thread_key(analysis, &self.path, &self.root, &agent) {
             Some(key) => {
                 let root = &self.root;
                 self.turns
