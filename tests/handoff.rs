@@ -230,6 +230,19 @@ async fn resume_starts_a_new_thread_from_the_handoff_as_edited() {
     assert_eq!((turns.len(), &turns[0]), (2, &seed));
     assert_eq!(turns[1].assistant.as_deref(), Some(ANSWER));
 
+    // A handoff cannot make baton read a document outside the workspace.
+    workspace.write(
+        "far.handoff.md",
+        "---\nkind: handoff\ncontinues: ../../outside.brief.md\nagent: w\n---\n\n# Far\n",
+    );
+    let output = baton(&workspace, &["resume", "far.handoff.md"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("which is outside this workspace"),
+        "{}",
+        text(&output.stderr)
+    );
+
     // A hand-written handoff without `continues:` or `agent:` says what is missing.
     workspace.write(
         "mine.handoff.md",

@@ -6,10 +6,11 @@
 use std::path::{Path, PathBuf};
 
 use super::handoff;
+use super::plan;
 use super::thread::{Choice, ThreadKey, Threads, Turn};
 use crate::brief::front_matter;
 use crate::document::Document;
-use crate::workspace::Settings;
+use crate::workspace::{Boundary, Located, Settings};
 
 /// A thread resumed from a handoff.
 #[derive(Clone, Debug)]
@@ -35,17 +36,24 @@ pub fn resume(
         format!("{shown} names no agent: add `agent: NAME` to its front matter, or choose one")
     })?;
     let folder = path.parent().unwrap_or(Path::new("/"));
+    let root = plan::journal_root(&settings.config, path);
     let (document, thread) = match continues {
         Some(source) => {
-            let document = folder.join(&source);
-            let source_text = std::fs::read_to_string(&document).map_err(|error| {
+            // Only a document inside the workspace is read, as with links.
+            let boundary = Boundary::of_document(settings.config.root.as_deref(), folder, &[]);
+            let Located::Inside { named, real } = boundary.locate(folder, &source) else {
+                return Err(format!(
+                    "{shown} continues {source}, which is outside this workspace; name a document inside it"
+                ));
+            };
+            let readable = real.unwrap_or_else(|| named.clone());
+            let source_text = std::fs::read_to_string(&readable).map_err(|error| {
                 format!("{shown} continues {source}, which cannot be read: {error}")
             })?;
-            (document, thread_of(&source_text))
+            (named, thread_of(&source_text))
         }
         None => (path.to_path_buf(), thread_of(text)),
     };
-    let root = (settings.config.root.clone()).unwrap_or_else(|| folder.to_path_buf());
     let Some(key) = ThreadKey::of(&document, &root, Choice::of(thread.as_deref()), &agent) else {
         return Err(format!(
             "{} says `thread: none`: its runs carry no earlier turns, so there is no thread to resume",
