@@ -1,8 +1,9 @@
-//! The budget lenses' share of a request (DESIGN §6): every brief of a 1 MiB document with 200
-//! briefs rendered as its agent gets it and counted, first with nothing cached, then after one
-//! keystroke in one brief (the counts of the others come from the cache). And the memory the
-//! tokenizer takes: the resident set before and after `o200k_base` loads. Run with
-//! `cargo bench --bench budget`; the server adds the thread and journal reads and transport.
+//! The background count's work (DESIGN §6, `lsp/counting.rs`): every brief of a 1 MiB document
+//! with 200 briefs rendered as its agent gets it and counted, first with nothing cached (after
+//! the document opens), then after one keystroke in one brief (the counts of the others come
+//! from the cache). And the memory the tokenizer takes: the resident set before and after
+//! `o200k_base` loads. Run with `cargo bench --bench budget`. What a lens request costs through
+//! the real server is `cargo bench --bench budget_lens`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -16,29 +17,10 @@ use baton::dispatch::budget::{Budget, Texts};
 use baton::dispatch::tokens::{self, Encoding};
 use baton::document::Document;
 
-const AGENTS: &str = "[agents.researcher]\nprovider = \"openai\"\nmodel = \"gpt-4o\"\n\
-                      role = \"You research competitors and cite sources.\"\n";
+#[path = "briefs/mod.rs"]
+mod briefs;
 
-/// 200 briefs of about 5 KiB each: prose with emoji, CJK and links.
-fn document() -> String {
-    let mut text = String::from("---\nkind: brief\n---\n\n");
-    for n in 1..=200 {
-        text.push_str(&format!(
-            "# Study the roadmap {n} @researcher\n\n## Objective\n\n"
-        ));
-        while text.len() < n * 5 * 1024 {
-            text.push_str(&format!(
-                "Find out what the 顧客 of segment {n} want and why 🎉, with sources for every \
-                 claim; compare with [[Study the roadmap {}]] and the café dashboard feedback.\n",
-                n.max(2) - 1
-            ));
-        }
-        text.push_str("\n## Context\n\nc\n\n## Constraints\n\nd\n\n## Expected Output\n\ne\n\n");
-    }
-    text
-}
-
-/// Every brief's budget, as the lens request computes them; the briefs come parsed, from the
+/// Every brief's budget, as the background count computes them; the briefs come parsed, from the
 /// analysis the server already holds.
 fn budgets(document: &Document, briefs: &[Brief], config: &Config, kinds: &Kinds) -> u64 {
     let kind = kinds.get("brief").expect("the built-in kind");
@@ -65,9 +47,9 @@ fn rss_kib() -> Option<u64> {
 }
 
 fn main() {
-    let config = Config::from_toml(AGENTS).expect("bench config parses");
+    let config = Config::from_toml(&briefs::agents("http://127.0.0.1:9")).expect("bench config parses");
     let kinds = Kinds::from_config(&config.file.kinds);
-    let text = document();
+    let text = briefs::document();
     println!("document: {} bytes", text.len());
 
     let before = rss_kib();
@@ -82,7 +64,7 @@ fn main() {
     let started = Instant::now();
     let total = black_box(budgets(&document, &briefs, &config, &kinds));
     println!(
-        "first request (nothing cached): {:?}, {total} tokens",
+        "whole document counted (nothing cached): {:?}, {total} tokens",
         started.elapsed()
     );
 
@@ -100,7 +82,7 @@ fn main() {
     }
     timings.sort();
     println!(
-        "after one keystroke: p50 {:?}  max {:?}",
+        "counted again after one keystroke: p50 {:?}  max {:?}",
         timings[timings.len() / 2],
         timings.last().expect("timed")
     );

@@ -211,6 +211,60 @@ fn each_brief_has_a_budget_lens_and_over_budget_offers_a_handoff() {
     editor.server.shutdown();
 }
 
+/// The diagnostics of a publish that are `over-budget`, by message.
+fn over_budget(published: &Value) -> Vec<String> {
+    (published["params"]["diagnostics"].as_array().unwrap().iter())
+        .filter(|d| d["code"] == "over-budget")
+        .map(|d| d["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn briefs_are_counted_in_the_background_and_a_lens_resolves_its_own_count() {
+    let workspace = Workspace::new("budget-background");
+    workspace.write("baton.toml", &config("http://127.0.0.1:9"));
+    let doc = [brief("Scan", "big"), brief("Scan again", "mid")].concat();
+    let mut editor = Editor::open(
+        &workspace,
+        "a.brief.md",
+        &doc,
+        json!({ "trustedWorkspace": true }),
+    );
+
+    // No lens is asked for: the count after the document opened finds @mid over budget.
+    let published = editor.server.wait_for("over-budget", |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m.to_string().contains("over-budget")
+    });
+    let found = over_budget(&published);
+    assert_eq!(found.len(), 1, "{published}");
+    assert!(found[0].contains("tokens for @mid ("), "{found:?}");
+
+    // `codeLens/resolve` counts the brief the lens names, as an editor asks for a lens in view.
+    let range = json!({ "start": { "line": 0, "character": 2 }, "end": { "line": 0, "character": 4 } });
+    let uri = editor.doc.uri.clone();
+    let resolve = |title: &str| json!({ "range": range, "data": { "uri": uri, "brief": title } });
+    let resolved = editor.server.request("codeLens/resolve", resolve("Scan again"));
+    let title = resolved["command"]["title"].as_str().unwrap();
+    assert!(title.starts_with("⚠ @mid · ") && title.ends_with(" / 1k · hand off"), "{title}");
+    assert_eq!(resolved["command"]["command"], "baton.handoff");
+    assert_eq!(resolved["range"], range);
+    // A brief renamed since the lenses were made resolves to nothing to show.
+    let gone = editor.server.request("codeLens/resolve", resolve("Renamed"));
+    assert_eq!(gone["command"]["title"], "", "{gone}");
+
+    // Sent to @big instead, the brief is within budget: once typing pauses the warning goes.
+    let change = editor.doc.replace("Scan again @mid", "Scan again @big");
+    editor.server.change(&mut editor.doc, vec![change]);
+    let version = editor.doc.version;
+    let cleared = editor.server.wait_for("the warning gone", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["version"] == version
+            && !m.to_string().contains("over-budget")
+    });
+    assert!(over_budget(&cleared).is_empty(), "{cleared}");
+    editor.server.shutdown();
+}
+
 #[test]
 fn send_refuses_a_brief_past_the_context_window_with_the_numbers() {
     let workspace = Workspace::new("budget-send");

@@ -128,13 +128,8 @@ fn a_brief_sent_from_a_code_action_streams_into_the_document() {
     assert!(runs[0].contains("\"text\":\"Hello\"") && runs[0].contains("\"state\":\"done\""));
 
     // The code lens shows how the run went.
-    let lenses = editor.server.request(
-        "textDocument/codeLens",
-        json!({ "textDocument": { "uri": editor.doc.uri } }),
-    );
+    let lenses = editor.lenses();
     let titles: Vec<&str> = lenses
-        .as_array()
-        .unwrap()
         .iter()
         .map(|l| l["command"]["title"].as_str().unwrap())
         .collect();

@@ -23,7 +23,7 @@ fn initialize_announces_every_capability_and_registers_the_config_watcher() {
               ]
             },
             "codeLensProvider": {
-              "resolveProvider": false
+              "resolveProvider": true
             },
             "completionProvider": {
               "triggerCharacters": [

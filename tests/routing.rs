@@ -40,7 +40,8 @@ fn text(bytes: &[u8]) -> String {
 /// The lens titles but the budgets (`@agent · 37 / 128k`, tests/budget.rs).
 fn titles(lenses: &Value) -> Vec<String> {
     (lenses.as_array().unwrap().iter())
-        .map(|lens| lens["command"]["title"].as_str().unwrap().to_owned())
+        // Budget lenses (`@agent · …`, or left for `codeLens/resolve`) are not routing's.
+        .filter_map(|lens| lens["command"]["title"].as_str().map(str::to_owned))
         .filter(|title| !title.starts_with('@'))
         .collect()
 }

@@ -33,6 +33,8 @@ pub fn local_target_in(target: &Target, titles: &[&str]) -> Option<usize> {
 pub struct TitleIndex {
     by_title: HashMap<Arc<str>, usize, BuildHasherDefault<Fnv>>,
     by_slug: HashMap<Arc<str>, usize, BuildHasherDefault<Fnv>>,
+    /// The first brief with a title: what a link to the whole document names.
+    first: Option<usize>,
 }
 
 /// How a title is looked up: folded (case and spacing) and as an anchor.
@@ -66,9 +68,11 @@ impl TitleIndex {
         let mut index = TitleIndex {
             by_title: HashMap::default(),
             by_slug: HashMap::default(),
+            first: None,
         };
         for (position, keys) in keys.enumerate() {
             if let Some(keys) = keys {
+                index.first.get_or_insert(position);
                 index
                     .by_title
                     .entry(keys.folded.clone())
@@ -85,6 +89,17 @@ impl TitleIndex {
             Target::Title { file: None, title } => self.by_title.get(fold(title).as_str()).copied(),
             Target::Slug { file: None, slug } => self.by_slug.get(slug.trim_matches('-')).copied(),
             _ => None,
+        }
+    }
+
+    /// The brief of this document a link names, wherever the link is (which document it
+    /// points at is the caller's business): the same answer as a scan with
+    /// [`Target::matches_title`], in one lookup.
+    pub fn named(&self, target: &Target) -> Option<usize> {
+        match target {
+            Target::Title { title, .. } => self.by_title.get(fold(title).as_str()).copied(),
+            Target::Slug { slug, .. } => self.by_slug.get(slug.trim_matches('-')).copied(),
+            Target::File { .. } => self.first,
         }
     }
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::progress::Progress;
+use crate::brief::graph::TitleIndex;
 use crate::brief::lint::{lint, Analysis, Context};
 use crate::brief::output::{Marker, Status};
 use crate::config::trust_store;
@@ -106,6 +107,7 @@ fn prepare(options: &Options) -> Result<Prepared, Stop> {
     let inputs = inputs::gather(
         &document,
         &analysis.briefs,
+        &TitleIndex::new(&analysis.briefs),
         &analysis.briefs[index],
         Some(&linked),
     );

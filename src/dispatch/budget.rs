@@ -67,21 +67,55 @@ impl Budget {
         correction: Option<f64>,
     ) -> Budget {
         let counter = Counter::for_agent(spec);
+        Budget::with(agent, spec, defaults, texts, correction, |text| {
+            Some(counter.count(text))
+        })
+        .expect("counting always gives a number")
+    }
+
+    /// The budget of `texts` if every one of them was counted before: cache lookups only, so
+    /// cheap enough for a request that must not wait for the tokenizer. `None` when some text
+    /// still needs counting.
+    pub fn counted(
+        agent: &str,
+        spec: &AgentSpec,
+        defaults: &Defaults,
+        texts: &Texts<'_>,
+        correction: Option<f64>,
+    ) -> Option<Budget> {
+        let counter = Counter::for_agent(spec);
+        Budget::with(agent, spec, defaults, texts, correction, |text| {
+            counter.counted(text)
+        })
+    }
+
+    fn with(
+        agent: &str,
+        spec: &AgentSpec,
+        defaults: &Defaults,
+        texts: &Texts<'_>,
+        correction: Option<f64>,
+        tokens: impl Fn(&str) -> Option<u64>,
+    ) -> Option<Budget> {
+        let counter = Counter::for_agent(spec);
         let ratio = correction.filter(|_| counter.estimate).unwrap_or(1.0);
-        let count = |text: &str| (counter.count(text) as f64 * ratio).round() as u64;
-        let sum = |texts: &[&str]| texts.iter().map(|text| count(text)).sum();
-        Budget {
+        let count = |text: &str| Some((tokens(text)? as f64 * ratio).round() as u64);
+        let sum = |texts: &[&str]| texts.iter().map(|text| count(text)).sum::<Option<u64>>();
+        Some(Budget {
             agent: agent.to_owned(),
             parts: Parts {
-                role: texts.role.map_or(0, count),
-                thread: sum(&texts.thread),
-                brief: count(texts.brief),
-                inputs: sum(&texts.inputs),
+                role: match texts.role {
+                    Some(role) => count(role)?,
+                    None => 0,
+                },
+                thread: sum(&texts.thread)?,
+                brief: count(texts.brief)?,
+                inputs: sum(&texts.inputs)?,
             },
             window: spec.context_window(),
             handoff_at: spec.handoff_at(defaults),
             estimate: counter.estimate,
-        }
+        })
     }
 
     /// The budget of a request as it would leave: the system prompt as the role, the last

@@ -4,6 +4,7 @@
 //! (`workspace::LinkedDocuments`): a document outside it is never read, so nothing of it is
 //! sent.
 
+use crate::brief::graph::TitleIndex;
 use crate::brief::input;
 use crate::brief::lint::NoOtherDocuments;
 use crate::brief::model::Brief;
@@ -17,15 +18,17 @@ pub use crate::brief::input::latest_output;
 /// `briefs` are the briefs of `document`; other files are read through `linked` (`None` for a
 /// document that is not a file). Links that lead nowhere or out of the workspace, and briefs
 /// with no output yet, contribute nothing.
+/// `titles` indexes `briefs` ([`TitleIndex::new`]).
 pub fn gather(
     document: &Document,
     briefs: &[Brief],
+    titles: &TitleIndex,
     brief: &Brief,
     linked: Option<&LinkedDocuments<'_>>,
 ) -> Vec<Input> {
     match linked {
-        Some(linked) => input::gather(document, briefs, brief, linked),
-        None => input::gather(document, briefs, brief, &NoOtherDocuments),
+        Some(linked) => input::gather_indexed(document, briefs, titles, brief, linked),
+        None => input::gather_indexed(document, briefs, titles, brief, &NoOtherDocuments),
     }
 }
 
@@ -50,7 +53,7 @@ mod tests {
         let document = Document::new(text);
         let briefs = model::briefs(&document);
         let brief = briefs.iter().find(|brief| brief.title == title).unwrap();
-        gather(&document, &briefs, brief, None)
+        gather(&document, &briefs, &TitleIndex::new(&briefs), brief, None)
     }
 
     #[test]
@@ -99,7 +102,7 @@ mod tests {
         let inputs_from = |text: &str| {
             let document = Document::new(text);
             let briefs = model::briefs(&document);
-            gather(&document, &briefs, &briefs[0], Some(&linked))
+            gather(&document, &briefs, &TitleIndex::new(&briefs), &briefs[0], Some(&linked))
         };
         let inside = inputs_from("# Report\n\nUse [[scan.brief.md#Scan]].\n");
         let outside = inputs_from("# Report\n\nUse [[../secret.brief.md#Scan]].\n");

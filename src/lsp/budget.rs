@@ -2,14 +2,17 @@
 //! brief's heading: each brief as its own agent would get it (role, the thread's earlier
 //! turns, the brief, its inputs) against that agent's context window.
 //!
-//! Computed only when a lens or a hover is asked for, never on the keystroke path. Counts are
-//! cached by text ([`crate::dispatch::tokens`]), so after a keystroke only the brief that
-//! changed is counted again; the thread and the journal are read once per request.
+//! Never on the keystroke path: counted in the background once typing pauses
+//! ([`super::counting`]), when a lens is resolved, or for a hover; a code lens request only
+//! reads the cache ([`Budgets::counted`]). Counts are cached by text
+//! ([`crate::dispatch::tokens`]), so after a keystroke only the brief that changed is counted
+//! again; the thread and the journal are read once per request.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::state::Snapshot;
+use crate::brief::graph::TitleIndex;
 use crate::brief::hover::Hover;
 use crate::brief::model::Brief;
 use crate::brief::payload;
@@ -20,11 +23,13 @@ use crate::dispatch::plan;
 use crate::dispatch::thread::{ThreadKey, Threads, Turn};
 use crate::dispatch::tokens::Counter;
 use crate::document::Document;
+use crate::workspace::LinkedDocuments;
 
 /// What one request reads once for all the briefs of a document.
 pub struct Budgets<'a> {
     snapshot: &'a Snapshot,
-    open: &'a dyn Fn(&Path) -> Option<Document>,
+    linked: Option<LinkedDocuments<'a>>,
+    titles: TitleIndex,
     path: PathBuf,
     root: PathBuf,
     turns: HashMap<ThreadKey, Vec<Turn>>,
@@ -44,7 +49,8 @@ impl<'a> Budgets<'a> {
         let root = plan::journal_root(&snapshot.settings().config, &path);
         Some(Budgets {
             snapshot,
-            open,
+            linked: snapshot.context.linked(open),
+            titles: TitleIndex::new(&snapshot.analysis().briefs),
             path,
             root,
             turns: HashMap::new(),
@@ -52,8 +58,20 @@ impl<'a> Budgets<'a> {
         })
     }
 
-    /// The budget of `brief` with its own agent; `None` when it has no agent baton knows.
+    /// The budget of `brief` with its own agent, counting what was never counted; `None` when
+    /// it has no agent baton knows.
     pub fn of(&mut self, brief: &Brief) -> Option<Budget> {
+        self.budget(brief, true).flatten()
+    }
+
+    /// The budget of `brief` from the cache alone: `Some(None)` when some of its text was
+    /// never counted (a lens then leaves the count to `codeLens/resolve` or the background
+    /// count), `None` when it has no agent baton knows.
+    pub fn counted(&mut self, brief: &Brief) -> Option<Option<Budget>> {
+        self.budget(brief, false)
+    }
+
+    fn budget(&mut self, brief: &Brief, count: bool) -> Option<Option<Budget>> {
         let snapshot = self.snapshot;
         let (analysis, settings) = (snapshot.analysis(), snapshot.settings());
         let config = &settings.config;
@@ -62,8 +80,8 @@ impl<'a> Budgets<'a> {
         let kind = settings.kinds.get(analysis.kind.as_deref()?)?;
         let document = snapshot.document();
         let own = payload::own_part(document, brief, kind);
-        let linked = snapshot.context.linked(self.open);
-        let gathered = inputs::gather(document, &analysis.briefs, brief, linked.as_ref());
+        let (briefs, linked) = (&analysis.briefs, self.linked.as_ref());
+        let gathered = inputs::gather(document, briefs, &self.titles, brief, linked);
         let turns = match plan::thread_key(analysis, &self.path, &self.root, &agent) {
             Some(key) => {
                 let root = &self.root;
@@ -92,13 +110,11 @@ impl<'a> Budgets<'a> {
             brief: &own,
             inputs: gathered.iter().map(|input| input.text.as_str()).collect(),
         };
-        Some(Budget::count(
-            &agent,
-            spec,
-            &config.file.defaults,
-            &texts,
-            correction,
-        ))
+        let defaults = &config.file.defaults;
+        Some(match count {
+            true => Some(Budget::count(&agent, spec, defaults, &texts, correction)),
+            false => Budget::counted(&agent, spec, defaults, &texts, correction),
+        })
     }
 }
 

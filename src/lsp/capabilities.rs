@@ -123,7 +123,7 @@ fn server_capabilities(encoding: Encoding) -> lsp::ServerCapabilities {
         references_provider: Some(lsp::OneOf::Left(true)),
         rename_provider: Some(lsp::OneOf::Right(rename)),
         code_lens_provider: Some(lsp::CodeLensOptions {
-            resolve_provider: Some(false),
+            resolve_provider: Some(true),
         }),
         execute_command_provider: Some(lsp::ExecuteCommandOptions {
             commands: dispatch::COMMANDS.map(str::to_owned).to_vec(),

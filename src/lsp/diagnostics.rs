@@ -149,6 +149,8 @@ pub fn publish(state: &State, publication: Publication) {
         publication.version,
         &publication.diagnostics,
     );
+    // Budgets are counted once the document has been quiet a while, never on this path.
+    state.verdicts.ask(publication.uri.as_str());
 }
 
 /// Publishes lint results; a lint that panicked is told to the user instead.

@@ -15,7 +15,6 @@ use super::dispatch::{pipeline_lenses, pipeline_title, CANCEL, HANDOFF, RUN_PIPE
 use super::send_actions::{obstacle, titled};
 use super::state::{Snapshot, State};
 use super::to_proto;
-use crate::brief::lint::OverBudget;
 use crate::brief::model::Brief;
 use crate::brief::target::{Source, Target};
 use crate::dispatch::budget::{Budget, Verdict};
@@ -23,23 +22,22 @@ use crate::dispatch::plan;
 use crate::dispatch::run::registry::LastRun;
 use crate::dispatch::run::Outcome;
 
-/// The lenses of the document at `uri`, and whether its briefs over budget changed since they
-/// were last counted (its diagnostics are out of date then: the caller lints it again).
-pub fn code_lenses(
-    state: &Arc<State>,
-    snapshot: &Snapshot,
-    uri: &lsp::Uri,
-) -> (Vec<lsp::CodeLens>, bool) {
+/// The lenses of the document at `uri`. A budget counted before (by the background count,
+/// [`super::counting`], or an earlier lens) is shown at once; one that was not is left for
+/// `codeLens/resolve` ([`resolve`]), which editors ask only for the lenses in view: the
+/// request itself never waits for the tokenizer.
+pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> Vec<lsp::CodeLens> {
     let analysis = snapshot.analysis();
     if !analysis.is_baton_document() || snapshot.context.path.is_none() {
-        return (Vec::new(), false);
+        return Vec::new();
     }
-    let mut over = Vec::new();
     let config = &snapshot.settings().config;
     let last = state.runs.last_runs(uri.as_str());
     let encoding = state.encoding();
     let mut lenses = Vec::new();
+    let t0 = std::time::Instant::now();
     let pipelines = pipeline_lenses(state, snapshot);
+    eprintln!("TIMING pipeline {:?}", t0.elapsed());
     let open_at = |path: &Path| state.open_document_at(path);
     let mut budgets = Budgets::new(snapshot, &open_at);
     for (brief, pipeline) in analysis.briefs.iter().zip(pipelines) {
@@ -54,16 +52,14 @@ pub fn code_lenses(
                 target.clone(),
             ));
         }
-        if let Some(budget) = budgets.as_mut().and_then(|budgets| budgets.of(brief)) {
-            lenses.push(budget_lens(range, &budget, uri, &brief.title));
-            let verdict = budget.verdict();
-            if verdict != Verdict::Within {
-                over.push(OverBudget {
-                    title: brief.title.clone(),
-                    message: budget.message(),
-                    past: verdict == Verdict::Past,
-                });
-            }
+        match budgets.as_mut().and_then(|budgets| budgets.counted(brief)) {
+            Some(Some(budget)) => lenses.push(budget_lens(range, &budget, uri, &brief.title)),
+            Some(None) => lenses.push(lsp::CodeLens {
+                range,
+                command: None,
+                data: Some(target.clone()),
+            }),
+            None => {}
         }
         if let Some(counts) = pipeline {
             lenses.push(lens(
@@ -94,8 +90,32 @@ pub fn code_lenses(
         };
         lenses.extend(state_lens);
     }
-    let changed = state.set_over_budget(uri.as_str(), over);
-    (lenses, changed)
+    eprintln!("TIMING lenses {:?}", t0.elapsed());
+    lenses
+}
+
+/// `codeLens/resolve`: the budget lens of the brief named in `lens.data`, counted now. A brief
+/// that is gone (renamed since the lenses were made) resolves to an empty title; the editor
+/// asks for lenses again after the edit that renamed it.
+pub fn resolve(state: &Arc<State>, mut lens: lsp::CodeLens) -> lsp::CodeLens {
+    let data = lens.data.take().unwrap_or_default();
+    let counted = data["uri"].as_str().and_then(|uri| {
+        let snapshot = state.snapshot(uri)?.ok()?;
+        let title = data["brief"].as_str()?;
+        let brief = (snapshot.analysis().briefs.iter()).find(|brief| brief.title == title)?;
+        let open_at = |path: &Path| state.open_document_at(path);
+        let budget = Budgets::new(&snapshot, &open_at)?.of(brief)?;
+        let uri = uri.parse::<lsp::Uri>().ok()?;
+        Some(budget_lens(lens.range, &budget, &uri, title))
+    });
+    counted.unwrap_or_else(|| {
+        lens.command = Some(lsp::Command {
+            title: String::new(),
+            command: String::new(),
+            arguments: None,
+        });
+        lens
+    })
 }
 
 /// `▶ Send to @agent`, with why that agent when the heading does not say it

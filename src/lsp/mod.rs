@@ -10,6 +10,7 @@ mod budget;
 mod capabilities;
 mod config_watch;
 mod context;
+mod counting;
 mod diagnostics;
 mod dispatch;
 mod edit_lane;

@@ -25,7 +25,7 @@ use super::openings::Openings;
 use super::state::{Snapshot, State};
 use super::vet::Malformed;
 use super::{
-    actions, capabilities, config_watch, features, from_proto, lens, logging, send_actions,
+    actions, capabilities, config_watch, counting, features, from_proto, lens, logging, send_actions,
 };
 
 pub struct Backend {
@@ -42,6 +42,7 @@ impl Backend {
     /// edit lane through `lane`.
     pub fn new(client: Client, state: Arc<State>, lane: &OnceLock<Arc<EditLane>>) -> Self {
         let linter = Linter::spawn(client.clone(), state.clone());
+        counting::spawn(state.clone(), linter.clone());
         let new_lane = || EditLane::new(state.clone(), linter.clone(), client.clone());
         let lane = lane.get_or_init(|| Arc::new(new_lane())).clone();
         let dispatcher = Dispatcher {
@@ -245,16 +246,18 @@ impl LanguageServer for Backend {
 
     async fn code_lens(&self, params: lsp::CodeLensParams) -> Result<Option<Vec<lsp::CodeLens>>> {
         let uri = &params.text_document.uri;
-        let found = self.feature(uri, "computing code lenses", |snapshot| {
+        let t0 = std::time::Instant::now();
+        let snap = self.snapshot(uri);
+        eprintln!("TIMING snapshot {:?}", t0.elapsed());
+        drop(snap);
+        self.feature(uri, "computing code lenses", |snapshot| {
             Some(lens::code_lenses(&self.state, snapshot, uri))
-        })?;
-        Ok(found.map(|(lenses, over_budget_changed)| {
-            // Counted here, off the keystroke path; the diagnostics follow the new verdict.
-            if over_budget_changed {
-                self.linter.lint(uri.clone());
-            }
-            lenses
-        }))
+        })
+    }
+
+    async fn code_lens_resolve(&self, params: lsp::CodeLens) -> Result<lsp::CodeLens> {
+        contain("counting a budget", || lens::resolve(&self.state, params))
+            .map_err(|panicked| panicked.to_jsonrpc())
     }
 
     async fn execute_command(

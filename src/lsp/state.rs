@@ -13,13 +13,13 @@ use dashmap::DashMap;
 
 use super::config_watch::{Configs, Report};
 use super::context::DocumentContext;
+use super::counting::Verdicts;
 use super::guard::{contain, Panicked};
 use super::options::InitializationOptions;
 use super::placement::Placements;
 use super::trust::Trust;
 use super::writing::Writing;
 use crate::brief::cache::{Findings, LintCache};
-use crate::brief::lint::OverBudget;
 use crate::brief::{self, Analysis, Context, NoOtherDocuments};
 use crate::dispatch::run::registry::Registry;
 use crate::dispatch::run::Cancel;
@@ -74,6 +74,11 @@ impl Snapshot {
         &self.analysis
     }
 
+    /// The analysis, to keep beyond the snapshot.
+    pub fn shared_analysis(&self) -> Arc<Analysis> {
+        self.analysis.clone()
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.context.settings
     }
@@ -90,8 +95,8 @@ pub struct State {
     pub pipelines: DashMap<String, Cancel>,
     /// How streamed answers may be written into the documents, and when each last changed.
     pub writing: Writing,
-    /// The briefs over budget in each document, as its budget lenses last counted them.
-    over_budget: DashMap<String, Vec<OverBudget>>,
+    /// The briefs over budget in each document, as the background count last found them.
+    pub verdicts: Verdicts,
     session: OnceLock<Session>,
     contexts: DashMap<String, Arc<DocumentContext>>,
     analyses: DashMap<String, Arc<Analyzed>>,
@@ -179,7 +184,7 @@ impl State {
         self.writing.closed(uri);
         self.placements.forget(uri);
         self.analyses.remove(uri);
-        self.over_budget.remove(uri);
+        self.verdicts.forget(uri);
         if let Some((_, context)) = self.contexts.remove(uri) {
             if let Some(path) = &context.path {
                 self.uris_by_path.remove(path);
@@ -321,30 +326,8 @@ impl State {
             others,
             machine: &context.machine,
             failed_runs: &self.runs.failures(uri),
-            over_budget: &self.over_budget(uri),
+            over_budget: &self.verdicts.of(uri),
         })
-    }
-
-    /// The briefs of `uri` over budget, as last counted.
-    pub fn over_budget(&self, uri: &str) -> Vec<OverBudget> {
-        self.over_budget
-            .get(uri)
-            .map(|over| over.clone())
-            .unwrap_or_default()
-    }
-
-    /// Keeps the briefs of `uri` found over budget; whether that changed what its
-    /// `over-budget` diagnostics say (the caller lints it again then).
-    pub fn set_over_budget(&self, uri: &str, mut over: Vec<OverBudget>) -> bool {
-        over.sort();
-        if self.over_budget.get(uri).is_some_and(|old| *old == over) {
-            return false;
-        }
-        if over.is_empty() && !self.over_budget.contains_key(uri) {
-            return false;
-        }
-        self.over_budget.insert(uri.to_owned(), over);
-        true
     }
 
     /// The open document at `uri` with its current analysis (linted now if the cached one

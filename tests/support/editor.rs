@@ -175,7 +175,14 @@ impl Editor {
     pub fn lenses(&mut self) -> Vec<Value> {
         let params = json!({ "textDocument": { "uri": self.doc.uri } });
         let lenses = self.server.request("textDocument/codeLens", params);
-        lenses.as_array().unwrap().clone()
+        // As an editor does for the lenses in view: one left without a command (a budget
+        // never counted) is resolved.
+        (lenses.as_array().unwrap().iter())
+            .map(|lens| match lens.get("command") {
+                Some(command) if !command.is_null() => lens.clone(),
+                _ => self.server.request("codeLens/resolve", lens.clone()),
+            })
+            .collect()
     }
 
     pub fn messages(&self) -> Vec<String> {

@@ -71,6 +71,9 @@ H.run('pipeline', function()
   local run_lens = wait_for_lens(buf, '^▶ Run pipeline · 3 briefs, 0 up to date$',
     'the Run pipeline lens on "Write summary"')
   H.ok('lens: ' .. run_lens.command.title)
+  -- The budget lens comes counted, or is left for codeLens/resolve, which Neovim asks itself.
+  local budget = wait_for_lens(buf, '^@fast · [%d.]+k? / %d+k$', 'the budget of a brief')
+  H.ok('budget lens: ' .. budget.command.title)
 
   -- The lens's line also has the send lens: pick "Run pipeline" when Neovim asks.
   vim.ui.select = function(items, opts, on_choice)

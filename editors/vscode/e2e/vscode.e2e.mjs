@@ -556,6 +556,10 @@ try {
       .locator(`${EDITOR} .codelens-decoration a`, { hasText: "Run pipeline · 3 briefs, 0 up to date" })
       .first();
     await lens.waitFor({ state: "visible", timeout: 30000 });
+    // The budget lens comes counted, or is left for codeLens/resolve, which VS Code asks for
+    // the lenses in view.
+    const budget = page.locator(`${EDITOR} .codelens-decoration`, { hasText: /@researcher · [\d.]+k? \/ \d+k/ });
+    await budget.first().waitFor({ state: "visible", timeout: 15000 });
     await lens.click();
     const saved = path.join(workspace, PIPELINE);
     const deadline = Date.now() + 60000;

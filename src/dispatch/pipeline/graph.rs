@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::texts::Texts;
 use super::{Files, Node, Pipeline, Selection};
-use crate::brief::graph::{self as brief_graph, local_target};
+use crate::brief::graph as brief_graph;
 use crate::brief::link::Target;
 use crate::brief::rules::cycle;
 use crate::dispatch::plan::{own_target, pick_brief};
@@ -129,7 +129,7 @@ fn linked(key: &Key, files: &dyn Files, texts: &mut Texts) -> Vec<Key> {
     for target in targets {
         let Some(file) = target.file() else {
             let doc = texts.get(path).expect("loaded above");
-            keys.extend(local_target(&target, &doc.analysis.briefs).map(|to| (path.clone(), to)));
+            keys.extend(doc.titles.named(&target).map(|to| (path.clone(), to)));
             continue;
         };
         let Located::Inside { named, .. } = boundary.locate(&dir, file) else {
@@ -138,9 +138,7 @@ fn linked(key: &Key, files: &dyn Files, texts: &mut Texts) -> Vec<Key> {
         let Ok(other) = texts.load(&named, files) else {
             continue;
         };
-        let to = (other.analysis.briefs.iter())
-            .position(|brief| !brief.title.is_empty() && target.matches_title(&brief.title));
-        keys.extend(to.map(|to| (named, to)));
+        keys.extend(other.titles.named(&target).map(|to| (named, to)));
     }
     keys
 }

@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::brief::output::Marker;
+use crate::brief::lint::Analysis;
 use crate::brief::target::Target;
+use crate::document::Document;
 use crate::workspace::{Boundary, Settings};
 
 mod answer;
@@ -38,6 +40,11 @@ pub use graph::build;
 pub trait Files: Sync {
     /// The text of `file` (an absolute path), or `None` when it cannot be read.
     fn text(&self, file: &Path) -> Option<String>;
+    /// `file` parsed and analysed already (a buffer the editor holds open), to spare reading
+    /// its briefs again; `None` reads it with [`Files::text`].
+    fn analysed(&self, _file: &Path) -> Option<(Document, Arc<Analysis>)> {
+        None
+    }
     /// The configuration in force for `file`.
     fn settings(&self, file: &Path) -> Arc<Settings>;
     /// Whether the user trusts the workspace of `file` (DESIGN §7).

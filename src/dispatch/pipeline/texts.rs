@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::{Files, State};
 use crate::brief::front_matter;
+use crate::brief::graph::TitleIndex;
 use crate::brief::input::{self, Input};
 use crate::brief::link::Target;
 use crate::brief::lint::{classify, Analysis, LinkedDocument, OtherDocuments};
@@ -25,7 +26,9 @@ pub(super) struct Doc {
     pub text: String,
     pub document: Document,
     /// Its kind, front matter and briefs (no diagnostics: the pipeline lints nothing).
-    pub analysis: Analysis,
+    pub analysis: Arc<Analysis>,
+    /// Its briefs by title, to resolve the links that name them.
+    pub titles: TitleIndex,
     pub settings: Arc<Settings>,
     pub boundary: Boundary,
     pub trusted: bool,
@@ -40,8 +43,21 @@ impl Doc {
         trusted: bool,
     ) -> Doc {
         let document = Document::new(&text);
-        let analysis = analyse(path, &document, &settings);
+        let analysis = Arc::new(analyse(path, &document, &settings));
+        Doc::analysed(document, analysis, text, settings, boundary, trusted)
+    }
+
+    /// A document analysed already, with its text.
+    fn analysed(
+        document: Document,
+        analysis: Arc<Analysis>,
+        text: String,
+        settings: Arc<Settings>,
+        boundary: Boundary,
+        trusted: bool,
+    ) -> Doc {
         Doc {
+            titles: TitleIndex::new(&analysis.briefs),
             text,
             document,
             analysis,
@@ -88,16 +104,20 @@ impl Texts {
     pub fn load(&mut self, path: &Path, files: &dyn Files) -> Result<&Doc, String> {
         if !self.docs.contains_key(path) {
             let shown = path.display();
-            let text = files
-                .text(path)
-                .ok_or_else(|| format!("cannot read {shown}"))?;
-            let doc = Doc::new(
-                path,
-                text,
-                files.settings(path),
-                files.boundary(path),
-                files.trusted(path),
-            );
+            let (settings, boundary) = (files.settings(path), files.boundary(path));
+            let trusted = files.trusted(path);
+            let doc = match files.analysed(path) {
+                Some((document, analysis)) => {
+                    let text = document.text().to_string();
+                    Doc::analysed(document, analysis, text, settings, boundary, trusted)
+                }
+                None => {
+                    let text = files
+                        .text(path)
+                        .ok_or_else(|| format!("cannot read {shown}"))?;
+                    Doc::new(path, text, settings, boundary, trusted)
+                }
+            };
             if doc.document.is_too_large() {
                 return Err(format!("{shown} is too large for baton to read"));
             }

@@ -17,6 +17,7 @@ use super::linter::Linter;
 use super::refused::{refused, Failure, Outcome};
 use super::run_task::RunTask;
 use super::state::{Snapshot, State};
+use crate::brief::graph::TitleIndex;
 use crate::brief::Analysis;
 use crate::config;
 use crate::dispatch::inputs;
@@ -185,6 +186,7 @@ impl Dispatcher {
         let inputs = inputs::gather(
             document,
             &analysis.briefs,
+            &TitleIndex::new(&analysis.briefs),
             &analysis.briefs[index],
             linked.as_ref(),
         );

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::dispatch::on_disk::read_text;
 use crate::dispatch::pipeline::Files;
+use crate::brief::Analysis;
+use crate::document::Document;
 use crate::lsp::state::State;
 use crate::workspace::{Boundary, Settings};
 
@@ -56,6 +58,12 @@ impl Files for EditorFiles {
             Some(document) => Some(document.text().to_string()),
             None => read_text(file, &file.display().to_string()).ok(),
         }
+    }
+
+    fn analysed(&self, file: &Path) -> Option<(Document, Arc<Analysis>)> {
+        let uri = self.state.uri_at(file)?;
+        let snapshot = self.state.snapshot(&uri)?.ok()?;
+        Some((snapshot.document().clone(), snapshot.shared_analysis()))
     }
 
     fn settings(&self, file: &Path) -> Arc<Settings> {
