@@ -67,6 +67,29 @@ proptest! {
     }
 }
 
+/// Found by the fuzz driver: `x|` over `-` is a table row over a bad delimiter row, on which
+/// tree-sitter-md errs, and its error recovery swallows the rest of the document, the next
+/// H1 included. The segment before that H1 must then not count as closed, or the edit leaves
+/// the H1 in the outline that a whole parse no longer has.
+#[test]
+fn a_parse_error_swallows_the_next_segment() {
+    let script = Script {
+        initial: "x\n-\n\n# B\n".to_owned(),
+        edits: vec![edits::Edit {
+            start: 0.1,
+            length: 0,
+            text: "|".to_owned(),
+        }],
+        encoding: Encoding::Utf8,
+        batch: 1,
+    };
+    assert_eq!(edits::check(&script), Ok(()));
+    assert!(Document::new("x|\n-\n\n# B\n")
+        .outline()
+        .headings
+        .is_empty());
+}
+
 /// Typing prose is taken without a reparse where it cannot change the block structure; next
 /// to every construct that it could change, the outline must still be a whole parse's.
 #[test]

@@ -403,8 +403,13 @@ fn boundary_holds(rope: &Rope, before: &Segment, after: &Segment) -> bool {
 }
 
 /// Whether a segment's last block in the flow has ended, so nothing after it can belong to it.
+/// Never when tree-sitter-md met an error (a one-column table row over a bad delimiter row,
+/// `x|` then `-`): its recovery swallows whatever follows, H1s included.
 pub(super) fn is_closed(rope: &Rope, range: Range<usize>, tree: &Tree) -> bool {
     let mut node = tree.root_node();
+    if node.has_error() {
+        return false;
+    }
     while let Some(last) = node.child(node.child_count().saturating_sub(1)) {
         if last.kind() != "section" {
             return block_is_closed(rope, range, last);
