@@ -67,27 +67,52 @@ proptest! {
     }
 }
 
+/// One edit to `initial`, checked as the fuzz driver checks its cases (the document as read
+/// fresh included).
+fn check_one_edit(initial: &str, start: f64, length: usize, text: &str) -> Result<(), String> {
+    edits::check(&Script {
+        initial: initial.to_owned(),
+        edits: vec![edits::Edit {
+            start,
+            length,
+            text: text.to_owned(),
+        }],
+        encoding: Encoding::Utf8,
+        batch: 1,
+    })
+}
+
 /// Found by the fuzz driver: `x|` over `-` is a table row over a bad delimiter row, on which
 /// tree-sitter-md errs, and its error recovery swallows the rest of the document, the next
 /// H1 included. The segment before that H1 must then not count as closed, or the edit leaves
 /// the H1 in the outline that a whole parse no longer has.
 #[test]
 fn a_parse_error_swallows_the_next_segment() {
-    let script = Script {
-        initial: "x\n-\n\n# B\n".to_owned(),
-        edits: vec![edits::Edit {
-            start: 0.1,
-            length: 0,
-            text: "|".to_owned(),
-        }],
-        encoding: Encoding::Utf8,
-        batch: 1,
-    };
-    assert_eq!(edits::check(&script), Ok(()));
+    assert_eq!(check_one_edit("x\n-\n\n# B\n", 0.1, 0, "|"), Ok(()));
     assert!(Document::new("x|\n-\n\n# B\n")
         .outline()
         .headings
         .is_empty());
+}
+
+/// The same error on a delimiter row the line scanner took for a table's text (`|-` under
+/// `x|`, with `\r\n` or `\n`): the scanner must leave it to the parser.
+#[test]
+fn a_scanned_segment_that_the_parser_errs_on_is_parsed() {
+    for text in ["x|\r\n|-\n\n# B\n", "\n\nx|\n:-\n# B\n## C\n"] {
+        assert_eq!(check_one_edit(text, 1.0, 0, "x"), Ok(()));
+    }
+}
+
+/// tree-sitter-md reads `[a]: u\n--\n[a]: u\n` as a setext heading when the text ends there,
+/// and as a definition and a paragraph when an H1 follows: a segment that ends in a link
+/// reference definition is closed only by a blank line.
+#[test]
+fn a_segment_ending_in_a_link_reference_definition_is_not_cut_off() {
+    assert_eq!(
+        check_one_edit("[a]: u\n--\n[a]: u\n\n# H\n", 0.8, 1, ""),
+        Ok(())
+    );
 }
 
 /// Typing prose is taken without a reparse where it cannot change the block structure; next

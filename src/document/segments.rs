@@ -432,6 +432,10 @@ fn block_is_closed(rope: &Rope, range: Range<usize>, block: Node<'_>) -> bool {
         // The parser ended the block inside the segment, and a blank line follows it: no
         // kind of HTML block can reach past that into the next segment.
         "html_block" => block.end_byte() < range.len() && ends_with_blank_line(rope, range.end),
+        // tree-sitter-md reads the lines above a link reference definition that ends its
+        // text otherwise than when more follows (`[a]: u\n--\n[a]: u\n` is a setext heading
+        // to it only then); a blank line settles it.
+        "link_reference_definition" => ends_with_blank_line(rope, range.end),
         _ => true,
     }
 }
