@@ -20,8 +20,8 @@ mod list;
 #[cfg(test)]
 mod tests;
 
+use super::closed::blank_line_ends;
 use super::outline::{trim_by, trim_closing_sequence_by, FrontMatterBlock, Heading, Outline};
-use super::segments::blank_line_ends;
 use line::{
     closes, indentation, item_text, kind, may_err_as_delimiter, starts_paragraph, Fence, Kind,
 };
@@ -345,7 +345,7 @@ impl Scanner<'_> {
                 false
             }
             // An HTML block closes the part only when a blank line ends it (see
-            // `segments::is_closed`).
+            // `closed::is_closed`).
             _ => self
                 .comment_end
                 .is_none_or(|end| end < len && blank_line_ends(self.text.bytes().rev())),

@@ -1,14 +1,14 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::document::{parse, segments};
+use crate::document::{closed, parse};
 
 /// What tree-sitter-md makes of `range` of `text`.
 fn parsed(rope: &Rope, range: Range<usize>) -> Scanned {
     let tree = parse::parse(rope, range.clone(), None);
     Scanned {
         outline: Outline::build(rope, &tree, range.start),
-        closed: segments::is_closed(rope, range, &tree),
+        closed: closed::is_closed(rope, range, &tree),
     }
 }
 
