@@ -56,6 +56,94 @@ proptest! {
     }
 }
 
+/// Lines near the rules where tree-sitter-md reads a part of a document otherwise than the
+/// whole: one-column tables it errs on, link reference definitions, `\r` and `\0`, fences,
+/// HTML blocks, front matter, answers.
+const LINES: &[&str] = &[
+    "",
+    "# B",
+    "# C @a",
+    "## D",
+    "Title",
+    "text",
+    "x|",
+    "a | b",
+    "|x|",
+    "-",
+    "--",
+    "---",
+    "===",
+    "-|-",
+    "|-",
+    ":-",
+    "-|",
+    "[a]: u",
+    "[a]:",
+    "u",
+    "'t'",
+    "  [a]: u",
+    "\0",
+    "\0# N",
+    "x\0",
+    "\0---",
+    "#\0",
+    "\r",
+    "a\rb",
+    "# R\r",
+    "\r# S",
+    "x|\r-",
+    "\r\r",
+    "```",
+    "~~~",
+    "```\r",
+    "<!-- c",
+    "-->",
+    "<div>",
+    "> q",
+    "- item",
+    "1. one",
+    "***",
+    " # sp",
+    "    code",
+    "\t# t",
+    "kind: x",
+    "+++",
+    "<!-- baton:output run=R -->",
+    "<!-- /baton:output run=R -->",
+];
+
+/// Some of `LINES`, each ended by a line break (or none).
+fn lines(count: std::ops::Range<usize>) -> impl Strategy<Value = String> {
+    let line_break = prop::sample::select(&["\n", "\n", "\r\n", "\r", ""][..]);
+    proptest::collection::vec((prop::sample::select(LINES), line_break), count).prop_map(|lines| {
+        (lines.iter())
+            .flat_map(|(line, line_break)| [*line, *line_break])
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    #[test]
+    fn edits_among_tricky_lines_match_a_fresh_parse(
+        initial in lines(0..14),
+        edits in proptest::collection::vec((0.0..=1.0f64, 0usize..8, lines(0..3)), 1..8),
+        encoding in encoding(),
+        batch in 1usize..3,
+    ) {
+        let script = Script {
+            initial,
+            edits: (edits.into_iter())
+                .map(|(start, length, text)| edits::Edit { start, length, text })
+                .collect(),
+            encoding,
+            batch,
+        };
+        edits::check(&script).map_err(TestCaseError::fail)?;
+    }
+}
+
 proptest! {
     // The fuzz target's driver on stable: the same decoding of bytes, so text from outside
     // the pieces too. PROPTEST_CASES sets how many (scripts/fuzz raises it without nightly).
