@@ -2,6 +2,7 @@
 //! incremental edits, and the outline baton reads from them.
 
 pub mod answers;
+mod closed;
 pub mod history;
 pub mod outline;
 pub mod parse;

@@ -20,9 +20,11 @@ mod list;
 #[cfg(test)]
 mod tests;
 
+use super::closed::blank_line_ends;
 use super::outline::{trim_by, trim_closing_sequence_by, FrontMatterBlock, Heading, Outline};
-use super::segments::blank_line_ends;
-use line::{closes, indentation, item_text, kind, starts_paragraph, Fence, Kind};
+use line::{
+    closes, indentation, item_text, kind, may_err_as_delimiter, starts_paragraph, Fence, Kind,
+};
 use list::{List, Listed};
 
 /// What a parse of a part of the document gives baton, read without one.
@@ -294,6 +296,9 @@ impl Scanner<'_> {
     /// A line of text in the flow: it continues the open paragraph or starts one.
     fn text_line(&mut self, line: &Line, rest: &str) -> Option<()> {
         if let Block::Paragraph(paragraph) = &mut self.block {
+            if paragraph.table && may_err_as_delimiter(rest) {
+                return None;
+            }
             paragraph.end = line.content.end;
             paragraph.table |= rest.contains('|');
             return Some(());
@@ -340,7 +345,7 @@ impl Scanner<'_> {
                 false
             }
             // An HTML block closes the part only when a blank line ends it (see
-            // `segments::is_closed`).
+            // `closed::is_closed`).
             _ => self
                 .comment_end
                 .is_none_or(|end| end < len && blank_line_ends(self.text.bytes().rev())),

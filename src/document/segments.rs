@@ -13,9 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ropey::Rope;
-use tree_sitter::{Node, Tree};
+use tree_sitter::Tree;
 
 use super::answers;
+use super::closed::{ends_with_blank_line, is_closed};
 use super::outline::Outline;
 use super::parse;
 use super::scan;
@@ -28,7 +29,7 @@ pub struct Segment {
     /// Kept only while the segment is being edited: a tree-sitter-md tree takes many times
     /// the memory of its text, and a document that is only read needs just the outline.
     pub tree: Option<Tree>,
-    /// Whether the segment's last block has ended (see `is_closed`), read off its tree.
+    /// Whether the segment's last block has ended (see `closed.rs`), read off its tree.
     pub closed: bool,
     /// Whether the line scanner read the segment's blocks (see `scan.rs`): they are then
     /// only of the kinds it models, which its outline tells apart without a tree.
@@ -402,60 +403,10 @@ fn boundary_holds(rope: &Rope, before: &Segment, after: &Segment) -> bool {
     before.closed
 }
 
-/// Whether a segment's last block in the flow has ended, so nothing after it can belong to it.
-pub(super) fn is_closed(rope: &Rope, range: Range<usize>, tree: &Tree) -> bool {
-    let mut node = tree.root_node();
-    while let Some(last) = node.child(node.child_count().saturating_sub(1)) {
-        if last.kind() != "section" {
-            return block_is_closed(rope, range, last);
-        }
-        node = last;
-    }
-    true
-}
-
-fn block_is_closed(rope: &Rope, range: Range<usize>, block: Node<'_>) -> bool {
-    match block.kind() {
-        "fenced_code_block" => {
-            let mut cursor = block.walk();
-            block
-                .children(&mut cursor)
-                .filter(|child| child.kind() == "fenced_code_block_delimiter")
-                .count()
-                >= 2
-        }
-        // The parser ended the block inside the segment, and a blank line follows it: no
-        // kind of HTML block can reach past that into the next segment.
-        "html_block" => block.end_byte() < range.len() && ends_with_blank_line(rope, range.end),
-        _ => true,
-    }
-}
-
 fn starts_metadata(rope: &Rope, at: usize) -> bool {
     let head: Vec<u8> = rope.byte_slice(at..).bytes().take(8).collect();
     let text = trim_indent(&head);
     text.starts_with(b"---") || text.starts_with(b"+++")
-}
-
-fn ends_with_blank_line(rope: &Rope, at: usize) -> bool {
-    blank_line_ends(rope.bytes_at(at).reversed()) || at == 0
-}
-
-/// Whether bytes read backwards from some offset hold two line breaks before anything but
-/// spaces: the text up to there ends with a blank line.
-pub(super) fn blank_line_ends(backwards: impl Iterator<Item = u8>) -> bool {
-    let mut breaks = 0;
-    for byte in backwards {
-        match byte {
-            b'\n' => breaks += 1,
-            b'\r' | b' ' | b'\t' => {}
-            _ => return false,
-        }
-        if breaks >= 2 {
-            return true;
-        }
-    }
-    false
 }
 
 fn line_start_of(rope: &Rope, absolute: usize) -> usize {

@@ -163,6 +163,18 @@ pub(super) fn starts_paragraph(rest: &str) -> bool {
     }
 }
 
+/// Whether a line that follows a table row may be what tree-sitter-md takes for a one-column
+/// table's delimiter row and then errs on (`|-`, `:-` under `x|`): only `|`, `-`, `:`, spaces
+/// and tabs, a `-`, and no `|` after the first cell. Its error recovery swallows the rest
+/// of the document, headings included.
+pub(super) fn may_err_as_delimiter(rest: &str) -> bool {
+    let delimiter_bytes =
+        (rest.bytes()).all(|byte| matches!(byte, b'|' | b'-' | b':' | b' ' | b'\t'));
+    let trimmed = rest.trim_end_matches([' ', '\t']);
+    let cells = trimmed.strip_prefix('|').unwrap_or(trimmed);
+    delimiter_bytes && rest.contains('-') && !cells.contains('|')
+}
+
 /// Whether a line closes a code fence: the fence's byte, at least as many, indented at
 /// most three spaces, nothing but spaces and tabs after.
 pub(super) fn closes(content: &str, fence: Fence) -> bool {
