@@ -33,7 +33,9 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// What the handoff's run tells the task that shows it.
 enum Signal {
     Queued,
-    Started { run: String },
+    Started {
+        run: String,
+    },
     /// The length of a piece of the answer.
     Text(usize),
     Note(String),
