@@ -1,6 +1,6 @@
-//! A run's (or a pipeline's) work-done progress (`$/progress`): begun when the run is sent, reported as it
-//! queues and streams, ended with how it went. Cancellable: the client's
-//! `window/workDoneProgress/cancel` names the token, which names the run.
+//! A run's (or a pipeline's, or a handoff's) work-done progress (`$/progress`): begun when the
+//! run is sent, reported as it queues and streams, ended with how it went. Cancellable: the
+//! client's `window/workDoneProgress/cancel` names the token, which names the run.
 
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::Client;
@@ -9,6 +9,7 @@ use super::state::Session;
 
 const PREFIX: &str = "baton-run-";
 const PIPELINE_PREFIX: &str = "baton-pipeline-";
+const HANDOFF_PREFIX: &str = "baton-handoff-";
 
 /// The run a progress token stands for.
 pub fn run_of(token: &lsp::ProgressToken) -> Option<String> {
@@ -18,6 +19,11 @@ pub fn run_of(token: &lsp::ProgressToken) -> Option<String> {
 /// The pipeline a progress token stands for.
 pub fn pipeline_of(token: &lsp::ProgressToken) -> Option<String> {
     stripped(token, PIPELINE_PREFIX)
+}
+
+/// The handoff a progress token stands for.
+pub fn handoff_of(token: &lsp::ProgressToken) -> Option<String> {
+    stripped(token, HANDOFF_PREFIX)
 }
 
 fn stripped(token: &lsp::ProgressToken, prefix: &str) -> Option<String> {
@@ -48,6 +54,17 @@ impl RunProgress {
         title: &str,
     ) -> RunProgress {
         let token = format!("{PIPELINE_PREFIX}{pipeline}");
+        RunProgress::begin_token(client, session, token, title).await
+    }
+
+    /// A handoff's progress, named by the handoff's id.
+    pub async fn begin_handoff(
+        client: &Client,
+        session: &Session,
+        handoff: &str,
+        title: &str,
+    ) -> RunProgress {
+        let token = format!("{HANDOFF_PREFIX}{handoff}");
         RunProgress::begin_token(client, session, token, title).await
     }
 
@@ -107,5 +124,21 @@ impl RunProgress {
                 value: lsp::ProgressParamsValue::WorkDone(value),
             })
             .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_token_names_only_what_its_prefix_says() {
+        let token = |text: &str| lsp::ProgressToken::String(text.to_owned());
+        let handoff = token("baton-handoff-h1");
+        assert_eq!(handoff_of(&handoff).as_deref(), Some("h1"));
+        assert_eq!(run_of(&handoff), None);
+        assert_eq!(pipeline_of(&handoff), None);
+        assert_eq!(handoff_of(&token("baton-run-h1")), None);
+        assert_eq!(handoff_of(&lsp::ProgressToken::Number(1)), None);
     }
 }

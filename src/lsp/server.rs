@@ -60,9 +60,12 @@ impl Backend {
         }
     }
 
-    /// `window/workDoneProgress/cancel`: the user cancelled a run from its progress.
+    /// `window/workDoneProgress/cancel`: the user cancelled a run (or a handoff) from its
+    /// progress.
     pub async fn cancel_progress(&self, params: lsp::WorkDoneProgressCancelParams) {
-        self.dispatcher.cancel_progress(&params.token);
+        if !self.dispatcher.cancel_handoff(&params.token) {
+            self.dispatcher.cancel_progress(&params.token);
+        }
     }
 
     /// Answers a frame the transport could not decode (see `stdio`).
