@@ -47,7 +47,8 @@ fn rss_kib() -> Option<u64> {
 }
 
 fn main() {
-    let config = Config::from_toml(&briefs::agents("http://127.0.0.1:9")).expect("bench config parses");
+    let config =
+        Config::from_toml(&briefs::agents("http://127.0.0.1:9")).expect("bench config parses");
     let kinds = Kinds::from_config(&config.file.kinds);
     let text = briefs::document();
     println!("document: {} bytes", text.len());

@@ -4,7 +4,6 @@
 //! left. Times are from request to response over stdio, transport included. Run with
 //! `cargo bench --bench budget_lens` (it runs the bench profile's `baton` binary).
 
-#[allow(dead_code)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -30,7 +29,10 @@ fn unresolved(lenses: &Value) -> Vec<Value> {
 
 fn lenses(server: &mut Server, uri: &str) -> (Value, Duration) {
     let started = Instant::now();
-    let lenses = server.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    let lenses = server.request(
+        "textDocument/codeLens",
+        json!({ "textDocument": { "uri": uri } }),
+    );
     (lenses, started.elapsed())
 }
 
@@ -38,7 +40,9 @@ fn resolve(server: &mut Server, lenses: &[Value]) -> Duration {
     let started = Instant::now();
     for lens in lenses {
         let resolved = server.request("codeLens/resolve", lens.clone());
-        assert!(resolved["command"]["title"].as_str().is_some_and(|t| t.contains(" / ")));
+        assert!(resolved["command"]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains(" / ")));
     }
     started.elapsed()
 }

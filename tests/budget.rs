@@ -213,10 +213,13 @@ fn each_brief_has_a_budget_lens_and_over_budget_offers_a_handoff() {
 
 /// The diagnostics of a publish that are `over-budget`, by message.
 fn over_budget(published: &Value) -> Vec<String> {
-    (published["params"]["diagnostics"].as_array().unwrap().iter())
-        .filter(|d| d["code"] == "over-budget")
-        .map(|d| d["message"].as_str().unwrap().to_owned())
-        .collect()
+    (published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter())
+    .filter(|d| d["code"] == "over-budget")
+    .map(|d| d["message"].as_str().unwrap().to_owned())
+    .collect()
 }
 
 #[test]
@@ -240,16 +243,24 @@ fn briefs_are_counted_in_the_background_and_a_lens_resolves_its_own_count() {
     assert!(found[0].contains("tokens for @mid ("), "{found:?}");
 
     // `codeLens/resolve` counts the brief the lens names, as an editor asks for a lens in view.
-    let range = json!({ "start": { "line": 0, "character": 2 }, "end": { "line": 0, "character": 4 } });
+    let range =
+        json!({ "start": { "line": 0, "character": 2 }, "end": { "line": 0, "character": 4 } });
     let uri = editor.doc.uri.clone();
     let resolve = |title: &str| json!({ "range": range, "data": { "uri": uri, "brief": title } });
-    let resolved = editor.server.request("codeLens/resolve", resolve("Scan again"));
+    let resolved = editor
+        .server
+        .request("codeLens/resolve", resolve("Scan again"));
     let title = resolved["command"]["title"].as_str().unwrap();
-    assert!(title.starts_with("⚠ @mid · ") && title.ends_with(" / 1k · hand off"), "{title}");
+    assert!(
+        title.starts_with("⚠ @mid · ") && title.ends_with(" / 1k · hand off"),
+        "{title}"
+    );
     assert_eq!(resolved["command"]["command"], "baton.handoff");
     assert_eq!(resolved["range"], range);
     // A brief renamed since the lenses were made resolves to nothing to show.
-    let gone = editor.server.request("codeLens/resolve", resolve("Renamed"));
+    let gone = editor
+        .server
+        .request("codeLens/resolve", resolve("Renamed"));
     assert_eq!(gone["command"]["title"], "", "{gone}");
 
     // Sent to @big instead, the brief is within budget: once typing pauses the warning goes.
@@ -290,6 +301,43 @@ fn send_refuses_a_brief_past_the_context_window_with_the_numbers() {
     assert!(output.contains("over budget: "), "{output}");
     assert!(output.contains("of its context window of 5;"), "{output}");
     assert_eq!(workspace.read("a.brief.md"), before, "nothing written");
+}
+
+#[test]
+fn check_reports_briefs_over_budget_as_the_editor_does() {
+    let workspace = Workspace::new("budget-check");
+    workspace.write("baton.toml", &config("http://127.0.0.1:9"));
+    let doc = [
+        brief("Scan", "big"),
+        brief("Scan again", "mid"),
+        brief("Scan once more", "tiny"),
+    ]
+    .concat();
+    workspace.write("a.brief.md", &doc);
+    let run = baton(&workspace.root, &["check", "a.brief.md"]);
+    let stdout = text(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "an error: {stdout}");
+    let over: Vec<&str> = (stdout.lines())
+        .filter(|line| line.contains("over-budget"))
+        .collect();
+    assert_eq!(over.len(), 2, "@mid and @tiny, not @big: {stdout}");
+    assert!(
+        over[0].contains("warning")
+            && over[0].contains("tokens for @mid (")
+            && over[0].contains("past handoff_at (2 %)"),
+        "{stdout}"
+    );
+    assert!(
+        over[1].contains("error") && over[1].contains("more than the agent can take"),
+        "{stdout}"
+    );
+
+    // Within every budget, nothing is said.
+    workspace.write("a.brief.md", &brief("Scan", "big"));
+    let run = baton(&workspace.root, &["check", "a.brief.md"]);
+    let stdout = text(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("over-budget"), "{stdout}");
 }
 
 /// The run file of the workspace's only run.

@@ -20,6 +20,7 @@ use super::{render, sarif};
 use crate::brief::lint::{is_named_baton_document, lint, Context};
 use crate::brief::{front_matter, Code, Severity};
 use crate::config::{trust_store, ConfigProblem};
+use crate::dispatch::budgets::Budgets;
 use crate::document::Document;
 use crate::workspace::{no_open_documents, Boundary, LinkedDocuments, Machine, Settings};
 
@@ -203,8 +204,8 @@ impl Checker<'_> {
         };
         let document = Document::new(&text);
         let boundary = Boundary::of_document(settings.config.root.as_deref(), folder, &[]);
-        let others = LinkedDocuments::new(&file.path, boundary, &no_open_documents);
-        let context = Context {
+        let others = LinkedDocuments::new(&file.path, boundary.clone(), &no_open_documents);
+        let mut context = Context {
             config: &settings.config,
             kinds: &settings.kinds,
             path: Some(&file.path),
@@ -213,9 +214,18 @@ impl Checker<'_> {
             failed_runs: &[],
             over_budget: &[],
         };
-        let analysis = lint(&document, &context);
+        let mut analysis = lint(&document, &context);
         if !analysis.is_baton_document() {
             return;
+        }
+        // Budgets are counted only where a brief is long enough to be over (DESIGN §6).
+        let linked = LinkedDocuments::new(&file.path, boundary.clone(), &no_open_documents);
+        let over = Budgets::new(&document, &analysis, &settings, &file.path, Some(linked))
+            .map(|mut budgets| budgets.over())
+            .unwrap_or_default();
+        if !over.is_empty() {
+            context.over_budget = &over;
+            analysis = lint(&document, &context);
         }
         self.report.documents += 1;
         for diagnostic in analysis.diagnostics {

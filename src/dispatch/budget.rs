@@ -118,6 +118,29 @@ impl Budget {
         })
     }
 
+    /// Whether `texts` could be past `handoff_at` at all. No text has more tokens than bytes,
+    /// so texts whose bytes (times an estimate's correction) fit are within budget without
+    /// being counted.
+    pub fn may_be_over(
+        spec: &AgentSpec,
+        defaults: &Defaults,
+        texts: &Texts<'_>,
+        correction: Option<f64>,
+    ) -> bool {
+        let counter = Counter::for_agent(spec);
+        let ratio = correction.filter(|_| counter.estimate).unwrap_or(1.0);
+        let all = || {
+            (texts.role.into_iter())
+                .chain(texts.thread.iter().copied())
+                .chain([texts.brief])
+                .chain(texts.inputs.iter().copied())
+        };
+        let bytes: usize = all().map(str::len).sum();
+        // Each part is rounded on its own: one token of slack per text.
+        let most = bytes as f64 * ratio.max(1.0) + all().count() as f64;
+        most > spec.context_window() as f64 * spec.handoff_at(defaults)
+    }
+
     /// The budget of a request as it would leave: the system prompt as the role, the last
     /// message as the brief (with its inputs), every earlier message as the thread.
     pub fn of_request(
@@ -312,6 +335,41 @@ mod tests {
         let local = AgentSpec::new(Provider::Ollama);
         let b = Budget::count("l", &local, &defaults, &texts, Some(1.5));
         assert_eq!((b.total(), b.estimate), (75, true));
+    }
+
+    #[test]
+    fn texts_too_short_to_be_over_are_known_within_without_counting() {
+        let mut spec = AgentSpec::new(Provider::Ollama);
+        let defaults = Defaults::default();
+        let text = "Find the prices of the three rivals 🎉 顧客 ".repeat(20);
+        let texts = |brief| Texts {
+            role: Some("Be brief."),
+            thread: vec!["earlier"],
+            brief,
+            inputs: Vec::new(),
+        };
+        let bytes = "Be brief.".len() + "earlier".len() + text.len();
+        // Past handoff_at by bytes, the budget may be over and is counted; short of it, not.
+        spec.context_window = Some(bytes as u64);
+        assert!(Budget::may_be_over(&spec, &defaults, &texts(&text), None));
+        spec.context_window = Some(bytes as u64 * 2);
+        assert!(!Budget::may_be_over(&spec, &defaults, &texts(&text), None));
+        // An estimate's correction above 1 scales the bound; below 1 never shrinks it.
+        assert!(Budget::may_be_over(
+            &spec,
+            &defaults,
+            &texts(&text),
+            Some(2.0)
+        ));
+        assert!(!Budget::may_be_over(
+            &spec,
+            &defaults,
+            &texts(&text),
+            Some(0.5)
+        ));
+        // The bound holds: no text has more tokens than bytes, emoji and CJK included.
+        let counted = Budget::count("l", &spec, &defaults, &texts(&text), None);
+        assert!(counted.total() <= bytes as u64, "{counted:?}");
     }
 
     #[test]

@@ -102,7 +102,13 @@ mod tests {
         let inputs_from = |text: &str| {
             let document = Document::new(text);
             let briefs = model::briefs(&document);
-            gather(&document, &briefs, &TitleIndex::new(&briefs), &briefs[0], Some(&linked))
+            gather(
+                &document,
+                &briefs,
+                &TitleIndex::new(&briefs),
+                &briefs[0],
+                Some(&linked),
+            )
         };
         let inside = inputs_from("# Report\n\nUse [[scan.brief.md#Scan]].\n");
         let outside = inputs_from("# Report\n\nUse [[../secret.brief.md#Scan]].\n");

@@ -22,6 +22,7 @@
 //! - [`usage`]: the tokens a run used as reported, beside those counted as sent.
 
 pub mod budget;
+pub mod budgets;
 pub mod handoff;
 pub mod handoff_run;
 pub mod inputs;

@@ -20,12 +20,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tower_lsp_server::ls_types as lsp;
 
-use super::budget::Budgets;
+use super::budget::budgets;
 use super::guard::contain;
 use super::linter::Linter;
 use super::state::State;
 use crate::brief::lint::OverBudget;
-use crate::dispatch::budget::Verdict;
 
 /// How long a document stays quiet before it is counted: typing never waits for a count.
 pub const PAUSE: Duration = Duration::from_millis(300);
@@ -124,20 +123,7 @@ fn count(state: &State, uri: &str) -> bool {
     };
     let over = contain("counting budgets", || {
         let open_at = |path: &Path| state.open_document_at(path);
-        let Some(mut budgets) = Budgets::new(&snapshot, &open_at) else {
-            return Vec::new();
-        };
-        (snapshot.analysis().briefs.iter())
-            .filter_map(|brief| {
-                let budget = budgets.of(brief)?;
-                let verdict = budget.verdict();
-                (verdict != Verdict::Within).then(|| OverBudget {
-                    title: brief.title.clone(),
-                    message: budget.message(),
-                    past: verdict == Verdict::Past,
-                })
-            })
-            .collect()
+        budgets(&snapshot, &open_at).map_or_else(Vec::new, |mut budgets| budgets.over())
     });
     match over {
         // Closed meanwhile: nothing to keep.

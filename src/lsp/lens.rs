@@ -10,7 +10,7 @@ use tower_lsp_server::ls_types as lsp;
 
 use std::sync::Arc;
 
-use super::budget::Budgets;
+use super::budget;
 use super::dispatch::{pipeline_lenses, pipeline_title, CANCEL, HANDOFF, RUN_PIPELINE, SEND};
 use super::send_actions::{obstacle, titled};
 use super::state::{Snapshot, State};
@@ -39,7 +39,7 @@ pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> V
     let pipelines = pipeline_lenses(state, snapshot);
     eprintln!("TIMING pipeline {:?}", t0.elapsed());
     let open_at = |path: &Path| state.open_document_at(path);
-    let mut budgets = Budgets::new(snapshot, &open_at);
+    let mut budgets = budget::budgets(snapshot, &open_at);
     for (brief, pipeline) in analysis.briefs.iter().zip(pipelines) {
         let range = to_proto::range(snapshot.document(), anchor(snapshot, brief), encoding);
         let target = json!({ "uri": uri.as_str(), "brief": brief.title });
@@ -104,7 +104,7 @@ pub fn resolve(state: &Arc<State>, mut lens: lsp::CodeLens) -> lsp::CodeLens {
         let title = data["brief"].as_str()?;
         let brief = (snapshot.analysis().briefs.iter()).find(|brief| brief.title == title)?;
         let open_at = |path: &Path| state.open_document_at(path);
-        let budget = Budgets::new(&snapshot, &open_at)?.of(brief)?;
+        let budget = budget::budgets(&snapshot, &open_at)?.of(brief)?;
         let uri = uri.parse::<lsp::Uri>().ok()?;
         Some(budget_lens(lens.range, &budget, &uri, title))
     });

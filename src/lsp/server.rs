@@ -25,7 +25,8 @@ use super::openings::Openings;
 use super::state::{Snapshot, State};
 use super::vet::Malformed;
 use super::{
-    actions, capabilities, config_watch, counting, features, from_proto, lens, logging, send_actions,
+    actions, capabilities, config_watch, counting, features, from_proto, lens, logging,
+    send_actions,
 };
 
 pub struct Backend {

@@ -19,8 +19,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::brief::output::Marker;
 use crate::brief::lint::Analysis;
+use crate::brief::output::Marker;
 use crate::brief::target::Target;
 use crate::document::Document;
 use crate::workspace::{Boundary, Settings};

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::brief::Analysis;
 use crate::dispatch::on_disk::read_text;
 use crate::dispatch::pipeline::Files;
-use crate::brief::Analysis;
 use crate::document::Document;
 use crate::lsp::state::State;
 use crate::workspace::{Boundary, Settings};
