@@ -1,6 +1,6 @@
 //! The background count (DESIGN §6): once a document has been quiet for [`PAUSE`] after a
 //! lint (its opening, a pause in typing, an answer landing, a configuration change), the
-//! budgets of all its briefs are counted on the blocking pool, and the briefs over budget
+//! budgets of all its briefs are counted on a thread of low priority, and the briefs over budget
 //! kept for the `over-budget` rule. The document is linted again only when that verdict
 //! changed.
 //!
@@ -12,11 +12,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use dashmap::DashMap;
-use tokio::sync::mpsc;
+use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 use tower_lsp_server::ls_types as lsp;
 
@@ -29,12 +29,16 @@ use crate::brief::lint::OverBudget;
 /// How long a document stays quiet before it is counted: typing never waits for a count.
 pub const PAUSE: Duration = Duration::from_millis(300);
 
-/// The briefs over budget in each open document, as last counted, and where to ask for a
-/// count.
+/// The briefs over budget in each open document, as last counted, and the documents waiting
+/// for a count.
 #[derive(Default)]
 pub struct Verdicts {
     over: DashMap<String, Vec<OverBudget>>,
-    asks: OnceLock<mpsc::UnboundedSender<String>>,
+    /// Each document asked for, with when it was last asked: it is counted once that is
+    /// [`PAUSE`] ago.
+    asked: Mutex<HashMap<String, std::time::Instant>>,
+    /// Wakes the counting task when a document is asked for while none was waiting.
+    wake: Notify,
 }
 
 impl Verdicts {
@@ -46,17 +50,44 @@ impl Verdicts {
             .unwrap_or_default()
     }
 
-    /// Counts `uri` once it has been quiet for [`PAUSE`]; asked after every lint, so it must
-    /// stay cheap: a message to the counting task.
+    /// Counts `uri` once it has been quiet for [`PAUSE`]. Asked after every lint, so it must
+    /// stay cheap: while the user types, a lookup and a time stamp, and no task woken.
     pub fn ask(&self, uri: &str) {
-        if let Some(asks) = self.asks.get() {
-            // The task ends only with the server.
-            let _ = asks.send(uri.to_owned());
+        let now = std::time::Instant::now();
+        let mut asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
+        match asked.get_mut(uri) {
+            Some(at) => *at = now,
+            None => {
+                let first = asked.is_empty();
+                asked.insert(uri.to_owned(), now);
+                if first {
+                    self.wake.notify_one();
+                }
+            }
         }
     }
 
     pub fn forget(&self, uri: &str) {
         self.over.remove(uri);
+    }
+
+    /// The documents quiet for [`PAUSE`], taken off the waiting list; and when the next one
+    /// will be, if any waits.
+    fn quiet(&self) -> (Vec<String>, Option<Instant>) {
+        let now = std::time::Instant::now();
+        let mut asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
+        let ready: Vec<String> = (asked.iter())
+            .filter(|(_, at)| now.duration_since(**at) >= PAUSE)
+            .map(|(uri, _)| uri.clone())
+            .collect();
+        for uri in &ready {
+            asked.remove(uri);
+        }
+        let next = asked
+            .values()
+            .min()
+            .map(|at| Instant::from_std(*at + PAUSE));
+        (ready, next)
     }
 
     /// Keeps the briefs of `uri` found over budget; whether that changed what its
@@ -74,47 +105,67 @@ impl Verdicts {
     }
 }
 
-/// Starts the counting task; it ends with the server.
+/// A document to count, and where to say whether its verdicts changed.
+type Job = (String, oneshot::Sender<bool>);
+
+/// Starts the counting task, and the thread it counts on. Counts run on a thread of their own
+/// at a lower priority: on a machine with two cores, counting a large document never takes
+/// the core a keystroke's lint needs.
 pub fn spawn(state: Arc<State>, linter: Linter) {
-    let (asks, queue) = mpsc::unbounded_channel();
-    if state.verdicts.asks.set(asks).is_ok() {
-        tokio::spawn(run(queue, state, linter));
+    let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+    let counting = state.clone();
+    let started = std::thread::Builder::new()
+        .name("baton-count".to_owned())
+        .spawn(move || {
+            lower_priority();
+            // Ends when the task does, with the server's runtime.
+            for (uri, changed) in queue {
+                let _ = changed.send(count(&counting, &uri));
+            }
+        });
+    match started {
+        Ok(_) => {
+            tokio::spawn(run(state, linter, jobs));
+        }
+        Err(error) => tracing::error!("no thread to count budgets on: {error}"),
     }
 }
 
-async fn run(mut queue: mpsc::UnboundedReceiver<String>, state: Arc<State>, linter: Linter) {
-    // Documents asked for, and when each will have been quiet long enough.
-    let mut due: HashMap<String, Instant> = HashMap::new();
+async fn run(state: Arc<State>, linter: Linter, jobs: std::sync::mpsc::Sender<Job>) {
     loop {
-        let next = due.values().min().copied();
-        tokio::select! {
-            asked = queue.recv() => match asked {
-                Some(uri) => {
-                    due.insert(uri, Instant::now() + PAUSE);
-                }
-                None => return,
-            },
-            () = tokio::time::sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => {
-                let now = Instant::now();
-                let ready: Vec<String> = (due.iter())
-                    .filter(|(_, at)| **at <= now)
-                    .map(|(uri, _)| uri.clone())
-                    .collect();
-                for uri in ready {
-                    due.remove(&uri);
-                    let counted = state.clone();
-                    let asked = uri.clone();
-                    let changed = tokio::task::spawn_blocking(move || count(&counted, &asked));
-                    if changed.await.unwrap_or(false) {
-                        if let Ok(uri) = lsp::Uri::from_str(&uri) {
-                            linter.lint(uri);
-                        }
-                    }
+        let (ready, next) = state.verdicts.quiet();
+        for uri in ready {
+            let (changed, answer) = oneshot::channel();
+            if jobs.send((uri.clone(), changed)).is_err() {
+                return;
+            }
+            if answer.await.unwrap_or(false) {
+                if let Ok(uri) = lsp::Uri::from_str(&uri) {
+                    linter.lint(uri);
                 }
             }
         }
+        match next {
+            // Asked again meanwhile, its time moved on: it is looked at again then.
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => state.verdicts.wake.notified().await,
+        }
     }
 }
+
+/// Lowers the calling thread's scheduling priority (nice 10). Linux keeps a nice value per
+/// thread; elsewhere it would be the whole process's, so it is left alone.
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // SAFETY: both calls take and return plain integers; the thread named is this one.
+    let thread = unsafe { libc::gettid() };
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, 10) } != 0 {
+        tracing::debug!("the counting thread keeps its priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
 
 /// Counts every brief of `uri` and keeps its verdicts; whether they changed.
 fn count(state: &State, uri: &str) -> bool {
