@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 use server::{stream, Server as Agent};
 use streams::{data, ollama_done, ollama_line, openai_delta};
-use support::editor::Editor;
 use support::{baton, Workspace};
+use support::{editor::Editor, runtime};
 
 /// Three agents on `url` that differ only in their context window: `big` takes anything,
 /// `mid` is past its `handoff_at` with a brief of a few dozen tokens, `tiny` cannot take one.
@@ -355,14 +355,6 @@ fn usage_line(run_file: &str) -> Value {
         .find(|line| line.contains("\"type\":\"usage\""))
         .unwrap_or_else(|| panic!("no usage in {run_file}"));
     serde_json::from_str(line).unwrap()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]

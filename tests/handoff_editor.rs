@@ -20,8 +20,8 @@ use baton::dispatch::thread::{Choice, ThreadKey, Threads, Turn};
 use serde_json::{json, Value};
 use server::Server as Agent;
 use streams::openai_paced;
-use support::editor::Editor;
 use support::Workspace;
+use support::{editor::Editor, runtime};
 
 const BRIEFS: &str = "# Compare note apps\n\n## Objective\n\nCompare three note-taking apps.\n";
 
@@ -32,14 +32,6 @@ const PIECES: [&str; 4] = [
     "## Reasoning\n\nNo budget this year.\n\n## Open Questions\n\n- None yet.\n\n",
     "## Artifacts\n\n- plan.brief.md\n",
 ];
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// A workspace whose agent `w` is `agent`, holding `plan.brief.md` and its thread with `w`.
 fn workspace(name: &str, agent: &Agent) -> Workspace {

@@ -20,8 +20,8 @@ use serde_json::{json, Value};
 
 use server::{Recorded, Server as Agent, Step};
 use streams::{openai_ok, openai_paced};
-use support::editor::Editor;
 use support::Workspace;
+use support::{editor::Editor, runtime};
 
 const A: &str = "# Scan\n\n## Objective\n\nFind the rivals.\n\n# Left\n\n## Objective\n\nUse [[Scan]].\n\n# Report\n\n## Objective\n\nMerge [[Left]] and [[b.brief.md#Right]].\n";
 const B: &str = "# Right\n\n## Objective\n\nUse [[a.brief.md#Scan]].\n\n# Alone\n\n## Objective\n\nUnrelated.\n";
@@ -31,14 +31,6 @@ fn title(request: &Recorded) -> String {
     let message = request.last_message();
     let first = message.lines().next().unwrap_or_default();
     first.trim_start_matches("# ").to_owned()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// A loopback agent that answers `Answer of <title>.` after 30 ms, and never ends the answer

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 
 use server::{Server as Agent, Step};
 use streams::{openai_delta, openai_end, SSE};
-use support::{Applies, Doc, Server, Spawn, Workspace};
+use support::{runtime, Applies, Doc, Server, Spawn, Workspace};
 
 const BRIEF: &str = "# Scan prices @writer\n\n## Objective\n\nFind the prices.\n\n## Context\n\nWe reprice.\n\n## Constraints\n\nPublic sources.\n\n## Expected Output\n\nA table.\n";
 /// Where the user types above the brief: a blank line before its heading.
@@ -263,14 +263,6 @@ fn answering_agent(runtime: &tokio::runtime::Runtime) -> (Vec<String>, String) {
     stream.push(Step::End);
     let url = runtime.block_on(Agent::start(vec![stream])).url;
     (pieces, url)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 fn workspace(url: &str) -> Workspace {

@@ -98,6 +98,15 @@ pub fn baton(cwd: &Path, args: &[&str]) -> std::process::Output {
         .expect("the baton binary runs")
 }
 
+/// A runtime for a test's loopback agents: one worker, beside the test's own thread.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// The `file:` URI of an absolute path, percent-encoded as the server encodes it.
 pub fn file_uri(path: &Path) -> String {
     let mut uri = String::from("file://");
