@@ -432,3 +432,45 @@ fn an_ollama_agent_that_saw_part_of_the_payload_is_a_warning_in_send_and_the_jou
     );
     assert!(usage["counted"].as_u64().unwrap() > 100, "{usage}");
 }
+
+#[test]
+fn a_send_past_the_window_once_corrected_by_what_the_agent_reported_is_refused() {
+    let runtime = runtime();
+    // The agent reports 2,000 prompt tokens for a brief counted at well under 200: its later
+    // estimates are corrected by that ratio.
+    let done = format!(
+        "{}\n",
+        json!({"model": "test-model", "message": {"role": "assistant", "content": ""},
+            "done": true, "done_reason": "stop", "prompt_eval_count": 2000, "eval_count": 3})
+    );
+    let agent = runtime.block_on(Agent::start(vec![stream(
+        "application/x-ndjson",
+        &[ollama_line("Noted."), done],
+    )]));
+    let workspace = Workspace::new("budget-corrected");
+    workspace.write(
+        "baton.toml",
+        &format!(
+            "[agents.local]\nprovider = \"ollama\"\nmodel = \"llama3.2\"\nbase_url = \"{}\"\n\
+             retries = 0\ncontext_window = 200\n",
+            agent.url
+        ),
+    );
+    // No thread: the second send is the same request as the first.
+    let doc = format!("---\nthread: none\n---\n\n{}", brief("Scan", "local"));
+    workspace.write("a.brief.md", &doc);
+    let file = workspace.path("a.brief.md");
+    let first = baton(&workspace.root, &["send", file.to_str().unwrap()]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let counted = usage_line(&journal(&workspace))["counted"].as_u64().unwrap();
+    assert!(counted < 200, "the first send fits, uncorrected: {counted}");
+
+    let sent = workspace.read("a.brief.md");
+    let second = baton(&workspace.root, &["send", file.to_str().unwrap()]);
+    let stderr = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("over budget: about "), "{stderr}");
+    assert!(stderr.contains("of its context window of 200"), "{stderr}");
+    assert_eq!(workspace.read("a.brief.md"), sent, "nothing written");
+}
+

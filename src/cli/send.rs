@@ -17,6 +17,7 @@ use crate::brief::graph::TitleIndex;
 use crate::brief::lint::{lint, Analysis, Context};
 use crate::brief::output::{Marker, Status};
 use crate::config::trust_store;
+use crate::dispatch::budget;
 use crate::dispatch::inputs;
 use crate::dispatch::journal::Journal;
 use crate::dispatch::on_disk::{self, read_text};
@@ -123,6 +124,7 @@ fn prepare(options: &Options) -> Result<Prepared, Stop> {
         trusted,
         inputs: &inputs,
         turns: &thread::on_disk,
+        corrections: &budget::journalled,
     })
     .map_err(|refusal| match refusal {
         Refusal::Untrusted { message } | Refusal::Confidential { message } => Stop::Failed(message),

@@ -7,6 +7,9 @@
 //! recounts only the brief that changed. Estimates (every provider but OpenAI) are corrected by
 //! the ratio the agent's recent runs reported ([`correction`]).
 
+use std::path::Path;
+
+use super::journal::Journal;
 use crate::agent::Request;
 use crate::config::model::{AgentSpec, Defaults};
 use crate::dispatch::run_file::RunSummary;
@@ -240,6 +243,12 @@ impl Budget {
         }
         text
     }
+}
+
+/// [`correction`] for `agent` from the journal at `root`: the reader [`super::plan::Ask`] and
+/// [`super::budgets::Budgets`] use.
+pub fn journalled(root: &Path, agent: &str) -> Option<f64> {
+    correction(&Journal::new(root).runs(), agent)
 }
 
 /// How many recent runs of an agent the correction of its estimates averages.

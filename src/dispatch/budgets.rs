@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use super::budget::{self, Budget, Texts, Verdict};
 use super::inputs;
-use super::journal::Journal;
 use super::plan;
 use super::thread::{ThreadKey, Threads, Turn};
 use super::tokens::Counter;
@@ -123,7 +122,7 @@ impl<'a> Budgets<'a> {
             true => *self
                 .corrections
                 .entry(agent.clone())
-                .or_insert_with(|| budget::correction(&Journal::new(&self.root).runs(), &agent)),
+                .or_insert_with(|| budget::journalled(&self.root, &agent)),
             false => None,
         };
         let texts = Texts {

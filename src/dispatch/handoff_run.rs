@@ -20,6 +20,7 @@ use super::thread::{Threads, Turn};
 use crate::agent::Message;
 use crate::brief::kind::{Kind, Kinds};
 use crate::brief::lint::Analysis;
+use crate::dispatch::budget;
 use crate::document::Document;
 use crate::fs_safe::SafeDir;
 use crate::workspace::Settings;
@@ -158,6 +159,7 @@ fn plan_request(
         inputs: &[],
         // The thread's turns are set below, with the request in place of the brief.
         turns: &|_, _| Vec::new(),
+        corrections: &budget::journalled,
     })
     .map_err(|refusal| refusal.to_string())?;
     plan.attempts.truncate(1);

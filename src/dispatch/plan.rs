@@ -23,6 +23,7 @@ pub use shown::{payload_json, preview};
 use super::budget::{Budget, Verdict};
 use super::privacy_gate;
 use super::thread::{Choice, ThreadKey, Turn};
+use super::tokens::Counter;
 
 /// Why a brief cannot be sent; each message says what to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -203,6 +204,10 @@ pub struct Ask<'a> {
     /// Reads the turns of a thread in the workspace whose journal is at the given root (the
     /// caller's reader: [`super::thread::on_disk`]); planning stays free of IO of its own.
     pub turns: &'a dyn Fn(&Path, &ThreadKey) -> Vec<Turn>,
+    /// Reads the ratio an agent's recent runs reported of the prompt tokens counted, from the
+    /// journal at the given root (the caller's reader: [`super::budget::journalled`]), to
+    /// correct an estimate before refusing a request past its window.
+    pub corrections: &'a dyn Fn(&Path, &str) -> Option<f64>,
 }
 
 /// Picks a brief by title (case and spacing folded), or the only one.
@@ -287,22 +292,30 @@ pub fn plan(ask: &Ask<'_>) -> Result<Plan, Refusal> {
         journal_root,
         demote_headings: config.demote_headings(),
     };
-    within_budget(&plan, config)?;
+    within_budget(&plan, config, ask.corrections)?;
     Ok(plan)
 }
 
 /// Refuses a plan whose request exceeds its agent's whole context window: the agent would
 /// see only part of it (or answer an error), so nothing leaves and the numbers say why.
-/// Counted here, at send time, never while typing; uncorrected by the journal (this is pure),
-/// so an estimate may differ a little from the lens.
-fn within_budget(plan: &Plan, config: &Config) -> Result<(), Refusal> {
+/// Counted here, at send time, never while typing; an estimate is corrected as the lens's is,
+/// by the ratio the agent's recent runs reported.
+fn within_budget(
+    plan: &Plan,
+    config: &Config,
+    corrections: &dyn Fn(&Path, &str) -> Option<f64>,
+) -> Result<(), Refusal> {
     let first = &plan.attempts[0];
+    let correction = match Counter::for_agent(&first.spec).estimate {
+        true => corrections(&plan.journal_root, &first.agent),
+        false => None,
+    };
     let budget = Budget::of_request(
         &first.agent,
         &first.spec,
         &config.file.defaults,
         &first.request,
-        None,
+        correction,
     );
     match budget.verdict() {
         Verdict::Past => Err(Refusal::OverBudget {

@@ -81,6 +81,7 @@ mod tests {
             trusted: true,
             inputs,
             turns: &|_, _| Vec::new(),
+            corrections: &|_, _| None,
         })?;
         let mut tried: Vec<String> = plan.attempts.iter().map(|a| a.agent.clone()).collect();
         tried.extend(plan.left_out);

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use super::schedule::{self, Schedule};
 use super::texts::Texts;
 use super::{answer, resume, Ended, Event, Files, Options, Pipeline, Summary, Writer};
+use crate::dispatch::budget;
 use crate::dispatch::plan::{self, Ask, Plan};
 use crate::dispatch::run::{self, queue::Queues, Cancel, Finished};
 use crate::dispatch::run_id;
@@ -246,6 +247,7 @@ fn prepare(
         trusted: doc.trusted,
         inputs: &inputs,
         turns: &thread::on_disk,
+        corrections: &budget::journalled,
     })
     .map_err(|refusal| refusal.to_string())?;
     match plan::key_refusal(&plan.attempts, &|name| files.key_set(name)) {

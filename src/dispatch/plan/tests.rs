@@ -73,6 +73,7 @@ mod threads {
             trusted: true,
             inputs: &[],
             turns,
+            corrections: &|_, _| None,
         })
         .unwrap()
     }

@@ -20,6 +20,7 @@ use super::state::{Snapshot, State};
 use crate::brief::graph::TitleIndex;
 use crate::brief::Analysis;
 use crate::config;
+use crate::dispatch::budget;
 use crate::dispatch::inputs;
 use crate::dispatch::plan::{self, Ask, Plan, Refusal};
 use crate::dispatch::run::registry::{Phase, RunInfo};
@@ -202,6 +203,7 @@ impl Dispatcher {
             trusted: self.trusted(snapshot),
             inputs: &inputs,
             turns: &thread::on_disk,
+            corrections: &budget::journalled,
         })
         .map_err(|refusal: Refusal| refused(refusal.to_string()))
     }
