@@ -462,7 +462,9 @@ fn a_send_past_the_window_once_corrected_by_what_the_agent_reported_is_refused()
     let file = workspace.path("a.brief.md");
     let first = baton(&workspace.root, &["send", file.to_str().unwrap()]);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
-    let counted = usage_line(&journal(&workspace))["counted"].as_u64().unwrap();
+    let counted = usage_line(&journal(&workspace))["counted"]
+        .as_u64()
+        .unwrap();
     assert!(counted < 200, "the first send fits, uncorrected: {counted}");
 
     let sent = workspace.read("a.brief.md");
@@ -473,4 +475,3 @@ fn a_send_past_the_window_once_corrected_by_what_the_agent_reported_is_refused()
     assert!(stderr.contains("of its context window of 200"), "{stderr}");
     assert_eq!(workspace.read("a.brief.md"), sent, "nothing written");
 }
-
