@@ -35,9 +35,7 @@ pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> V
     let last = state.runs.last_runs(uri.as_str());
     let encoding = state.encoding();
     let mut lenses = Vec::new();
-    let t0 = std::time::Instant::now();
     let pipelines = pipeline_lenses(state, snapshot);
-    eprintln!("TIMING pipeline {:?}", t0.elapsed());
     let open_at = |path: &Path| state.open_document_at(path);
     let mut budgets = budget::budgets(snapshot, &open_at);
     for (brief, pipeline) in analysis.briefs.iter().zip(pipelines) {
@@ -90,7 +88,6 @@ pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> V
         };
         lenses.extend(state_lens);
     }
-    eprintln!("TIMING lenses {:?}", t0.elapsed());
     lenses
 }
 

@@ -250,10 +250,6 @@ impl LanguageServer for Backend {
 
     async fn code_lens(&self, params: lsp::CodeLensParams) -> Result<Option<Vec<lsp::CodeLens>>> {
         let uri = &params.text_document.uri;
-        let t0 = std::time::Instant::now();
-        let snap = self.snapshot(uri);
-        eprintln!("TIMING snapshot {:?}", t0.elapsed());
-        drop(snap);
         self.feature(uri, "computing code lenses", |snapshot| {
             Some(lens::code_lenses(&self.state, snapshot, uri))
         })
