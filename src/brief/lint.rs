@@ -142,7 +142,7 @@ impl<'a> Context<'a> {
 }
 
 /// A linted document.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Analysis {
     /// The document's kind name, or `None` for Markdown that is not a baton document.
     pub kind: Option<String>,
@@ -218,13 +218,30 @@ pub struct Outline {
 
 impl Outline {
     pub fn of(brief: &Brief, document: &Document) -> Outline {
+        Outline::placed(brief, 0, document)
+    }
+
+    /// The outline of a brief kept `base` bytes before where it lies ([`Brief::moved`]).
+    pub fn placed(brief: &Brief, base: usize, document: &Document) -> Outline {
+        let shift = |range: &Range<usize>| range.start + base..range.end + base;
+        let heading = brief.heading.as_ref().map(shift);
+        let range = shift(&brief.range);
         Outline {
-            anchor: brief.anchor(document),
+            anchor: model::anchor(heading.as_ref(), &range, document),
             title: brief.title.clone(),
-            heading: brief.heading.clone(),
-            mention: brief.mention.clone(),
-            range: brief.range.clone(),
-            links: brief.links.clone(),
+            heading,
+            mention: brief.mention.as_ref().map(|mention| Mention {
+                name: mention.name.clone(),
+                range: shift(&mention.range),
+            }),
+            range,
+            links: (brief.links.iter())
+                .map(|link| Link {
+                    range: shift(&link.range),
+                    target_range: shift(&link.target_range),
+                    target: link.target.clone(),
+                })
+                .collect(),
         }
     }
 }

@@ -62,33 +62,77 @@ pub struct Brief {
 impl Brief {
     /// Where brief-level diagnostics go: the heading, or the first line of a headless brief.
     pub fn anchor(&self, document: &Document) -> Range<usize> {
-        if let Some(heading) = &self.heading {
-            return heading.clone();
-        }
-        // The first line with text, so the squiggle is visible; else the brief's first line.
-        let rope = document.rope();
-        let first = rope.byte_to_line(self.range.start.min(document.len()));
-        let last = rope.byte_to_line(self.range.end.min(document.len()));
-        let line_range = |line: usize| {
-            let start = rope.line_to_byte(line);
-            let end = rope.try_line_to_byte(line + 1).unwrap_or(document.len());
-            start
-                ..start
-                    + document
-                        .slice(start..end)
-                        .trim_end_matches(['\n', '\r'])
-                        .len()
+        anchor(self.heading.as_ref(), &self.range, document)
+    }
+
+    /// The brief with every offset moved from `from` to `to`. The lint while typing keeps a
+    /// brief relative to the start of the part that holds it (from that start to 0), and
+    /// places it back in the document (from 0 to where the part starts now).
+    pub fn moved(mut self, from: usize, to: usize) -> Brief {
+        let mv = |range: &mut Range<usize>| {
+            *range = range.start - from + to..range.end - from + to;
         };
-        (first..=last)
-            .map(line_range)
-            .find(|range| !document.slice(range.clone()).trim().is_empty())
-            .unwrap_or_else(|| line_range(first))
+        if let Some(heading) = &mut self.heading {
+            mv(heading);
+        }
+        mv(&mut self.title_range);
+        if let Some(mention) = &mut self.mention {
+            mv(&mut mention.range);
+        }
+        mv(&mut self.range);
+        for field in &mut self.fields {
+            mv(&mut field.heading);
+            mv(&mut field.name_range);
+            mv(&mut field.body);
+        }
+        for output in &mut self.outputs {
+            mv(&mut output.heading);
+            mv(&mut output.body);
+            if let Some(mention) = &mut output.mention {
+                mv(&mut mention.range);
+            }
+        }
+        for link in &mut self.links {
+            mv(&mut link.range);
+            mv(&mut link.target_range);
+        }
+        self
     }
 
     /// The brief's anchor for links: `#slug` of its title.
     pub fn slug(&self) -> String {
         link::slug(&self.title)
     }
+}
+
+/// Where brief-level diagnostics go for a brief at `range` with `heading`: the heading, or
+/// the first line of a headless brief.
+pub fn anchor(
+    heading: Option<&Range<usize>>,
+    range: &Range<usize>,
+    document: &Document,
+) -> Range<usize> {
+    if let Some(heading) = heading {
+        return heading.clone();
+    }
+    // The first line with text, so the squiggle is visible; else the brief's first line.
+    let rope = document.rope();
+    let first = rope.byte_to_line(range.start.min(document.len()));
+    let last = rope.byte_to_line(range.end.min(document.len()));
+    let line_range = |line: usize| {
+        let start = rope.line_to_byte(line);
+        let end = rope.try_line_to_byte(line + 1).unwrap_or(document.len());
+        start
+            ..start
+                + document
+                    .slice(start..end)
+                    .trim_end_matches(['\n', '\r'])
+                    .len()
+    };
+    (first..=last)
+        .map(line_range)
+        .find(|range| !document.slice(range.clone()).trim().is_empty())
+        .unwrap_or_else(|| line_range(first))
 }
 
 /// Splits a document into briefs.

@@ -4,6 +4,8 @@
 //! question, so they are left out. The input hash is [`input::input_hash`]'s. The agent's role (the system prompt), the thread's earlier
 //! turns and privacy are the dispatcher's business; this is the user message alone.
 
+use std::borrow::Cow;
+
 use super::input;
 pub use super::input::Input;
 use super::kind::Kind;
@@ -84,7 +86,8 @@ fn own_text(document: &Document, brief: &Brief, kind: &Kind) -> String {
         .fields
         .iter()
         .filter_map(|field| {
-            let body = without_comment_lines(&document.slice(field.body.clone()));
+            let body = document.slice(field.body.clone());
+            let body = without_comment_lines(&body);
             let body = body.trim();
             if body.is_empty() {
                 return None;
@@ -98,9 +101,16 @@ fn own_text(document: &Document, brief: &Brief, kind: &Kind) -> String {
         .collect();
     // Stable: duplicates and unknown fields keep their document order.
     fields.sort_by_key(|(order, _, _)| *order);
-    let mut sections = Vec::with_capacity(fields.len() + 2);
+    // Sections separated by blank lines, each ending in a newline.
+    let mut text = String::with_capacity(brief.range.len() + 16);
+    let mut section = |parts: &[&str]| {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        parts.iter().for_each(|part| text.push_str(part));
+    };
     if !brief.title.is_empty() {
-        sections.push(format!("# {}\n", brief.title));
+        section(&["# ", &brief.title, "\n"]);
     }
     // Text between the title and the first field is part of the question too.
     let preamble_start = brief.heading.as_ref().map_or(brief.range.start, |h| h.end);
@@ -109,19 +119,24 @@ fn own_text(document: &Document, brief: &Brief, kind: &Kind) -> String {
         .chain(brief.outputs.iter().map(|o| o.heading.start))
         .min()
         .unwrap_or(brief.range.end);
-    let preamble = without_comment_lines(&document.slice(preamble_start..preamble_end));
+    let preamble = document.slice(preamble_start..preamble_end);
+    let preamble = without_comment_lines(&preamble);
     if !preamble.trim().is_empty() {
-        sections.push(format!("{}\n", preamble.trim()));
+        section(&[preamble.trim(), "\n"]);
     }
-    for (_, name, body) in fields {
-        sections.push(format!("## {name}\n\n{body}\n"));
+    for (_, name, body) in &fields {
+        section(&["## ", name, "\n\n", body, "\n"]);
     }
-    sections.join("\n")
+    text
 }
 
 /// The body without lines that hold only an HTML comment (prompts and notes to self, which
 /// Markdown does not show either), except inside fenced code, where they are content.
-fn without_comment_lines(body: &str) -> String {
+fn without_comment_lines(body: &str) -> Cow<'_, str> {
+    // Most bodies hold no comment: nothing to take out, nothing to copy.
+    if !body.contains("<!--") {
+        return Cow::Borrowed(body);
+    }
     let mut out = String::with_capacity(body.len());
     let mut fence: Option<(char, usize)> = None;
     let mut in_comment = false;
@@ -156,7 +171,7 @@ fn without_comment_lines(body: &str) -> String {
         }
         out.push_str(line);
     }
-    out
+    Cow::Owned(out)
 }
 
 /// The character and length of a line's leading run of three or more backticks or tildes: a

@@ -216,13 +216,11 @@ pub fn check(script: &Script) -> Result<(), String> {
         same("text", &document.text(), &text, &text)?;
         // Linting while typing, with what was kept from before, finds what a lint from
         // scratch finds.
-        let kept = cache.lint(&document, &context).diagnostics;
-        same(
-            "diagnostics",
-            &kept,
-            &lint(&document, &context).diagnostics,
-            &text,
-        )?;
+        let kept = cache.lint(&document, &context);
+        let fresh = lint(&document, &context);
+        same("diagnostics", &kept.diagnostics, &fresh.diagnostics, &text)?;
+        // And the features' analysis made from what it kept is the same as a fresh one.
+        same("analysis", &kept.analysis(), &fresh, &text)?;
     }
     let rope = document.rope();
     for (range, tree) in document.trees() {

@@ -300,12 +300,6 @@ impl State {
         })
     }
 
-    fn lint(&self, uri: &str, document: &Document, context: &DocumentContext) -> Analysis {
-        self.with_lint_context(uri, context, |lint_context| {
-            brief::lint(document, lint_context)
-        })
-    }
-
     /// The context a document at `uri` is linted with: its own, and the briefs whose last
     /// run failed (for `dispatch-failed`).
     fn with_lint_context<T>(
@@ -354,7 +348,7 @@ impl State {
         };
         let analysis = match analyzed.full.get() {
             Some(analysis) => analysis.clone(),
-            None => match contain("analysing", || self.lint(uri, &open.document, &context)) {
+            None => match contain("analysing", || analyzed.findings.analysis()) {
                 Ok(analysis) => analyzed.full.get_or_init(|| Arc::new(analysis)).clone(),
                 Err(panicked) => return Some(Err(panicked)),
             },

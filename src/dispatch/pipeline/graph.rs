@@ -122,9 +122,13 @@ fn linked(key: &Key, files: &dyn Files, texts: &mut Texts) -> Vec<Key> {
     let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
     let briefs = &doc.analysis.briefs;
     let boundary = doc.boundary.clone();
-    let targets: Vec<Target> = (briefs[*index].links.iter())
-        .map(|link| link.target.clone())
-        .collect();
+    // Each target once: a brief often links to the same brief several times.
+    let mut targets: Vec<Target> = Vec::new();
+    for link in &briefs[*index].links {
+        if !targets.contains(&link.target) {
+            targets.push(link.target.clone());
+        }
+    }
     let mut keys = Vec::new();
     for target in targets {
         let Some(file) = target.file() else {
