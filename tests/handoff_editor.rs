@@ -1,8 +1,8 @@
 //! The editor's "Hand off" through the real binary over stdio, against a loopback agent: the
 //! handoff's work-done progress (`baton-handoff-<id>`: begin, reports as the agent writes, end
 //! naming the file) and the file opened; cancelling that progress (the run journalled as
-//! cancelled with what arrived, no file, a message saying so); and a client that shows no
-//! progress getting the handoff as before.
+//! cancelled with what arrived, no file, a message saying so), and `baton.cancel` doing the
+//! same; and a client that shows no progress getting the handoff as before.
 
 mod support;
 
@@ -144,21 +144,41 @@ fn the_handoff_shows_its_progress_as_the_agent_writes_and_opens_the_file() {
 
 #[test]
 fn cancelling_the_progress_cancels_the_handoff_and_keeps_what_arrived_in_the_journal() {
+    cancel_while_writing("handoff-cancel", |editor, _, token| {
+        editor
+            .server
+            .notify("window/workDoneProgress/cancel", json!({ "token": token }));
+    });
+}
+
+#[test]
+fn baton_cancel_cancels_the_documents_handoff_as_its_runs() {
+    cancel_while_writing("handoff-cancel-command", |editor, id, _| {
+        let uri = editor.doc.uri.clone();
+        let arguments = json!([{ "uri": uri }]);
+        let answer = editor.execute(&json!({ "command": "baton.cancel", "arguments": arguments }));
+        assert_eq!(answer, json!({ "cancelled": [id] }));
+    });
+}
+
+/// Hands off to an agent that writes one piece and falls silent, cancels with `cancel` (given
+/// the handoff's id and progress token), and checks what is left: the run journalled as
+/// cancelled with the piece, no handoff file, a message naming the run file.
+fn cancel_while_writing(name: &str, cancel: impl Fn(&mut Editor, &str, &str)) {
     let runtime = runtime();
     let pause = Duration::from_millis(30);
     // One piece, then the agent falls silent, the connection open.
     let agent = runtime.block_on(Agent::start(vec![openai_paced(&PIECES[..1], pause, false)]));
-    let workspace = workspace("handoff-cancel", &agent);
+    let workspace = workspace(name, &agent);
     let mut editor = open(&workspace);
 
     let answer = hand_off(&mut editor);
-    let token = format!("baton-handoff-{}", answer["handoff"].as_str().unwrap());
+    let id = answer["handoff"].as_str().unwrap().to_owned();
+    let token = format!("baton-handoff-{id}");
     editor.until("the first piece", |editor| {
         (progress(editor, &token).iter()).any(|v| v["message"] == "writing · 13 tokens")
     });
-    editor
-        .server
-        .notify("window/workDoneProgress/cancel", json!({ "token": token }));
+    cancel(&mut editor, &id, &token);
     let ended = wait_for_end(&mut editor, &token);
     assert_eq!(ended, "cancelled; no handoff was written");
     editor.until("the message", |editor| !editor.messages().is_empty());
@@ -179,6 +199,9 @@ fn cancelling_the_progress_cancels_the_handoff_and_keeps_what_arrived_in_the_jou
     );
     assert!(!workspace.path("plan.handoff.md").exists());
     assert!(server_requests(&editor, "window/showDocument").is_empty());
+    // Nothing is left to cancel.
+    let nothing = editor.execute(&json!({ "command": "baton.cancel", "arguments": [{}] }));
+    assert_eq!(nothing, json!({ "cancelled": [] }));
 }
 
 #[test]

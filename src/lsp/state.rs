@@ -93,8 +93,9 @@ pub struct State {
     pub runs: Registry,
     /// The pipelines running, by id, to cancel from their progress.
     pub pipelines: DashMap<String, Cancel>,
-    /// The handoffs an agent is writing, by id, to cancel from their progress.
-    pub handoffs: DashMap<String, Cancel>,
+    /// The handoffs an agent is writing, by id, with the document handed off: to cancel from
+    /// their progress or with `baton.cancel`.
+    pub handoffs: DashMap<String, (String, Cancel)>,
     /// How streamed answers may be written into the documents, and when each last changed.
     pub writing: Writing,
     /// The briefs over budget in each document, as the background count last found them.

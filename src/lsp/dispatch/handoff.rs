@@ -5,7 +5,8 @@
 //! the handoff as the editor holds it, unsaved edits included, and sends nothing.
 //!
 //! While an agent writes the handoff, a work-done progress (`baton-handoff-<id>`) follows its
-//! run as it queues and streams, and cancelling the progress cancels the run: the journal keeps
+//! run as it queues and streams, and cancelling the progress (or `baton.cancel` with the
+//! handoff's id or its document) cancels the run: the journal keeps
 //! what arrived, marked cancelled, and no handoff is written. A handoff baton writes from the
 //! journal takes no time and has no progress.
 
@@ -94,7 +95,7 @@ impl Dispatcher {
         let journal = plan.journal_root.clone();
         let id = run_id::new();
         let cancel = Cancel::new();
-        self.state.handoffs.insert(id.clone(), cancel.clone());
+        (self.state.handoffs).insert(id.clone(), (uri.clone(), cancel.clone()));
         let answer = json!({ "agent": agent, "asks_agent": true, "handoff": id });
         tokio::spawn(dispatcher.asked(prepared, id, cancel, journal));
         Ok(answer)
@@ -105,8 +106,8 @@ impl Dispatcher {
         let Some(id) = progress::handoff_of(token) else {
             return false;
         };
-        if let Some(cancel) = self.state.handoffs.get(&id) {
-            cancel.cancel();
+        if let Some(entry) = self.state.handoffs.get(&id) {
+            entry.1.cancel();
         }
         true
     }

@@ -283,14 +283,25 @@ impl Dispatcher {
         Ok(json!({ "run": run, "agent": agent }))
     }
 
-    /// `baton.cancel`: a run, a document's runs, or all of them.
+    /// `baton.cancel`: a run or a handoff (by the id `baton.send` or `baton.handoff` answered),
+    /// a document's runs and handoffs, or all of them.
     fn cancel(&self, args: &Args) -> Value {
-        let which = |info: &RunInfo| match (&args.run, &args.uri) {
-            (Some(run), _) => info.run == *run,
-            (None, Some(uri)) => info.uri == *uri,
+        let wanted = |id: &str, uri: &str| match (&args.run, &args.uri) {
+            (Some(run), _) => id == run,
+            (None, Some(wanted)) => uri == wanted,
             (None, None) => true,
         };
-        let cancelled = self.state.runs.cancel(which);
+        let mut cancelled = self
+            .state
+            .runs
+            .cancel(|info: &RunInfo| wanted(&info.run, &info.uri));
+        for handoff in self.state.handoffs.iter() {
+            let (uri, cancel) = handoff.value();
+            if wanted(handoff.key(), uri) && !cancel.is_cancelled() {
+                cancel.cancel();
+                cancelled.push(handoff.key().clone());
+            }
+        }
         json!({ "cancelled": cancelled })
     }
 
