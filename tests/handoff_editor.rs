@@ -2,7 +2,7 @@
 //! handoff's work-done progress (`baton-handoff-<id>`: begin, reports as the agent writes, end
 //! naming the file) and the file opened; cancelling that progress (the run journalled as
 //! cancelled with what arrived, no file, a message saying so), and `baton.cancel` doing the
-//! same; and a client that shows no progress getting the handoff as before.
+//! same for the handoff `baton.runs` lists; and a client that shows no progress getting the handoff as before.
 
 mod support;
 
@@ -155,6 +155,12 @@ fn cancelling_the_progress_cancels_the_handoff_and_keeps_what_arrived_in_the_jou
 fn baton_cancel_cancels_the_documents_handoff_as_its_runs() {
     cancel_while_writing("handoff-cancel-command", |editor, id, _| {
         let uri = editor.doc.uri.clone();
+        // Listed beside the runs, for an editor's "Cancel run" to offer.
+        let runs = editor.execute(&json!({ "command": "baton.runs", "arguments": [] }));
+        let handoff = json!({
+            "run": id, "uri": uri, "brief": "Handoff", "agent": "w", "state": "streaming", "tokens": 13
+        });
+        assert_eq!(runs, json!({ "runs": [handoff] }));
         let arguments = json!([{ "uri": uri }]);
         let answer = editor.execute(&json!({ "command": "baton.cancel", "arguments": arguments }));
         assert_eq!(answer, json!({ "cancelled": [id] }));
@@ -202,6 +208,8 @@ fn cancel_while_writing(name: &str, cancel: impl Fn(&mut Editor, &str, &str)) {
     // Nothing is left to cancel.
     let nothing = editor.execute(&json!({ "command": "baton.cancel", "arguments": [{}] }));
     assert_eq!(nothing, json!({ "cancelled": [] }));
+    let runs = editor.execute(&json!({ "command": "baton.runs", "arguments": [] }));
+    assert_eq!(runs, json!({ "runs": [] }));
 }
 
 #[test]

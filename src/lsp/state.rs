@@ -21,7 +21,7 @@ use super::trust::Trust;
 use super::writing::Writing;
 use crate::brief::cache::{Findings, LintCache};
 use crate::brief::{self, Analysis, Context, NoOtherDocuments};
-use crate::dispatch::run::registry::Registry;
+use crate::dispatch::run::registry::{Registry, RunInfo};
 use crate::dispatch::run::Cancel;
 use crate::document::store::{ChangeError, OpenDocument, Store};
 use crate::document::{Change, Document, Encoding};
@@ -93,9 +93,9 @@ pub struct State {
     pub runs: Registry,
     /// The pipelines running, by id, to cancel from their progress.
     pub pipelines: DashMap<String, Cancel>,
-    /// The handoffs an agent is writing, by id, with the document handed off: to cancel from
-    /// their progress or with `baton.cancel`.
-    pub handoffs: DashMap<String, (String, Cancel)>,
+    /// The handoffs an agent is writing, by id, as editors see them beside the runs
+    /// (`baton.runs`, `baton/runs`), to cancel from their progress or with `baton.cancel`.
+    pub handoffs: DashMap<String, (RunInfo, Cancel)>,
     /// How streamed answers may be written into the documents, and when each last changed.
     pub writing: Writing,
     /// The briefs over budget in each document, as the background count last found them.

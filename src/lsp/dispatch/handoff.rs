@@ -4,11 +4,11 @@
 //! (`window/showDocument`) for the user to read and edit; a resume starts the new thread from
 //! the handoff as the editor holds it, unsaved edits included, and sends nothing.
 //!
-//! While an agent writes the handoff, a work-done progress (`baton-handoff-<id>`) follows its
-//! run as it queues and streams, and cancelling the progress (or `baton.cancel` with the
-//! handoff's id or its document) cancels the run: the journal keeps
-//! what arrived, marked cancelled, and no handoff is written. A handoff baton writes from the
-//! journal takes no time and has no progress.
+//! While an agent writes the handoff, it is listed beside the runs (`baton.runs`, `baton/runs`),
+//! and a work-done progress (`baton-handoff-<id>`) follows its run as it queues and streams.
+//! Cancelling the progress, or `baton.cancel` with the handoff's id or its document, cancels
+//! the run: the journal keeps what arrived, marked cancelled, and no handoff is written. A
+//! handoff baton writes from the journal takes no time and has no progress.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,6 +21,7 @@ use tower_lsp_server::ls_types as lsp;
 use super::{Args, Dispatcher};
 use crate::dispatch::handoff_run::{self, HandOff, Prepared, Written};
 use crate::dispatch::journal::Journal;
+use crate::dispatch::run::registry::{Phase, RunInfo};
 use crate::dispatch::run::{Cancel, Event, Outcome};
 use crate::dispatch::run_id;
 use crate::lsp::guard::contain;
@@ -95,7 +96,16 @@ impl Dispatcher {
         let journal = plan.journal_root.clone();
         let id = run_id::new();
         let cancel = Cancel::new();
-        (self.state.handoffs).insert(id.clone(), (uri.clone(), cancel.clone()));
+        let info = RunInfo {
+            run: id.clone(),
+            uri,
+            brief: "Handoff".to_owned(),
+            agent: agent.clone(),
+            state: Phase::Queued,
+            tokens: 0,
+        };
+        (self.state.handoffs).insert(id.clone(), (info, cancel.clone()));
+        self.changed().await;
         let answer = json!({ "agent": agent, "asks_agent": true, "handoff": id });
         tokio::spawn(dispatcher.asked(prepared, id, cancel, journal));
         Ok(answer)
@@ -106,8 +116,8 @@ impl Dispatcher {
         let Some(id) = progress::handoff_of(token) else {
             return false;
         };
-        if let Some(entry) = self.state.handoffs.get(&id) {
-            entry.1.cancel();
+        if let Some(handoff) = self.state.handoffs.get(&id) {
+            handoff.value().1.cancel();
         }
         true
     }
@@ -150,10 +160,17 @@ impl Dispatcher {
                 Signal::Queued => progress.report("queued").await,
                 Signal::Started { run } => {
                     seen.run = Some(run);
+                    if let Some(mut handoff) = state.handoffs.get_mut(&id) {
+                        handoff.value_mut().0.state = Phase::Streaming;
+                    }
+                    self.changed().await;
                     progress.report(&format!("@{agent} is writing")).await;
                 }
                 Signal::Text(length) => {
                     seen.received += length;
+                    if let Some(mut handoff) = state.handoffs.get_mut(&id) {
+                        handoff.value_mut().0.tokens = estimate_tokens(seen.received);
+                    }
                     if shown_at.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY) {
                         shown_at = Some(Instant::now());
                         let tokens = estimate_tokens(seen.received);
@@ -168,6 +185,7 @@ impl Dispatcher {
             .await
             .unwrap_or_else(|error| Err(format!("internal error: {error}")));
         state.handoffs.remove(&id);
+        self.changed().await;
         let cancelled = matches!(seen.outcome, Some(Outcome::Cancelled(_))) && written.is_err();
         progress.end(&ending(&written, cancelled)).await;
         if cancelled {

@@ -117,7 +117,7 @@ impl Dispatcher {
             RECOVER => self.recover(args).await,
             AGENTS => self.agents(&args),
             JOURNAL => self.journal(&args),
-            RUNS => Ok(json!({ "runs": self.state.runs.active() })),
+            RUNS => Ok(json!({ "runs": self.active() })),
             RUN_PIPELINE => self.run_pipeline(args).await,
             NEW_THREAD => self.new_thread(&args),
             HANDOFF => self.handoff(args).await,
@@ -286,20 +286,17 @@ impl Dispatcher {
     /// `baton.cancel`: a run or a handoff (by the id `baton.send` or `baton.handoff` answered),
     /// a document's runs and handoffs, or all of them.
     fn cancel(&self, args: &Args) -> Value {
-        let wanted = |id: &str, uri: &str| match (&args.run, &args.uri) {
-            (Some(run), _) => id == run,
-            (None, Some(wanted)) => uri == wanted,
+        let which = |info: &RunInfo| match (&args.run, &args.uri) {
+            (Some(run), _) => info.run == *run,
+            (None, Some(uri)) => info.uri == *uri,
             (None, None) => true,
         };
-        let mut cancelled = self
-            .state
-            .runs
-            .cancel(|info: &RunInfo| wanted(&info.run, &info.uri));
+        let mut cancelled = self.state.runs.cancel(which);
         for handoff in self.state.handoffs.iter() {
-            let (uri, cancel) = handoff.value();
-            if wanted(handoff.key(), uri) && !cancel.is_cancelled() {
+            let (info, cancel) = handoff.value();
+            if which(info) && !cancel.is_cancelled() {
                 cancel.cancel();
-                cancelled.push(handoff.key().clone());
+                cancelled.push(info.run.clone());
             }
         }
         json!({ "cancelled": cancelled })
@@ -357,9 +354,17 @@ impl Dispatcher {
         Ok(json!({ "agents": agents }))
     }
 
+    /// The runs queued or streaming, and the handoffs an agent is writing.
+    fn active(&self) -> Vec<RunInfo> {
+        let mut runs = self.state.runs.active();
+        runs.extend((self.state.handoffs.iter()).map(|handoff| handoff.value().0.clone()));
+        runs.sort_by(|a, b| a.run.cmp(&b.run));
+        runs
+    }
+
     /// Tells the client the runs changed: the `baton/runs` notification and code lenses.
     pub async fn changed(&self) {
-        let runs = self.state.runs.active();
+        let runs = self.active();
         self.client
             .send_notification::<RunsNotification>(RunsParams { runs })
             .await;
