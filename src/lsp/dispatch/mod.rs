@@ -34,6 +34,7 @@ mod new_thread;
 mod pipeline;
 mod preview;
 mod recovery;
+mod runs;
 
 pub use pipeline::{pipeline_action, pipeline_lenses, pipeline_title, RUN_PIPELINE};
 pub use recovery::complete_runs;
@@ -283,35 +284,6 @@ impl Dispatcher {
         Ok(json!({ "run": run, "agent": agent }))
     }
 
-    /// `baton.cancel`: a run or a handoff (by the id `baton.send` or `baton.handoff` answered),
-    /// a document's runs and handoffs, or all of them.
-    fn cancel(&self, args: &Args) -> Value {
-        let which = |info: &RunInfo| match (&args.run, &args.uri) {
-            (Some(run), _) => info.run == *run,
-            (None, Some(uri)) => info.uri == *uri,
-            (None, None) => true,
-        };
-        let mut cancelled = self.state.runs.cancel(which);
-        for handoff in self.state.handoffs.iter() {
-            let (info, cancel) = handoff.value();
-            if which(info) && !cancel.is_cancelled() {
-                cancel.cancel();
-                cancelled.push(info.run.clone());
-            }
-        }
-        json!({ "cancelled": cancelled })
-    }
-
-    /// Cancels the run a work-done progress stands for.
-    pub fn cancel_progress(&self, token: &lsp::ProgressToken) {
-        if self.cancel_pipeline(token) {
-            return;
-        }
-        if let Some(run) = super::progress::run_of(token) {
-            self.state.runs.cancel(|info| info.run == run);
-        }
-    }
-
     /// `baton.agents`: the agents of the document's configuration, its brief's own first.
     fn agents(&self, args: &Args) -> Outcome<Value> {
         let uri = args.uri()?.to_owned();
@@ -353,30 +325,6 @@ impl Dispatcher {
         agents.sort_by_key(|agent| !agent["target"].as_bool().unwrap_or(false));
         Ok(json!({ "agents": agents }))
     }
-
-    /// The runs queued or streaming, and the handoffs an agent is writing.
-    fn active(&self) -> Vec<RunInfo> {
-        let mut runs = self.state.runs.active();
-        runs.extend((self.state.handoffs.iter()).map(|handoff| handoff.value().0.clone()));
-        runs.sort_by(|a, b| a.run.cmp(&b.run));
-        runs
-    }
-
-    /// Tells the client the runs changed: the `baton/runs` notification and code lenses.
-    pub async fn changed(&self) {
-        let runs = self.active();
-        self.client
-            .send_notification::<RunsNotification>(RunsParams { runs })
-            .await;
-        if self.state.session().code_lens_refresh {
-            let client = self.client.clone();
-            tokio::spawn(async move {
-                if let Err(error) = client.code_lens_refresh().await {
-                    tracing::debug!("workspace/codeLens/refresh failed: {error}");
-                }
-            });
-        }
-    }
 }
 
 fn brief_at(analysis: &Analysis, at: usize) -> Option<usize> {
@@ -389,19 +337,6 @@ fn brief_at(analysis: &Analysis, at: usize) -> Option<usize> {
             let last = analysis.briefs.len().checked_sub(1)?;
             (analysis.briefs[last].range.end == at).then_some(last)
         })
-}
-
-/// `baton/runs`: the runs queued or streaming, sent whenever that changes.
-pub enum RunsNotification {}
-
-#[derive(Debug, serde::Serialize, Deserialize)]
-pub struct RunsParams {
-    runs: Vec<RunInfo>,
-}
-
-impl lsp::notification::Notification for RunsNotification {
-    type Params = RunsParams;
-    const METHOD: &'static str = "baton/runs";
 }
 
 /// The settings a send is planned with: those in force, unless they read a `[privacy]
