@@ -3,7 +3,7 @@
 //! workspace. Built from the briefs selected, following links transitively; a cycle is
 //! refused with the `cycle` rule's message.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::texts::Texts;
@@ -123,12 +123,11 @@ fn linked(key: &Key, files: &dyn Files, texts: &mut Texts) -> Vec<Key> {
     let briefs = &doc.analysis.briefs;
     let boundary = doc.boundary.clone();
     // Each target once: a brief often links to the same brief several times.
-    let mut targets: Vec<Target> = Vec::new();
-    for link in &briefs[*index].links {
-        if !targets.contains(&link.target) {
-            targets.push(link.target.clone());
-        }
-    }
+    let mut seen = HashSet::new();
+    let targets: Vec<Target> = (briefs[*index].links.iter())
+        .filter(|link| seen.insert(&link.target))
+        .map(|link| link.target.clone())
+        .collect();
     let mut keys = Vec::new();
     for target in targets {
         let Some(file) = target.file() else {
