@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::malformed;
 use super::http::{json_body, ApiKey, Endpoint};
 use super::sse::SseDecoder;
-use super::{AgentError, Finish, Request, Sink, Wire};
+use super::{AgentError, Finish, HttpWire, Request, Sink};
 use crate::config::AgentSpec;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -45,6 +45,12 @@ impl Anthropic {
     /// The URL requests go to.
     pub fn url(&self) -> &str {
         &self.endpoint.url
+    }
+}
+
+impl HttpWire for Anthropic {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     async fn attempt(
@@ -89,19 +95,6 @@ impl Anthropic {
         Err(AgentError::BrokenStream {
             reason: "the stream ended before message_stop".into(),
         })
-    }
-}
-
-impl Wire for Anthropic {
-    async fn stream<'a>(
-        &'a self,
-        request: &'a Request,
-        sink: &'a mut Sink<'_>,
-        cancel: &'a CancellationToken,
-    ) -> Result<Finish, AgentError> {
-        let key = self.endpoint.key()?;
-        let result = self.attempt(request, key.as_ref(), sink, cancel).await;
-        ApiKey::scrub(key.as_ref(), result)
     }
 }
 

@@ -220,6 +220,34 @@ pub trait Wire {
     ) -> impl Future<Output = Result<Finish, AgentError>> + Send + 'a;
 }
 
+/// A provider reached over HTTP ([`openai`], [`anthropic`], [`ollama`]): one attempt with the
+/// key its agent names, read from the environment now. Each is a [`Wire`] whose errors never
+/// carry that key, even when the provider echoes it back.
+pub(crate) trait HttpWire: Sync {
+    fn endpoint(&self) -> &http::Endpoint;
+
+    fn attempt(
+        &self,
+        request: &Request,
+        key: Option<&http::ApiKey>,
+        sink: &mut Sink<'_>,
+        cancel: &CancellationToken,
+    ) -> impl Future<Output = Result<Finish, AgentError>> + Send;
+}
+
+impl<W: HttpWire> Wire for W {
+    async fn stream<'a>(
+        &'a self,
+        request: &'a Request,
+        sink: &'a mut Sink<'_>,
+        cancel: &'a CancellationToken,
+    ) -> Result<Finish, AgentError> {
+        let key = self.endpoint().key()?;
+        let result = self.attempt(request, key.as_ref(), sink, cancel).await;
+        http::ApiKey::scrub(key.as_ref(), result)
+    }
+}
+
 /// Runs `work` unless `cancel` fires first or it takes longer than `idle`.
 ///
 /// Every wait on the network or a program goes through here, so every wait is bounded and

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::malformed;
 use super::http::{json_body, turns, ApiKey, Endpoint, Turn};
 use super::ndjson::NdjsonDecoder;
-use super::{AgentError, Finish, Request, Sink, Wire};
+use super::{AgentError, Finish, HttpWire, Request, Sink};
 use crate::config::AgentSpec;
 
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
@@ -35,6 +35,12 @@ impl Ollama {
     /// The URL requests go to.
     pub fn url(&self) -> &str {
         &self.endpoint.url
+    }
+}
+
+impl HttpWire for Ollama {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     async fn attempt(
@@ -78,19 +84,6 @@ impl Ollama {
         Err(AgentError::BrokenStream {
             reason: "the stream ended before a line with \"done\": true".into(),
         })
-    }
-}
-
-impl Wire for Ollama {
-    async fn stream<'a>(
-        &'a self,
-        request: &'a Request,
-        sink: &'a mut Sink<'_>,
-        cancel: &'a CancellationToken,
-    ) -> Result<Finish, AgentError> {
-        let key = self.endpoint.key()?;
-        let result = self.attempt(request, key.as_ref(), sink, cancel).await;
-        ApiKey::scrub(key.as_ref(), result)
     }
 }
 

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::malformed;
 use super::http::{json_body, turns, ApiKey, Endpoint, Turn};
 use super::sse::SseDecoder;
-use super::{AgentError, Finish, Request, Sink, Wire};
+use super::{AgentError, Finish, HttpWire, Request, Sink};
 use crate::config::AgentSpec;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -37,6 +37,12 @@ impl OpenAi {
     /// The URL requests go to.
     pub fn url(&self) -> &str {
         &self.endpoint.url
+    }
+}
+
+impl HttpWire for OpenAi {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     async fn attempt(
@@ -76,19 +82,6 @@ impl OpenAi {
             }
         }
         answer.ended()
-    }
-}
-
-impl Wire for OpenAi {
-    async fn stream<'a>(
-        &'a self,
-        request: &'a Request,
-        sink: &'a mut Sink<'_>,
-        cancel: &'a CancellationToken,
-    ) -> Result<Finish, AgentError> {
-        let key = self.endpoint.key()?;
-        let result = self.attempt(request, key.as_ref(), sink, cancel).await;
-        ApiKey::scrub(key.as_ref(), result)
     }
 }
 
