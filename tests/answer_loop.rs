@@ -172,9 +172,19 @@ fn symbols(editor: &mut Editor) -> String {
     out
 }
 
+/// The title of the action sending the brief to its own agent (which names the loopback host).
+fn own_send(editor: &mut Editor) -> String {
+    let titles = editor.titles_at("Find the");
+    let own = titles
+        .iter()
+        .find(|title| title.starts_with("Send \"Scan prices\" to @writer"));
+    own.unwrap_or_else(|| panic!("{titles:?}")).clone()
+}
+
 /// Sends the brief as the user does, and waits for the answer to be written whole.
 fn send(editor: &mut Editor) -> String {
-    let result = editor.run_action("Find the", "Send \"Scan prices\" to @writer");
+    let title = own_send(editor);
+    let result = editor.run_action("Find the", title);
     let run = result["run"].as_str().unwrap().to_owned();
     editor.until("the run's end", |e| e.ended(&run).is_some());
     editor.until("the finished block", |e| e.has(" status=done -->"));
@@ -266,7 +276,8 @@ fn an_answer_cut_short_by_a_killed_server_comes_back_prepared_the_same_way() {
     // The agent falls silent inside the fence; the server is killed there.
     let workspace = workspace("loop-recover", &runtime, vec![stream(&REPORT[..2], false)]);
     let mut editor = Editor::open(&workspace, "a.brief.md", BRIEF, json!({}));
-    let result = editor.run_action("Find the", "Send \"Scan prices\" to @writer");
+    let title = own_send(&mut editor);
+    let result = editor.run_action("Find the", title);
     let run = result["run"].as_str().unwrap().to_owned();
     editor.until("the summary", |e| {
         e.has("#### Summary for @ghost\n\n```html\n")

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use server::{stream, Server as Agent};
 use streams::{data, ollama_done, ollama_line, openai_delta};
+use support::to;
 use support::{baton, Workspace};
 use support::{editor::Editor, runtime};
 
@@ -68,7 +69,8 @@ fn count_in(title: &str, agent: &str, window: &str) -> u64 {
 #[test]
 fn each_brief_has_a_budget_lens_and_over_budget_offers_a_handoff() {
     let workspace = Workspace::new("budget-lens");
-    workspace.write("baton.toml", &config("http://127.0.0.1:9"));
+    let url = "http://127.0.0.1:9";
+    workspace.write("baton.toml", &config(url));
     let doc = [
         brief("Scan", "big"),
         brief("Scan again", "mid"),
@@ -158,7 +160,7 @@ fn each_brief_has_a_budget_lens_and_over_budget_offers_a_handoff() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["title"] == "Hand off \"Scan again\" (@mid)")
+        .find(|a| a["title"] == format!("Hand off \"Scan again\" ({})", to("mid", url)))
         .unwrap_or_else(|| panic!("{actions:#}"));
     assert_eq!(handoff["command"]["command"], "baton.handoff");
     assert_eq!(
@@ -196,7 +198,7 @@ fn each_brief_has_a_budget_lens_and_over_budget_offers_a_handoff() {
     // Past the whole window, sending is refused with the numbers.
     let send = lenses
         .iter()
-        .find(|lens| lens["command"]["title"] == "▶ Send to @tiny")
+        .find(|lens| lens["command"]["title"] == format!("▶ Send to {}", to("tiny", url)))
         .unwrap_or_else(|| panic!("{all:#?}"));
     assert_eq!(editor.execute(&send["command"]), Value::Null);
     let shown = editor

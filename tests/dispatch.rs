@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use server::{reply, Server as Agent, Step};
 use streams::{openai_delta, openai_ok, openai_paced, SSE};
 use support::editor::Editor;
+use support::to;
 use support::{Spawn, Workspace};
 
 /// A runtime for the loopback agents, on its own thread, living as long as the test.
@@ -95,12 +96,15 @@ fn a_brief_sent_from_a_code_action_streams_into_the_document() {
     assert_eq!(
         titles,
         [
-            "Send \"Scan prices\" to @writer",
-            "Send \"Scan prices\" to @other",
-            "Preview payload for @writer"
+            format!("Send \"Scan prices\" to {}", to("writer", &url)),
+            format!("Send \"Scan prices\" to {}", to("other", &url)),
+            format!("Preview payload for {}", to("writer", &url))
         ]
     );
-    let started = editor.run_action("Find the", "Send \"Scan prices\" to @writer");
+    let started = editor.run_action(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &url)),
+    );
     let run = started["run"].as_str().unwrap().to_owned();
     assert_eq!(started["agent"], "writer");
     editor.until("the finished block", |e| e.has("status=done"));
@@ -138,7 +142,10 @@ fn a_brief_sent_from_a_code_action_streams_into_the_document() {
         titles[1].starts_with("@writer · "),
         "the budget: {titles:?}"
     );
-    assert_eq!([titles[0], titles[2]], ["▶ Send to @writer", "✓ done"]);
+    assert_eq!(
+        [titles[0], titles[2]],
+        [&format!("▶ Send to {}", to("writer", &url)), "✓ done"]
+    );
 
     // Changing the brief makes the output stale; the quick fix sends it again.
     let change = editor
@@ -159,7 +166,10 @@ fn a_brief_sent_from_a_code_action_streams_into_the_document() {
         "context": { "diagnostics": stale, "only": ["quickfix"] },
     });
     let actions = editor.server.request("textDocument/codeAction", params);
-    assert_eq!(actions[0]["title"], "Send \"Scan prices\" to @writer again");
+    assert_eq!(
+        actions[0]["title"],
+        format!("Send \"Scan prices\" to {} again", to("writer", &url))
+    );
     assert_eq!(actions[0]["kind"], "quickfix");
     assert_eq!(actions[0]["command"]["command"], "baton.send");
 }
@@ -176,7 +186,10 @@ fn the_user_keeps_typing_above_and_below_while_the_answer_streams() {
     workspace.write("baton.toml", &config(&url, ""));
     let text = format!("{BRIEF}\n# Later\n\nNotes.\n");
     let mut editor = Editor::open(&workspace, "a.brief.md", &text, json!({}));
-    let started = editor.run_action("Find the", "Send \"Scan prices\" to @writer");
+    let started = editor.run_action(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &url)),
+    );
     let run = started["run"].as_str().unwrap().to_owned();
 
     let mut typed: usize = 0;
@@ -221,7 +234,10 @@ fn cancelling_the_progress_stops_the_run_and_keeps_what_arrived() {
     let workspace = Workspace::new("dispatch-cancel");
     workspace.write("baton.toml", &config(&url, ""));
     let mut editor = Editor::open(&workspace, "a.brief.md", BRIEF, json!({}));
-    let started = editor.run_action("Find the", "Send \"Scan prices\" to @writer");
+    let started = editor.run_action(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &url)),
+    );
     let run = started["run"].as_str().unwrap().to_owned();
     editor.until("the first text", |e| e.has("Partial"));
     editor.server.notify(
@@ -248,7 +264,10 @@ fn sending_again_replaces_the_agents_block() {
     let workspace = Workspace::new("dispatch-rerun");
     workspace.write("baton.toml", &config(&url, ""));
     let mut editor = Editor::open(&workspace, "a.brief.md", BRIEF, json!({}));
-    editor.run_action("Find the", "Send \"Scan prices\" to @writer");
+    editor.run_action(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &url)),
+    );
     editor.until("the first answer", |e| {
         e.has("First.\n<!-- /baton:output run=")
     });
@@ -285,7 +304,10 @@ fn a_failed_run_is_a_diagnostic_and_a_message_and_fallbacks_answer() {
     );
     let text = BRIEF.replace("@writer", "@lonely");
     let mut editor = Editor::open(&workspace, "a.brief.md", &text, json!({}));
-    editor.run_action("Find the", "Send \"Scan prices\" to @lonely");
+    editor.run_action(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("lonely", &failing)),
+    );
     editor.until("the failure message", |e| !e.messages().is_empty());
     let message = &editor.messages()[0];
     assert!(
@@ -329,7 +351,7 @@ fn a_failed_run_is_a_diagnostic_and_a_message_and_fallbacks_answer() {
     let actions = editor.server.request("textDocument/codeAction", params);
     assert_eq!(
         actions[0]["title"],
-        "Retry: send \"Scan prices\" to @lonely"
+        format!("Retry: send \"Scan prices\" to {}", to("lonely", &failing))
     );
     assert_eq!(actions[0]["kind"], "quickfix");
 
@@ -443,7 +465,10 @@ fn keys_reach_neither_the_journal_nor_the_log() {
         json!({ "trustedWorkspace": true }),
         spawn,
     );
-    editor.run_action("Find the", "Send \"Scan prices\" to @keyed");
+    editor.run_action(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("keyed", &url)),
+    );
     editor.until("the failure message", |e| !e.messages().is_empty());
     let message = editor.messages()[0].clone();
     assert!(
@@ -474,7 +499,10 @@ fn a_run_cut_short_by_a_killed_server_is_offered_back() {
     let workspace = Workspace::new("dispatch-recover");
     workspace.write("baton.toml", &config(&url, ""));
     let mut editor = Editor::open(&workspace, "a.brief.md", BRIEF, json!({}));
-    let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
+    let run = editor.run_action(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &url)),
+    )["run"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -514,7 +542,10 @@ fn deleting_the_block_stops_injection_and_the_journal_keeps_everything() {
     let workspace = Workspace::new("dispatch-delete");
     workspace.write("baton.toml", &config(&url, ""));
     let mut editor = Editor::open(&workspace, "a.brief.md", BRIEF, json!({}));
-    editor.run_action("Find the", "Send \"Scan prices\" to @writer");
+    editor.run_action(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &url)),
+    );
     editor.until("some text", |e| e.has("d2 "));
     // The user selects the whole block and deletes it.
     let start = editor.doc.text.find("\n## Output @writer").unwrap();

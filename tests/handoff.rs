@@ -22,6 +22,7 @@ use baton::dispatch::thread::{Choice, ThreadKey, Threads, Turn};
 use serde_json::{json, Value};
 use server::Server;
 use streams::openai_ok;
+use support::to;
 use support::{Spawn, Workspace};
 
 const BRIEFS: &str = "# Compare note apps\n\n## Objective\n\nCompare three note-taking apps.\n\n# Write the recommendation\n\n## Objective\n\nRecommend one app.\n";
@@ -417,7 +418,10 @@ fn the_editor_hands_off_opens_the_file_and_resumes_from_it_unsaved() {
     seed_thread(&workspace);
     let titles = action_titles(&mut lsp, &doc.uri, 0);
     assert!(
-        titles.contains(&"Hand off to a new thread with @w".to_owned()),
+        titles.contains(&format!(
+            "Hand off to a new thread with {}",
+            to("w", &server.url)
+        )),
         "{titles:?}"
     );
 

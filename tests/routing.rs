@@ -63,8 +63,8 @@ fn the_code_lens_and_hover_say_which_agent_and_why() {
     assert_eq!(
         titles(&lenses),
         [
-            "▶ Send to @researcher · route 2: heading matches (?i)scan, tags market",
-            "▶ Send to @writer · `[defaults] agent`",
+            "▶ Send to @researcher · 127.0.0.1:9 · route 2: heading matches (?i)scan, tags market",
+            "▶ Send to @writer · 127.0.0.1:9 · `[defaults] agent`",
         ]
     );
 
@@ -88,7 +88,10 @@ fn the_code_lens_and_hover_say_which_agent_and_why() {
         "textDocument/codeLens",
         json!({ "textDocument": { "uri": uri } }),
     );
-    assert_eq!(titles(&lenses)[0], "▶ Send to @writer · `[defaults] agent`");
+    assert_eq!(
+        titles(&lenses)[0],
+        "▶ Send to @writer · 127.0.0.1:9 · `[defaults] agent`"
+    );
     server.shutdown();
 }
 

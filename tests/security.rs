@@ -9,6 +9,8 @@ mod server;
 
 #[path = "security/files.rs"]
 mod files;
+#[path = "security/hosts.rs"]
+mod hosts;
 #[path = "security/keys.rs"]
 mod keys;
 #[path = "security/scope.rs"]

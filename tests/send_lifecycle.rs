@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 use server::{Server as Agent, Step};
 use streams::{openai_ok, openai_paced};
 use support::editor::Editor;
+use support::to;
 use support::{Spawn, Workspace};
 
 const BRIEF: &str = "# Scan prices @writer\n\n## Objective\n\nFind the prices.\n\n## Context\n\nWe reprice.\n\n## Constraints\n\nPublic sources.\n\n## Expected Output\n\nA table.\n";
@@ -36,11 +37,15 @@ fn agents() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// A loopback agent playing `scripts`, one per request, and the `baton.toml` naming it
-/// `writer`.
-fn writer(runtime: &tokio::runtime::Runtime, scripts: Vec<Vec<Step>>) -> String {
+/// A loopback agent playing `scripts`, one per request: the `baton.toml` naming it `writer`,
+/// and the send action's title.
+fn writer(runtime: &tokio::runtime::Runtime, scripts: Vec<Vec<Step>>) -> (String, String) {
     let url = runtime.block_on(Agent::start(scripts)).url;
-    format!("[agents.writer]\nprovider = \"openai\"\nmodel = \"m1\"\nbase_url = \"{url}/v1\"\nretries = 0\n")
+    let config = format!("[agents.writer]\nprovider = \"openai\"\nmodel = \"m1\"\nbase_url = \"{url}/v1\"\nretries = 0\n");
+    (
+        config,
+        format!("Send \"Scan prices\" to {}", to("writer", &url)),
+    )
 }
 
 /// A stream of `pieces`, each after `pause`; `end`: whether it ends (else it falls silent).
@@ -164,15 +169,14 @@ fn sending_again_while_the_answer_streams_cancels_and_replaces_the_first_run() {
     let runtime = agents();
     let pieces: Vec<String> = (1..=300).map(|i| format!("f{i} ")).collect();
     let first_stream = slow_stream(&pieces, Duration::from_millis(20), true);
-    let config = writer(
+    let (config, send) = writer(
         &runtime,
         vec![first_stream, openai_ok(&["Second ", "answer."])],
     );
     let workspace = Workspace::new("lifecycle-resend");
     workspace.write("baton.toml", &config);
     let mut editor = open(&workspace, BRIEF, json!({}), &[]);
-    let send = "Send \"Scan prices\" to @writer";
-    let first = editor.run_action("Find the", send)["run"]
+    let first = editor.run_action("Find the", &send)["run"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -182,7 +186,9 @@ fn sending_again_while_the_answer_streams_cancels_and_replaces_the_first_run() {
     let lens = editor
         .lenses()
         .into_iter()
-        .find(|lens| lens["command"]["title"] == "▶ Send to @writer")
+        .find(|lens| {
+            lens["command"]["title"] == send.replace("Send \"Scan prices\" to", "▶ Send to")
+        })
         .unwrap();
     let second = editor.execute(&lens["command"])["run"]
         .as_str()
@@ -231,14 +237,14 @@ fn sending_again_while_the_answer_streams_cancels_and_replaces_the_first_run() {
 fn the_code_lens_stays_on_the_heading_while_lines_are_typed_above_it() {
     let runtime = agents();
     let pieces: Vec<String> = (1..=200).map(|i| format!("l{i} ")).collect();
-    let config = writer(
+    let (config, send) = writer(
         &runtime,
         vec![slow_stream(&pieces, Duration::from_millis(20), false)],
     );
     let workspace = Workspace::new("lifecycle-lens");
     workspace.write("baton.toml", &config);
     let mut editor = open(&workspace, BRIEF, json!({}), &[]);
-    let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
+    let run = editor.run_action("Find the", &send)["run"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -256,7 +262,10 @@ fn the_code_lens_stays_on_the_heading_while_lines_are_typed_above_it() {
             .iter()
             .map(|lens| lens["command"]["title"].as_str().unwrap())
             .collect();
-        assert_eq!(titles[0], "▶ Send to @writer");
+        assert_eq!(
+            titles[0],
+            send.replace("Send \"Scan prices\" to", "▶ Send to")
+        );
         assert!(
             titles[1].starts_with("@writer · "),
             "the budget: {titles:?}"
@@ -287,14 +296,14 @@ fn the_code_lens_stays_on_the_heading_while_lines_are_typed_above_it() {
 fn the_progress_is_cancellable_and_its_cancel_ends_the_run_as_cancelled() {
     let runtime = agents();
     let pieces = vec!["Half ".to_owned(), "an answer".to_owned()];
-    let config = writer(
+    let (config, send) = writer(
         &runtime,
         vec![slow_stream(&pieces, Duration::from_millis(10), false)],
     );
     let workspace = Workspace::new("lifecycle-cancel");
     workspace.write("baton.toml", &config);
     let mut editor = open(&workspace, BRIEF, json!({}), &[]);
-    let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
+    let run = editor.run_action("Find the", &send)["run"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -335,14 +344,14 @@ fn the_progress_is_cancellable_and_its_cancel_ends_the_run_as_cancelled() {
 fn a_restarted_server_knows_no_run_and_offers_the_saved_output() {
     let runtime = agents();
     let pieces: Vec<String> = (1..=200).map(|i| format!("k{i} ")).collect();
-    let config = writer(
+    let (config, send) = writer(
         &runtime,
         vec![slow_stream(&pieces, Duration::from_millis(10), true)],
     );
     let workspace = Workspace::new("lifecycle-restart");
     workspace.write("baton.toml", &config);
     let mut editor = open(&workspace, BRIEF, json!({}), &[]);
-    let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
+    let run = editor.run_action("Find the", &send)["run"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -397,12 +406,12 @@ fn the_editor_and_baton_send_write_the_same_block() {
     .map(str::to_owned)
     .to_vec();
     let stream = slow_stream(&pieces, Duration::from_millis(5), true);
-    let config = writer(&runtime, vec![stream.clone(), stream]);
+    let (config, send) = writer(&runtime, vec![stream.clone(), stream]);
 
     let editor_side = Workspace::new("agree-editor");
     editor_side.write("baton.toml", &config);
     let mut editor = open(&editor_side, BRIEF, json!({}), &[]);
-    let run = editor.run_action("Find the", "Send \"Scan prices\" to @writer")["run"]
+    let run = editor.run_action("Find the", &send)["run"]
         .as_str()
         .unwrap()
         .to_owned();

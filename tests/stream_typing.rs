@@ -26,6 +26,7 @@ use serde_json::{json, Value};
 
 use server::{Server as Agent, Step};
 use streams::{openai_delta, openai_end, SSE};
+use support::to;
 use support::{runtime, Applies, Doc, Server, Spawn, Workspace};
 
 const BRIEF: &str = "# Scan prices @writer\n\n## Objective\n\nFind the prices.\n\n## Context\n\nWe reprice.\n\n## Constraints\n\nPublic sources.\n\n## Expected Output\n\nA table.\n";
@@ -154,7 +155,7 @@ impl Editor {
 
     /// Sends the brief holding `find` to @writer with the code action `title`, as the user
     /// does; returns the run id.
-    fn send(&mut self, find: &str, title: &str) -> String {
+    fn send(&mut self, find: &str, title: String) -> String {
         let at = self.doc.at(find, 0);
         let range = json!({ "start": at["position"], "end": at["position"] });
         let params = json!({ "textDocument": at["textDocument"], "range": range,
@@ -318,7 +319,10 @@ fn stream_while_typing(client: Client, place: Place, interval: Duration) {
     let (pieces, url) = answering_agent(&runtime);
     let workspace = workspace(&url);
     let mut editor = Editor::open(&workspace, client);
-    let run = editor.send("Find the", "Send \"Scan prices\" to @writer");
+    let run = editor.send(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &url)),
+    );
     // Type from the moment the send is chosen, so the block is created while the user types.
     type_until_done(&mut editor, place, interval, 1);
 
@@ -368,8 +372,14 @@ fn two_answers_while_typing(client: Client, interval: Duration) {
     let (pieces, url) = answering_agent(&runtime);
     let workspace = workspace(&url);
     let mut editor = Editor::open(&workspace, client);
-    let first = editor.send("Find the", "Send \"Scan prices\" to @writer");
-    let second = editor.send("Notes.", "Send \"Later\" to @writer");
+    let first = editor.send(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &url)),
+    );
+    let second = editor.send(
+        "Notes.",
+        format!("Send \"Later\" to {}", to("writer", &url)),
+    );
     type_until_done(&mut editor, Place::Above, interval, 2);
 
     let text = &editor.doc.text;
@@ -418,7 +428,10 @@ fn an_edit_never_reported_back_is_not_followed_by_another() {
     let (_, url) = answering_agent(&runtime);
     let workspace = workspace(&url);
     let mut editor = Editor::open(&workspace, NO_DOCUMENT_CHANGES);
-    editor.send("Find the", "Send \"Scan prices\" to @writer");
+    editor.send(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &url)),
+    );
     let mut edits = 0;
     let deadline = Instant::now() + Duration::from_secs(25);
     let message = loop {

@@ -21,6 +21,7 @@ use streams::{
     SSE,
 };
 use support::editor::Editor;
+use support::to;
 use support::{baton, Workspace};
 
 /// A runtime for the loopback agents, on its own thread, living as long as the test.
@@ -321,12 +322,18 @@ fn the_editor_previews_the_thread_and_starts_a_new_one() {
         .titles_at("Find the")
         .contains(&new_thread.to_owned()));
 
-    editor.run_action("Find the", "Send \"Scan prices\" to @writer");
+    editor.run_action(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &agent.url)),
+    );
     editor.until("the first answer", |e| e.has("status=done"));
     let sent = payload(&agent.requests()[0]);
 
     // The preview shows the thread, labelled, before the brief.
-    let preview = editor.run_action("Find the", "Preview payload for @writer");
+    let preview = editor.run_action(
+        "Find the",
+        format!("Preview payload for {}", to("writer", &agent.url)),
+    );
     let uri = preview["uri"].as_str().unwrap();
     let path = uri.strip_prefix("file://").unwrap();
     let text = std::fs::read_to_string(path).unwrap();
@@ -340,6 +347,14 @@ fn the_editor_previews_the_thread_and_starts_a_new_one() {
         text.contains("the first 2 messages are the earlier turns"),
         "{text}"
     );
+    // It names the host the text would go to, not the provider's own.
+    let host = to("writer", &agent.url).replace("@writer · ", "");
+    assert!(
+        text.starts_with(&format!(
+            "<!-- baton: the payload for @writer (m1), exactly as it would be sent to {host}. Nothing was sent. -->"
+        )),
+        "{text}"
+    );
 
     let forgot = editor.run_action("Find the", new_thread);
     assert_eq!(forgot, json!({ "forgotten": 1 }));
@@ -347,7 +362,10 @@ fn the_editor_previews_the_thread_and_starts_a_new_one() {
         .titles_at("Find the")
         .contains(&new_thread.to_owned()));
 
-    editor.run_action("Find the", "Send \"Scan prices\" to @writer");
+    editor.run_action(
+        "Find the",
+        format!("Send \"Scan prices\" to {}", to("writer", &agent.url)),
+    );
     editor.until("the second answer", |e| e.has("Answer two."));
     let requests = agent.requests();
     assert_eq!(requests.len(), 2);

@@ -223,6 +223,29 @@ impl AgentSpec {
             .or_else(|| self.provider.default_base_url())
     }
 
+    /// Where this agent's text goes when that is not its provider's own endpoint (DESIGN §7):
+    /// the host (and port) of its `base_url`, and `via` its proxy's. Shown on the send
+    /// actions, the send lens and the preview, so that a user sees where a repository's agent
+    /// points. `None` for the provider's default endpoint without a proxy, and for `command`
+    /// agents, which have no endpoint.
+    pub fn shown_host(&self) -> Option<String> {
+        let default = self.provider.default_base_url()?;
+        let configured = self
+            .base_url
+            .as_deref()
+            .map(|url| url.trim_end_matches('/'));
+        let elsewhere = configured.filter(|url| *url != default).map(url_host);
+        let proxy = self.proxy.as_deref().map(url_host);
+        match (elsewhere, proxy) {
+            (None, None) => None,
+            (Some(host), None) => Some(host.to_owned()),
+            (host, Some(proxy)) => Some(format!(
+                "{} via {proxy}",
+                host.unwrap_or_else(|| url_host(default))
+            )),
+        }
+    }
+
     pub fn locality(&self) -> Locality {
         self.locality
             .unwrap_or_else(|| self.provider.default_locality())
@@ -251,6 +274,17 @@ impl AgentSpec {
     pub fn max_concurrent(&self) -> u32 {
         self.max_concurrent.unwrap_or(DEFAULT_MAX_CONCURRENT)
     }
+}
+
+/// The host (and port) of a URL, without scheme, credentials or path: what may be shown of a
+/// URL, which can carry a password. A URL with no host shows as it was written, credentials
+/// taken out.
+pub(crate) fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
 }
 
 /// One `[kinds.NAME]` table: defines a kind, or extends or overrides a built-in one.
@@ -295,6 +329,62 @@ pub struct Privacy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_host_is_shown_only_where_text_goes_elsewhere() {
+        let spec = |provider, base_url: Option<&str>, proxy: Option<&str>| AgentSpec {
+            base_url: base_url.map(str::to_owned),
+            proxy: proxy.map(str::to_owned),
+            ..AgentSpec::new(provider)
+        };
+        let cases = [
+            (spec(Provider::Openai, None, None), None),
+            (
+                spec(Provider::Openai, Some("https://api.openai.com/v1/"), None),
+                None,
+            ),
+            (
+                spec(Provider::Ollama, Some("http://127.0.0.1:11434"), None),
+                None,
+            ),
+            (spec(Provider::Command, None, None), None),
+            (
+                spec(Provider::Openai, Some("https://llm.example.net/v1"), None),
+                Some("llm.example.net"),
+            ),
+            (
+                spec(Provider::Ollama, Some("http://gpu-box:11434"), None),
+                Some("gpu-box:11434"),
+            ),
+            (
+                spec(
+                    Provider::Anthropic,
+                    Some("https://me:pw@claude.example.org"),
+                    None,
+                ),
+                Some("claude.example.org"),
+            ),
+            (
+                spec(
+                    Provider::Anthropic,
+                    None,
+                    Some("http://u:p@proxy.corp:3128"),
+                ),
+                Some("api.anthropic.com via proxy.corp:3128"),
+            ),
+            (
+                spec(
+                    Provider::Openai,
+                    Some("http://10.0.0.5:8000/v1"),
+                    Some("socks5://gw:1080"),
+                ),
+                Some("10.0.0.5:8000 via gw:1080"),
+            ),
+        ];
+        for (spec, shown) in cases {
+            assert_eq!(spec.shown_host().as_deref(), shown, "{spec:?}");
+        }
+    }
 
     #[test]
     fn effective_values_fall_back_to_provider_defaults() {

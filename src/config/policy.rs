@@ -17,7 +17,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::key_variable::Shown;
-use super::model::{AgentSpec, Provider};
+use super::model::{url_host, AgentSpec, Provider};
 use super::Config;
 
 /// Why an agent needs trust: one variant per way a workspace could abuse it.
@@ -176,18 +176,11 @@ pub fn defined_by_workspace(config: &Config, agent: &str) -> bool {
     defined_in.is_some() && defined_in == config.workspace_path.as_ref()
 }
 
-/// The host (and port) of a URL, without scheme, credentials or path: what a message may show
-/// of a proxy, whose URL often carries a password.
+/// The host (and port) of a proxy's URL, which often carries a password.
 fn host(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    if host.is_empty() {
-        "given in `proxy`".to_owned()
-    } else {
-        host.to_owned()
+    match url_host(url) {
+        "" => "given in `proxy`".to_owned(),
+        host => host.to_owned(),
     }
 }
 

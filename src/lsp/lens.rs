@@ -12,11 +12,12 @@ use std::sync::Arc;
 
 use super::budget;
 use super::dispatch::{pipeline_lenses, pipeline_title, CANCEL, HANDOFF, RUN_PIPELINE, SEND};
-use super::send_actions::{obstacle, titled};
+use super::send_actions::{obstacle, titled, to};
 use super::state::{Snapshot, State};
 use super::to_proto;
 use crate::brief::model::Brief;
 use crate::brief::target::{Source, Target};
+use crate::config::Config;
 use crate::dispatch::budget::{Budget, Verdict};
 use crate::dispatch::plan;
 use crate::dispatch::run::registry::LastRun;
@@ -45,7 +46,7 @@ pub fn code_lenses(state: &Arc<State>, snapshot: &Snapshot, uri: &lsp::Uri) -> V
             let obstacle = obstacle(snapshot, &own.name);
             lenses.push(lens(
                 range,
-                titled(send_title(&own), &obstacle),
+                titled(send_title(&own, config), &obstacle),
                 SEND,
                 target.clone(),
             ));
@@ -115,12 +116,14 @@ pub fn resolve(state: &Arc<State>, mut lens: lsp::CodeLens) -> lsp::CodeLens {
     })
 }
 
-/// `▶ Send to @agent`, with why that agent when the heading does not say it
+/// `▶ Send to @agent`, with the host its text goes to when that is not its provider's own
+/// (`· llm.example.net`), and why that agent when the heading does not say it
 /// (`▶ Send to @researcher · route 2: heading matches (?i)research`).
-fn send_title(own: &Target) -> String {
+fn send_title(own: &Target, config: &Config) -> String {
+    let to = to(config, &own.name);
     match own.source {
-        Source::Mention(_) => format!("▶ Send to @{}", own.name),
-        _ => format!("▶ Send to @{} · {}", own.name, own.reason()),
+        Source::Mention(_) => format!("▶ Send to {to}"),
+        _ => format!("▶ Send to {to} · {}", own.reason()),
     }
 }
 

@@ -3,7 +3,8 @@
 //! thread with @agent" for each agent whose thread with the document has turns, "Hand off to a
 //! new thread with @agent" when the brief's thread with its own agent has turns, "Resume from
 //! handoff with @agent" on a handoff, and "Insert saved output of run …" for journalled runs
-//! whose output is missing from the document.
+//! whose output is missing from the document. An action that sends names the host its text
+//! goes to when that is not the provider's own (`Send "Title" to @x · llm.example.net`).
 //! Each carries a command; the work happens when the user picks it.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,6 +19,7 @@ use super::from_proto;
 use super::state::{Snapshot, State};
 use crate::brief::model::Brief;
 use crate::brief::Code;
+use crate::config::{AgentSpec, Config};
 use crate::dispatch::plan;
 use crate::dispatch::thread::Threads;
 use crate::document::Encoding;
@@ -83,7 +85,10 @@ pub fn send_actions(
     actions.extend(resumes);
     for (agent, obstacle) in agents.iter().zip(&obstacles) {
         actions.push(action(
-            titled(format!("Send \"{}\" to @{agent}", brief.title), obstacle),
+            titled(
+                format!("Send \"{}\" to {}", brief.title, to(config, agent)),
+                obstacle,
+            ),
             SEND,
             json!({ "uri": uri, "brief": brief.title, "agent": agent }),
         ));
@@ -91,7 +96,7 @@ pub fn send_actions(
     if start < end {
         for (agent, obstacle) in agents.iter().zip(&obstacles) {
             actions.push(action(
-                titled(format!("Send selection to @{agent}"), obstacle),
+                titled(format!("Send selection to {}", to(config, agent)), obstacle),
                 SEND,
                 json!({ "uri": uri, "brief": brief.title, "agent": agent, "selection": params.range }),
             ));
@@ -104,7 +109,7 @@ pub fn send_actions(
         .find(|(_, obstacle)| matches!(obstacle, None | Some(plan::Refusal::MissingKey { .. })));
     if let Some((agent, _)) = previewable {
         actions.push(action(
-            format!("Preview payload for @{agent}"),
+            format!("Preview payload for {}", to(config, agent)),
             PREVIEW,
             json!({ "uri": uri, "brief": brief.title, "agent": agent }),
         ));
@@ -124,7 +129,7 @@ pub fn send_actions(
             ));
             if Some(*agent) == own.as_deref() {
                 actions.push(action(
-                    format!("Hand off to a new thread with @{agent}"),
+                    format!("Hand off to a new thread with {}", to(config, agent)),
                     HANDOFF,
                     json!({ "uri": uri, "brief": brief.title, "agent": agent }),
                 ));
@@ -191,6 +196,15 @@ pub fn obstacle(snapshot: &Snapshot, agent: &str) -> Option<plan::Refusal> {
     )
 }
 
+/// `@agent`, and where its text goes when that is not its provider's own endpoint
+/// (`@x · llm.example.net`, DESIGN §7), for every title of an action that sends.
+pub fn to(config: &Config, agent: &str) -> String {
+    match config.agent(agent).and_then(AgentSpec::shown_host) {
+        Some(host) => format!("@{agent} · {host}"),
+        None => format!("@{agent}"),
+    }
+}
+
 /// A send's title, with why it would be refused after a dash: `Send "Title" to @x — needs
 /// trust`. Choosing it still runs the command, which says why and what to do.
 pub fn titled(title: String, obstacle: &Option<plan::Refusal>) -> String {
@@ -211,6 +225,7 @@ fn resend_fixes(
     encoding: Encoding,
 ) -> Vec<lsp::CodeActionOrCommand> {
     let uri = params.text_document.uri.as_str();
+    let config = &snapshot.settings().config;
     let mut fixes = Vec::new();
     for shown in &params.context.diagnostics {
         let mut command = SEND;
@@ -219,7 +234,7 @@ fn resend_fixes(
                 Some(agent) => {
                     command = HANDOFF;
                     (
-                        format!("Hand off \"{}\" (@{agent})", brief.title),
+                        format!("Hand off \"{}\" ({})", brief.title, to(config, agent)),
                         agent.to_owned(),
                     )
                 }
@@ -227,7 +242,7 @@ fn resend_fixes(
             },
             Some(Code::DispatchFailed) => match own {
                 Some(agent) => (
-                    format!("Retry: send \"{}\" to @{agent}", brief.title),
+                    format!("Retry: send \"{}\" to {}", brief.title, to(config, agent)),
                     agent.to_owned(),
                 ),
                 None => continue,
@@ -244,7 +259,8 @@ fn resend_fixes(
                 else {
                     continue;
                 };
-                (format!("Send \"{}\" to @{agent} again", brief.title), agent)
+                let title = format!("Send \"{}\" to {} again", brief.title, to(config, &agent));
+                (title, agent)
             }
             _ => continue,
         };

@@ -158,7 +158,8 @@ impl Editor {
     }
 
     /// Runs the action titled `title` as the editor does; returns the command's result.
-    pub fn run_action(&mut self, find: &str, title: &str) -> Value {
+    pub fn run_action(&mut self, find: &str, title: impl AsRef<str>) -> Value {
+        let title = title.as_ref();
         let actions = self.actions_at(find);
         let action = actions
             .iter()

@@ -98,6 +98,13 @@ pub fn baton(cwd: &Path, args: &[&str]) -> std::process::Output {
         .expect("the baton binary runs")
 }
 
+/// An agent as the title of an action that sends to it names it when its `base_url` is not
+/// its provider's own (DESIGN §7): `@writer · 127.0.0.1:40123` for a loopback agent at `url`.
+pub fn to(agent: &str, url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    format!("@{agent} · {}", rest.split('/').next().unwrap())
+}
+
 /// A runtime for a test's loopback agents: one worker, beside the test's own thread.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

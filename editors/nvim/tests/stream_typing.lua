@@ -62,7 +62,8 @@ function S.stream_while_typing(H, dir, interval, label)
     apply = true,
     filter = function(action)
       table.insert(offered, action.title)
-      return action.title == 'Send "Summarize the release notes" to @fast'
+      -- The agent is a loopback server, so the title names its host (DESIGN §7).
+      return action.title:match('^Send "Summarize the release notes" to @fast · 127%.0%.0%.1:%d+$') ~= nil
     end,
   })
 

@@ -37,6 +37,8 @@ const { chromium } = createRequire(path.join(tools, "package.json"))("playwright
 const FILE = "acme.brief.md";
 const TITLE = "Scan Acme's pricing";
 const AGENT = "researcher";
+/** How a send's title names the researcher, a loopback server: with its host (DESIGN §7). */
+const AT_AGENT = `@${AGENT} · 127\\.0\\.0\\.1:\\d+`;
 const EDITOR = ".editor-group-container .monaco-editor";
 
 fs.mkdirSync(artifacts, { recursive: true });
@@ -199,7 +201,7 @@ async function clearNotifications() {
 /** Sends the brief to the researcher from the Ctrl+. menu; returns the new run's id. */
 async function sendFromMenu() {
   const before = new Set(runIds(await editorText()));
-  await codeAction(new RegExp(`^Send "?${TITLE}"? to @${AGENT}$`));
+  await codeAction(new RegExp(`^Send "?${TITLE}"? to ${AT_AGENT}$`));
   const text = await waitForText(
     (text) => runIds(text, "running").some((id) => !before.has(id)) && /word\d+/.test(text),
     "the new run streaming",
@@ -284,7 +286,7 @@ try {
 
   await step("send", async () => {
     // The title may be quoted ("Send \"Title\" to @agent"); docs/editor-protocol.md writes it bare.
-    await codeAction(new RegExp(`^Send "?${TITLE}"? to @${AGENT}$`));
+    await codeAction(new RegExp(`^Send "?${TITLE}"? to ${AT_AGENT}$`));
     // While the answer streams, the status bar item shows the run (from `baton/runs`).
     const running = page.locator(".statusbar-item", { hasText: "baton: 1 running" });
     await running.first().waitFor({ state: "visible", timeout: 20000 });
@@ -490,7 +492,7 @@ try {
     await showBrief();
     const first = await sendFromMenu();
     // The same send again while the first streams: it is cancelled, and replaced.
-    await codeAction(new RegExp(`^Send "?${TITLE}"? to @${AGENT}$`));
+    await codeAction(new RegExp(`^Send "?${TITLE}"? to ${AT_AGENT}$`));
     const second = await waitForText(
       (text) => runIds(text, "running").some((id) => id !== first) || runIds(text, "done").length > 0,
       "the second run's block",

@@ -18,14 +18,18 @@ pub fn payload_json(request: &Request) -> serde_json::Value {
 /// "Preview payload": what the agent would receive, as Markdown.
 pub fn preview(plan: &Plan) -> String {
     let first = &plan.attempts[0];
+    let model = if first.request.model.is_empty() {
+        "a program"
+    } else {
+        &first.request.model
+    };
+    let to = match first.spec.shown_host() {
+        Some(host) => format!(" to {host}"),
+        None => String::new(),
+    };
     let mut out = format!(
-        "<!-- baton: the payload for @{} ({}), exactly as it would be sent. Nothing was sent. -->\n\n",
+        "<!-- baton: the payload for @{} ({model}), exactly as it would be sent{to}. Nothing was sent. -->\n\n",
         first.agent,
-        if first.request.model.is_empty() {
-            "a program"
-        } else {
-            &first.request.model
-        }
     );
     let messages = &first.request.messages;
     let earlier = messages.len().saturating_sub(1);
