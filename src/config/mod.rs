@@ -4,10 +4,12 @@
 //! and [`discover`] touch the filesystem. The result is a [`Config`], the merged configuration
 //! plus where each agent was defined, and a list of problems located in the files' text.
 
+pub mod agent;
 mod discover;
 pub mod key_variable;
 mod load;
 pub mod merge;
+
 pub mod model;
 pub mod parse;
 pub mod policy;
@@ -25,13 +27,15 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use crate::privacy::Terms;
 use routes::Routes;
 
+pub use agent::{
+    AgentSpec, Locality, Provider, DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_CONCURRENT, DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT_SECS,
+};
 pub use discover::{discover, find_workspace_config, user_config_path, WORKSPACE_FILE};
 pub use load::{load, ConfigProblem, Loaded};
 pub use merge::merge;
 pub use model::{
-    AgentSpec, ConfigFile, Defaults, Docs, KindSpec, Locality, Output, Privacy, Provider, Route,
-    RouteWhen, DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_PARALLEL,
-    DEFAULT_RETRIES, DEFAULT_TIMEOUT_SECS,
+    ConfigFile, Defaults, Docs, KindSpec, Output, Privacy, Route, RouteWhen, DEFAULT_MAX_PARALLEL,
 };
 pub use parse::{parse, AgentRef, ConfigError, ParsedConfig};
 pub use validate::unknown_agents;

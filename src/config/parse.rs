@@ -10,8 +10,9 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
+use super::agent::Provider;
 use super::key_variable;
-use super::model::{ConfigFile, Provider};
+use super::model::ConfigFile;
 use super::routes;
 use super::schema;
 
@@ -223,7 +224,7 @@ fn items<'a, 'i>(array: Option<&'a Node<'i>>) -> impl Iterator<Item = &'a Node<'
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::Locality;
+    use crate::config::Locality;
 
     /// The example of DESIGN §4 and §5, plus a kind and privacy.
     pub(crate) const DESIGN_EXAMPLE: &str = r#"documents = ["agents/**/*.md", "*.task.md"]

@@ -16,8 +16,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::agent::{url_host, AgentSpec, Provider};
 use super::key_variable::Shown;
-use super::model::{url_host, AgentSpec, Provider};
 use super::Config;
 
 /// Why an agent needs trust: one variant per way a workspace could abuse it.

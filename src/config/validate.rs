@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::AgentSpec;
+use super::agent::AgentSpec;
 use super::parse::{AgentRef, ConfigError};
 use super::schema::suggest;
 

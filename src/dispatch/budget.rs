@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::journal::Journal;
 use crate::agent::Request;
-use crate::config::model::{AgentSpec, Defaults};
+use crate::config::{AgentSpec, Defaults};
 use crate::dispatch::run_file::RunSummary;
 use crate::dispatch::tokens::{short, Counter};
 

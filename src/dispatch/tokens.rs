@@ -13,7 +13,7 @@ use std::sync::{Mutex, OnceLock};
 
 use tiktoken_rs::CoreBPE;
 
-use crate::config::model::{AgentSpec, Provider};
+use crate::config::{AgentSpec, Provider};
 
 /// The BPE vocabularies baton counts with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -3,6 +3,7 @@
 
 pub mod answers;
 mod closed;
+mod cuts;
 pub mod history;
 pub mod outline;
 pub mod parse;
@@ -266,7 +267,7 @@ impl Document {
         }
         let window = index..index + 1;
         let normalized =
-            update != Update::Prose && segments::normalize(&self.rope, &mut self.segments, window);
+            update != Update::Prose && cuts::normalize(&self.rope, &mut self.segments, window);
         // Keep the tree where the user types, for the next keystroke; let the others go.
         let typed = range.start..new_end;
         for segment in &mut self.segments {
@@ -325,7 +326,7 @@ impl Document {
         self.segments = if self.is_too_large() {
             Vec::new()
         } else {
-            segments::build(&self.rope, 0..self.rope.len_bytes())
+            cuts::build(&self.rope, 0..self.rope.len_bytes())
         };
         self.collect_outline();
     }

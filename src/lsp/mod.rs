@@ -27,6 +27,7 @@ pub mod options;
 mod placement;
 mod progress;
 mod refused;
+mod replay;
 mod run_task;
 mod send_actions;
 mod server;

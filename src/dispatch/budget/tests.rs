@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::model::Provider;
+use crate::config::Provider;
 use crate::dispatch::run_file::Usage;
 use std::path::PathBuf;
 use std::time::UNIX_EPOCH;
