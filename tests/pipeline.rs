@@ -235,6 +235,9 @@ async fn a_failure_stops_only_what_needs_it_and_the_summary_names_it() {
     for brief in ["Scan", "Left", "Alone"] {
         of(brief, "done");
     }
+    // The tokens received, estimated as the editor's progress does: a quarter of the bytes.
+    let answer = "Answer of Scan.";
+    assert_eq!(of("Scan", "done")["tokens"], answer.len().div_ceil(4));
     let finished = events.last().unwrap();
     assert_eq!(
         *finished,

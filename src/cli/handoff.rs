@@ -124,14 +124,10 @@ pub fn run(options: &Options) -> ExitCode {
                 }
             })
         };
-        let mut received = 0;
         let mut on_update = |event: Event<'_>| match event {
             Event::Queued { agent } => progress.line(&format!("waiting for a turn of {agent}")),
             Event::Started { run, agent, model } => progress.start(agent, model, run),
-            Event::Text(chunk) => {
-                received += chunk.chars().count();
-                progress.chars(received);
-            }
+            Event::Text(chunk) => progress.received(chunk),
             Event::Retrying(retry) => progress.line(&retry.to_string()),
             Event::FallingBack { .. } => {}
             Event::Finished(_) => progress.end(),

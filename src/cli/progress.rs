@@ -1,11 +1,13 @@
 //! `baton send`'s progress on stderr, from the run's events: on a terminal, a spinner line
-//! (indicatif) updated in place with the characters received, the notes printed above it;
+//! (indicatif) updated in place with the tokens received (estimated, `tokens::streamed`), the notes printed above it;
 //! elsewhere (a pipe, CI's log) plain lines only, one per note and one at the end.
 
 use std::io::{self, IsTerminal};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::dispatch::tokens::streamed;
 
 /// How often the spinner turns while nothing arrives.
 const TICK: Duration = Duration::from_millis(120);
@@ -14,7 +16,8 @@ pub struct Progress {
     agent: String,
     /// The line drawn in place; `None` when stderr is no terminal.
     bar: Option<ProgressBar>,
-    chars: usize,
+    /// Bytes of the answer received.
+    received: usize,
 }
 
 impl Progress {
@@ -33,7 +36,7 @@ impl Progress {
         Progress {
             agent: agent.to_owned(),
             bar,
-            chars: 0,
+            received: 0,
         }
     }
 
@@ -51,10 +54,11 @@ impl Progress {
         self.line(&format!("sending to {agent}{model}, run {run}"));
     }
 
-    pub fn chars(&mut self, chars: usize) {
-        self.chars = chars;
+    /// A piece of the answer arrived.
+    pub fn received(&mut self, chunk: &str) {
+        self.received += chunk.len();
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("{} chars", thousands(chars)));
+            bar.set_message(format!("{} tokens", thousands(streamed(self.received))));
         }
     }
 
@@ -72,7 +76,8 @@ impl Progress {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        eprintln!("{}: {} chars", self.agent, thousands(self.chars));
+        let tokens = thousands(streamed(self.received));
+        eprintln!("{}: {tokens} tokens", self.agent);
     }
 }
 

@@ -167,15 +167,11 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     // Ctrl-C cancels the request; what arrived stays in the journal, closed as cancelled.
     let interrupt = super::cancel_on_ctrl_c(&cancel);
     let queues = Queues::default();
-    let mut received_chars = 0;
     let finished = {
         let mut on_update = |event: Event<'_>| match event {
             Event::Queued { agent } => progress.line(&format!("waiting for a turn of {agent}")),
             Event::Started { run, agent, model } => progress.start(agent, model, run),
-            Event::Text(chunk) => {
-                received_chars += chunk.chars().count();
-                progress.chars(received_chars);
-            }
+            Event::Text(chunk) => progress.received(chunk),
             Event::Retrying(retry) => progress.line(&retry.to_string()),
             Event::FallingBack { from, to, reason } => {
                 progress.line(&format!("{from} failed ({reason}); trying {to}"))

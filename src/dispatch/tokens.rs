@@ -146,6 +146,13 @@ fn hash(text: &str) -> u64 {
     foldhash::quality::FixedState::with_seed(0x62_61_74_6f_6e).hash_one(text)
 }
 
+/// The tokens of an answer while it streams, estimated from its bytes: about four to a token
+/// in English. Counting them for real at every tick would load the tokenizer and pass over the
+/// whole answer again each time; the provider's own count arrives with its usage, at the end.
+pub fn streamed(bytes: usize) -> usize {
+    bytes.div_ceil(4)
+}
+
 /// A token count as a lens shows it: `980`, `12.4k`, `128k`, `1.2M`.
 pub fn short(n: u64) -> String {
     fn one_decimal(n: u64, unit: u64, suffix: &str) -> String {

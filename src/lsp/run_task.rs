@@ -17,6 +17,7 @@ use crate::dispatch::journal::Journal;
 use crate::dispatch::plan::Plan;
 use crate::dispatch::run::registry::Phase;
 use crate::dispatch::run::{self, Cancel, Event, Outcome};
+use crate::dispatch::tokens;
 
 /// How often a streaming run's new text is written into the document, at most.
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
@@ -146,7 +147,7 @@ impl RunTask {
                         if injector.behind() {
                             injector.flush(Status::Running).await;
                         }
-                        let tokens = estimate_tokens(injector.received());
+                        let tokens = tokens::streamed(injector.received().len());
                         if tokens != shown_tokens && shown_at.elapsed() >= PROGRESS_EVERY {
                             shown_at = tokio::time::Instant::now();
                             shown_tokens = tokens;
@@ -243,9 +244,4 @@ impl RunTask {
             dispatcher.scan_journal(&uri);
         }
     }
-}
-
-/// About four characters per token, as the common tokenizers average on English prose.
-fn estimate_tokens(text: &str) -> usize {
-    text.len().div_ceil(4)
 }

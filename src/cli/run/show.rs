@@ -40,7 +40,7 @@ enum Mode {
 pub(super) struct Show<'a> {
     pipeline: &'a Pipeline,
     names: Vec<String>,
-    chars: Vec<usize>,
+    tokens: Vec<usize>,
     mode: Mode,
 }
 
@@ -72,7 +72,7 @@ impl<'a> Show<'a> {
         Show {
             pipeline,
             names,
-            chars: vec![0; count],
+            tokens: vec![0; count],
             mode,
         }
     }
@@ -80,9 +80,9 @@ impl<'a> Show<'a> {
     /// Shows one event.
     pub fn event(&mut self, event: &Event<'_>) {
         if let Mode::Json { last_text } = &mut self.mode {
-            let line = json_event(self.pipeline, event, last_text, &self.chars);
-            if let Event::Text { node, chars } = event {
-                self.chars[*node] = *chars;
+            let line = json_event(self.pipeline, event, last_text, &self.tokens);
+            if let Event::Text { node, tokens } = event {
+                self.tokens[*node] = *tokens;
             }
             if let Some(line) = line {
                 println!("{line}");
@@ -102,18 +102,18 @@ impl<'a> Show<'a> {
             Event::Started { node, run, agent } => {
                 (node, format!("sending to @{agent} (run {run})"), false)
             }
-            Event::Text { node, chars } => {
-                self.chars[node] = chars;
+            Event::Text { node, tokens } => {
+                self.tokens[node] = tokens;
                 (
                     node,
-                    format!("streaming, {} chars", thousands(chars)),
+                    format!("streaming, {} tokens", thousands(tokens)),
                     false,
                 )
             }
             Event::Note { node, message } => (node, message.to_owned(), false),
             Event::Done { node } => (
                 node,
-                format!("done, {} chars", thousands(self.chars[node])),
+                format!("done, {} tokens", thousands(self.tokens[node])),
                 true,
             ),
             Event::UpToDate { node } => (node, "up to date".to_owned(), true),
@@ -191,7 +191,7 @@ fn json_event(
     pipeline: &Pipeline,
     event: &Event<'_>,
     last_text: &mut [Option<Instant>],
-    chars: &[usize],
+    tokens: &[usize],
 ) -> Option<String> {
     let brief = |node: usize| {
         let node = &pipeline.nodes[node];
@@ -212,16 +212,16 @@ fn json_event(
         Event::Started { node, run, agent } => {
             with(node, "started", json!({ "run": run, "agent": agent }))
         }
-        Event::Text { node, chars } => {
+        Event::Text { node, tokens } => {
             let now = Instant::now();
             if last_text[node].is_some_and(|last| now - last < TEXT_EVERY) {
                 return None;
             }
             last_text[node] = Some(now);
-            with(node, "text", json!({ "chars": chars }))
+            with(node, "text", json!({ "tokens": tokens }))
         }
         Event::Note { node, message } => with(node, "note", json!({ "message": message })),
-        Event::Done { node } => with(node, "done", json!({ "chars": chars[node] })),
+        Event::Done { node } => with(node, "done", json!({ "tokens": tokens[node] })),
         Event::UpToDate { node } => with(node, "up_to_date", json!({})),
         Event::Failed { node, reason } => with(node, "failed", json!({ "reason": reason })),
         Event::Skipped { node, because } => {

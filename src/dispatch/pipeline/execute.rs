@@ -22,6 +22,7 @@ use crate::dispatch::plan::{self, Ask, Plan};
 use crate::dispatch::run::{self, queue::Queues, Cancel, Finished};
 use crate::dispatch::run_id;
 use crate::dispatch::thread;
+use crate::dispatch::tokens;
 
 /// What a run tells the loop.
 enum Note {
@@ -31,7 +32,7 @@ enum Note {
         agent: String,
     },
     Text {
-        chars: usize,
+        tokens: usize,
     },
     Said(String),
     Ended(Box<(Plan, Finished)>),
@@ -184,9 +185,9 @@ fn tell(node: usize, note: &Note, on_event: &mut (dyn FnMut(Event<'_>) + Send)) 
     on_event(match note {
         Note::Queued => Event::Queued { node },
         Note::Started { run, agent } => Event::Started { node, run, agent },
-        Note::Text { chars } => Event::Text {
+        Note::Text { tokens } => Event::Text {
             node,
-            chars: *chars,
+            tokens: *tokens,
         },
         Note::Said(message) => Event::Note { node, message },
         Note::Ended(_) | Note::Lost => return,
@@ -268,7 +269,7 @@ fn go(
     tokio::spawn(async move {
         // Says the run is lost if the task ends without its end noted (a panic).
         let mut lost = Lost(Some((node, notes.clone())));
-        let mut chars = 0;
+        let mut bytes = 0;
         let mut on_update = |event: run::Event<'_>| {
             let note = match event {
                 run::Event::Queued { .. } => Note::Queued,
@@ -277,8 +278,10 @@ fn go(
                     agent: agent.to_owned(),
                 },
                 run::Event::Text(chunk) => {
-                    chars += chunk.chars().count();
-                    Note::Text { chars }
+                    bytes += chunk.len();
+                    Note::Text {
+                        tokens: tokens::streamed(bytes),
+                    }
                 }
                 run::Event::Retrying(retry) => Note::Said(retry.to_string()),
                 run::Event::FallingBack { from, to, reason } => {

@@ -188,10 +188,11 @@ pub enum Event<'a> {
         run: &'a str,
         agent: &'a str,
     },
-    /// `chars` characters of the answer have arrived so far.
+    /// About `tokens` tokens of the answer have arrived so far (estimated from its bytes,
+    /// `tokens::streamed`).
     Text {
         node: usize,
-        chars: usize,
+        tokens: usize,
     },
     /// The agent client retries, or falls back to another agent: what it says.
     Note {

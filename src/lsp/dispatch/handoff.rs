@@ -24,6 +24,7 @@ use crate::dispatch::journal::Journal;
 use crate::dispatch::run::registry::{Phase, RunInfo};
 use crate::dispatch::run::{Cancel, Event, Outcome};
 use crate::dispatch::run_id;
+use crate::dispatch::tokens;
 use crate::lsp::guard::contain;
 use crate::lsp::progress::{self, RunProgress};
 use crate::lsp::refused::{refused, Failure, Outcome as Answered};
@@ -169,11 +170,11 @@ impl Dispatcher {
                 Signal::Text(length) => {
                     seen.received += length;
                     if let Some(mut handoff) = state.handoffs.get_mut(&id) {
-                        handoff.value_mut().0.tokens = estimate_tokens(seen.received);
+                        handoff.value_mut().0.tokens = tokens::streamed(seen.received);
                     }
                     if shown_at.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY) {
                         shown_at = Some(Instant::now());
-                        let tokens = estimate_tokens(seen.received);
+                        let tokens = tokens::streamed(seen.received);
                         progress.report(&format!("writing · {tokens} tokens")).await;
                     }
                 }
@@ -289,14 +290,9 @@ fn cancelled_message(agent: &str, seen: &Seen, journal: &Path) -> String {
     match &seen.run {
         Some(run) if seen.received > 0 => format!(
             "{cancelled}. What @{agent} had written ({} tokens) is kept in the journal: {}",
-            estimate_tokens(seen.received),
+            tokens::streamed(seen.received),
             Journal::new(journal).file(run).display()
         ),
         _ => format!("{cancelled} (nothing had arrived)"),
     }
-}
-
-/// About four characters per token, as a send's progress counts them.
-fn estimate_tokens(bytes: usize) -> usize {
-    bytes.div_ceil(4)
 }
