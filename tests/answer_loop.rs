@@ -262,7 +262,10 @@ fn an_answer_with_headings_and_markers_stays_the_agents_in_the_terminal() {
     assert_eq!(code, 0, "{stderr}");
     // The progress ends with the tokens received, estimated as the editor's progress does.
     let tokens = SECOND.len().div_ceil(4);
-    assert!(stderr.contains(&format!("\nwriter: {tokens} tokens\n")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("\nwriter: {tokens} tokens\n")),
+        "{stderr}"
+    );
     let text = workspace.read("a.brief.md");
     let second = run_id(&text);
     assert_ne!(first, second);

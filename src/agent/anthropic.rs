@@ -41,11 +41,6 @@ impl Anthropic {
         let endpoint = Endpoint::new(agent, spec, DEFAULT_BASE_URL, "/v1/messages", idle)?;
         Ok(Anthropic { endpoint })
     }
-
-    /// The URL requests go to.
-    pub fn url(&self) -> &str {
-        &self.endpoint.url
-    }
 }
 
 impl HttpWire for Anthropic {

@@ -31,11 +31,6 @@ impl Ollama {
         let endpoint = Endpoint::new(agent, spec, DEFAULT_BASE_URL, "/api/chat", idle)?;
         Ok(Ollama { endpoint })
     }
-
-    /// The URL requests go to.
-    pub fn url(&self) -> &str {
-        &self.endpoint.url
-    }
 }
 
 impl HttpWire for Ollama {

@@ -33,11 +33,6 @@ impl OpenAi {
         let endpoint = Endpoint::new(agent, spec, DEFAULT_BASE_URL, "/chat/completions", idle)?;
         Ok(OpenAi { endpoint })
     }
-
-    /// The URL requests go to.
-    pub fn url(&self) -> &str {
-        &self.endpoint.url
-    }
 }
 
 impl HttpWire for OpenAi {
