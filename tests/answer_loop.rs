@@ -260,7 +260,12 @@ fn an_answer_with_headings_and_markers_stays_the_agents_in_the_terminal() {
 
     let (code, _, stderr) = baton(&workspace, &["send", "a.brief.md"]);
     assert_eq!(code, 0, "{stderr}");
-    // The progress ends with the tokens received, estimated as the editor's progress does.
+    // The progress names where the text goes (a loopback server, not the provider's own
+    // endpoint), and ends with the tokens received, estimated as the editor's progress does.
+    assert!(
+        stderr.contains("writer: sending to writer (m1) at 127.0.0.1:"),
+        "{stderr}"
+    );
     let tokens = SECOND.len().div_ceil(4);
     assert!(
         stderr.contains(&format!("\nwriter: {tokens} tokens\n")),

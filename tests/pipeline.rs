@@ -238,6 +238,17 @@ async fn a_failure_stops_only_what_needs_it_and_the_summary_names_it() {
     // The tokens received, estimated as the editor's progress does: a quarter of the bytes.
     let answer = "Answer of Scan.";
     assert_eq!(of("Scan", "done")["tokens"], answer.len().div_ceil(4));
+    // The agent is a loopback server, not its provider's endpoint: the event names where the
+    // text went (DESIGN §7).
+    let host = server
+        .url
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    assert_eq!(of("Scan", "started")["host"], host);
     let finished = events.last().unwrap();
     assert_eq!(
         *finished,
@@ -401,13 +412,24 @@ async fn dry_run_prints_the_plan_and_sends_nothing() {
     );
     let output = baton(&workspace, &["run", "a.brief.md", "--dry-run"]).await;
     assert!(output.status.success());
+    // The agent is a loopback server, not its provider's endpoint: the plan names its host.
+    let host = server
+        .url
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
     assert_eq!(
         stdout(&output),
-        "4 briefs, 0 up to date, 4 to run; nothing is sent (--dry-run)\n\
-         Scan [a.brief.md] → @w (`[defaults] agent`); needs nothing; never run; will run\n\
-         Left [a.brief.md] → @w (named in the heading); needs Scan; never run; will run\n\
-         Right [b.brief.md] → @w (`[defaults] agent`); needs Scan; never run; will run\n\
-         Report [a.brief.md] → @w (`[defaults] agent`); needs Left, Right; never run; will run\n"
+        format!(
+            "4 briefs, 0 up to date, 4 to run; nothing is sent (--dry-run)\n\
+             Scan [a.brief.md] → @w · {host} (`[defaults] agent`); needs nothing; never run; will run\n\
+             Left [a.brief.md] → @w · {host} (named in the heading); needs Scan; never run; will run\n\
+             Right [b.brief.md] → @w · {host} (`[defaults] agent`); needs Scan; never run; will run\n\
+             Report [a.brief.md] → @w · {host} (`[defaults] agent`); needs Left, Right; never run; will run\n"
+        )
     );
     assert!(
         baton(&workspace, &["run", "b.brief.md", "--brief", "right"])
@@ -441,6 +463,7 @@ async fn dry_run_prints_the_plan_and_sends_nothing() {
             ("Report", "never run", true)
         ]
     );
+    assert!(lines.iter().all(|l| l["host"] == host), "{lines:?}");
     assert_eq!(
         sent(&server),
         ["Scan", "Right"],

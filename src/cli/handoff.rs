@@ -126,7 +126,12 @@ pub fn run(options: &Options) -> ExitCode {
         };
         let mut on_update = |event: Event<'_>| match event {
             Event::Queued { agent } => progress.line(&format!("waiting for a turn of {agent}")),
-            Event::Started { run, agent, model } => progress.start(agent, model, run),
+            Event::Started {
+                run,
+                agent,
+                model,
+                host,
+            } => progress.start(agent, model, host, run),
             Event::Text(chunk) => progress.received(chunk),
             Event::Retrying(retry) => progress.line(&retry.to_string()),
             Event::FallingBack { .. } => {}

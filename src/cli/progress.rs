@@ -40,7 +40,9 @@ impl Progress {
         }
     }
 
-    pub fn start(&mut self, agent: &str, model: &str, run: &str) {
+    /// A request left for `agent`: `sending to researcher (gpt-4o) at llm.example.net, run …`,
+    /// naming the host when it is not the provider's own endpoint (DESIGN §7).
+    pub fn start(&mut self, agent: &str, model: &str, host: Option<&str>, run: &str) {
         self.agent = agent.to_owned();
         if let Some(bar) = &self.bar {
             bar.set_prefix(agent.to_owned());
@@ -51,7 +53,8 @@ impl Progress {
         } else {
             format!(" ({model})")
         };
-        self.line(&format!("sending to {agent}{model}, run {run}"));
+        let host = host.map(|host| format!(" at {host}")).unwrap_or_default();
+        self.line(&format!("sending to {agent}{model}{host}, run {run}"));
     }
 
     /// A piece of the answer arrived.

@@ -142,6 +142,7 @@ fn print_plan(pipeline: &Pipeline, options: &Options) {
                 "brief": node.title,
                 "file": node.file,
                 "agent": node.agent.as_ref().map(|agent| &agent.name),
+                "host": node.host,
                 "reason": node.agent.as_ref().map(|agent| agent.reason()),
                 "needs": needs,
                 "state": node.state.as_str(),
@@ -150,9 +151,10 @@ fn print_plan(pipeline: &Pipeline, options: &Options) {
             println!("{line}");
             continue;
         }
-        let agent = match &node.agent {
-            Some(agent) => format!("@{} ({})", agent.name, agent.reason()),
-            None => "no agent".to_owned(),
+        let agent = match (&node.agent, &node.host) {
+            (Some(agent), None) => format!("@{} ({})", agent.name, agent.reason()),
+            (Some(agent), Some(host)) => format!("@{} · {host} ({})", agent.name, agent.reason()),
+            (None, _) => "no agent".to_owned(),
         };
         let needs = match needs.is_empty() {
             true => "needs nothing".to_owned(),

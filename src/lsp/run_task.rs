@@ -87,7 +87,9 @@ impl RunTask {
                 let mut on_update = |event: Event<'_>| {
                     let signal = match event {
                         Event::Queued { .. } => Signal::Queued,
-                        Event::Started { run, agent, model } => Signal::Started {
+                        Event::Started {
+                            run, agent, model, ..
+                        } => Signal::Started {
                             run: run.to_owned(),
                             agent: agent.to_owned(),
                             model: model.to_owned(),

@@ -99,8 +99,18 @@ impl<'a> Show<'a> {
             }
             Event::Waiting { node } => (node, "waiting".to_owned(), false),
             Event::Queued { node } => (node, "queued".to_owned(), false),
-            Event::Started { node, run, agent } => {
-                (node, format!("sending to @{agent} (run {run})"), false)
+            Event::Started {
+                node,
+                run,
+                agent,
+                host,
+            } => {
+                let host = host.map(|host| format!(" at {host}")).unwrap_or_default();
+                (
+                    node,
+                    format!("sending to @{agent}{host} (run {run})"),
+                    false,
+                )
             }
             Event::Text { node, tokens } => {
                 self.tokens[node] = tokens;
@@ -209,8 +219,17 @@ fn json_event(
         Event::Recovered { node, run } => with(node, "recovered", json!({ "run": run })),
         Event::Waiting { node } => with(node, "waiting", json!({})),
         Event::Queued { node } => with(node, "queued", json!({})),
-        Event::Started { node, run, agent } => {
-            with(node, "started", json!({ "run": run, "agent": agent }))
+        Event::Started {
+            node,
+            run,
+            agent,
+            host,
+        } => {
+            let mut started = json!({ "run": run, "agent": agent });
+            if let Some(host) = host {
+                started["host"] = json!(host);
+            }
+            with(node, "started", started)
         }
         Event::Text { node, tokens } => {
             let now = Instant::now();

@@ -30,6 +30,7 @@ enum Note {
     Started {
         run: String,
         agent: String,
+        host: Option<String>,
     },
     Text {
         tokens: usize,
@@ -184,7 +185,12 @@ pub async fn run(
 fn tell(node: usize, note: &Note, on_event: &mut (dyn FnMut(Event<'_>) + Send)) {
     on_event(match note {
         Note::Queued => Event::Queued { node },
-        Note::Started { run, agent } => Event::Started { node, run, agent },
+        Note::Started { run, agent, host } => Event::Started {
+            node,
+            run,
+            agent,
+            host: host.as_deref(),
+        },
         Note::Text { tokens } => Event::Text {
             node,
             tokens: *tokens,
@@ -273,9 +279,12 @@ fn go(
         let mut on_update = |event: run::Event<'_>| {
             let note = match event {
                 run::Event::Queued { .. } => Note::Queued,
-                run::Event::Started { run, agent, .. } => Note::Started {
+                run::Event::Started {
+                    run, agent, host, ..
+                } => Note::Started {
                     run: run.to_owned(),
                     agent: agent.to_owned(),
+                    host: host.map(str::to_owned),
                 },
                 run::Event::Text(chunk) => {
                     bytes += chunk.len();

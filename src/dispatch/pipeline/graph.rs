@@ -11,6 +11,7 @@ use super::{Files, Node, Pipeline, Selection};
 use crate::brief::graph as brief_graph;
 use crate::brief::link::Target;
 use crate::brief::rules::cycle;
+use crate::config::AgentSpec;
 use crate::dispatch::plan::{own_target, pick_brief};
 use crate::workspace::{normalize, Located};
 
@@ -39,10 +40,16 @@ pub fn build(selection: &Selection, files: &dyn Files) -> Result<Pipeline, Strin
             let mut node_needs: Vec<usize> =
                 needs[node].iter().map(|&need| position[need]).collect();
             node_needs.sort_unstable();
+            let config = &doc.settings.config;
+            let agent = own_target(brief, &doc.analysis, config);
+            let host = (agent.as_ref())
+                .and_then(|agent| config.agent(&agent.name))
+                .and_then(AgentSpec::shown_host);
             Node {
                 file: file.clone(),
                 title: brief.title.clone(),
-                agent: own_target(brief, &doc.analysis, &doc.settings.config),
+                agent,
+                host,
                 needs: node_needs,
                 state: texts.state(file, *index, files),
             }

@@ -84,6 +84,8 @@ pub struct Node {
     pub title: String,
     /// The brief's own agent and where it was named; `None` when nothing names one.
     pub agent: Option<Target>,
+    /// Where that agent's text goes when it is not its provider's own endpoint (DESIGN §7).
+    pub host: Option<String>,
     /// The briefs it links to (indices into [`Pipeline::nodes`], all before this one).
     pub needs: Vec<usize>,
     pub state: State,
@@ -182,11 +184,13 @@ pub enum Event<'a> {
     Queued {
         node: usize,
     },
-    /// Its request leaves for `agent` (again, for a fallback agent), as run `run`.
+    /// Its request leaves for `agent` (again, for a fallback agent), as run `run`; `host` is
+    /// where it goes when that is not the provider's own endpoint (DESIGN §7).
     Started {
         node: usize,
         run: &'a str,
         agent: &'a str,
+        host: Option<&'a str>,
     },
     /// About `tokens` tokens of the answer have arrived so far (estimated from its bytes,
     /// `tokens::streamed`).

@@ -28,11 +28,13 @@ use crate::dispatch::tokens::Counter;
 pub enum Event<'a> {
     /// The agent's queue is full: the run waits for a turn.
     Queued { agent: &'a str },
-    /// A request is about to leave for `agent`; `run` names it in the journal.
+    /// A request is about to leave for `agent`; `run` names it in the journal. `host` is
+    /// where it goes when that is not the provider's own endpoint (DESIGN §7).
     Started {
         run: &'a str,
         agent: &'a str,
         model: &'a str,
+        host: Option<&'a str>,
     },
     /// A piece of the answer, as received.
     Text(&'a str),
@@ -239,10 +241,12 @@ async fn execute_attempt(
             return (ended(Outcome::Failed(reason), String::new(), None), false);
         }
     };
+    let host = attempt.spec.shown_host();
     on_update(Event::Started {
         run,
         agent: &attempt.agent,
         model: &model,
+        host: host.as_deref(),
     });
     let mut text = String::new();
     let mut journal_error: Option<io::Error> = None;
