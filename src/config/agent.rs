@@ -224,6 +224,19 @@ pub(crate) fn url_host(url: &str) -> &str {
         .map_or(authority, |(_, host)| host)
 }
 
+/// A URL with any `user:password@` taken out, so a message can show where text goes without
+/// repeating a credential written into it.
+pub(crate) fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{host}{}", &rest[end..]),
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

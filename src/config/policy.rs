@@ -16,7 +16,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::agent::{url_host, AgentSpec, Provider};
+use super::agent::{url_host, without_credentials, AgentSpec, Provider};
 use super::key_variable::Shown;
 use super::Config;
 
@@ -181,19 +181,6 @@ fn host(url: &str) -> String {
     match url_host(url) {
         "" => "given in `proxy`".to_owned(),
         host => host.to_owned(),
-    }
-}
-
-/// A URL with any `user:password@` taken out, so a message can show where text goes without
-/// repeating a credential written into it.
-fn without_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://{host}{}", &rest[end..]),
-        None => url.to_owned(),
     }
 }
 
