@@ -240,14 +240,7 @@ async fn a_failure_stops_only_what_needs_it_and_the_summary_names_it() {
     assert_eq!(of("Scan", "done")["tokens"], answer.len().div_ceil(4));
     // The agent is a loopback server, not its provider's endpoint: the event names where the
     // text went (DESIGN §7).
-    let host = server
-        .url
-        .split("://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
+    let host = support::host(&server.url);
     assert_eq!(of("Scan", "started")["host"], host);
     let finished = events.last().unwrap();
     assert_eq!(
@@ -413,14 +406,7 @@ async fn dry_run_prints_the_plan_and_sends_nothing() {
     let output = baton(&workspace, &["run", "a.brief.md", "--dry-run"]).await;
     assert!(output.status.success());
     // The agent is a loopback server, not its provider's endpoint: the plan names its host.
-    let host = server
-        .url
-        .split("://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
+    let host = support::host(&server.url);
     assert_eq!(
         stdout(&output),
         format!(

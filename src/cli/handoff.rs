@@ -125,17 +125,8 @@ pub fn run(options: &Options) -> ExitCode {
             })
         };
         let mut on_update = |event: Event<'_>| match event {
-            Event::Queued { agent } => progress.line(&format!("waiting for a turn of {agent}")),
-            Event::Started {
-                run,
-                agent,
-                model,
-                host,
-            } => progress.start(agent, model, host, run),
-            Event::Text(chunk) => progress.received(chunk),
-            Event::Retrying(retry) => progress.line(&retry.to_string()),
             Event::FallingBack { .. } => {}
-            Event::Finished(_) => progress.end(),
+            event => progress.show(event),
         };
         let queues = Queues::default();
         let written = handoff_run::hand_off(prepared, &queues, &mut on_update, &cancel).await;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::dispatch::run::Event;
 use crate::dispatch::tokens::streamed;
 
 /// How often the spinner turns while nothing arrives.
@@ -40,9 +41,28 @@ impl Progress {
         }
     }
 
+    /// Shows what a run reports, as it goes.
+    pub fn show(&mut self, event: Event<'_>) {
+        match event {
+            Event::Queued { agent } => self.line(&format!("waiting for a turn of {agent}")),
+            Event::Started {
+                run,
+                agent,
+                model,
+                host,
+            } => self.start(agent, model, host, run),
+            Event::Text(chunk) => self.received(chunk),
+            Event::Retrying(retry) => self.line(&retry.to_string()),
+            Event::FallingBack { from, to, reason } => {
+                self.line(&format!("{from} failed ({reason}); trying {to}"))
+            }
+            Event::Finished(_) => self.end(),
+        }
+    }
+
     /// A request left for `agent`: `sending to researcher (gpt-4o) at llm.example.net, run …`,
     /// naming the host when it is not the provider's own endpoint (DESIGN §7).
-    pub fn start(&mut self, agent: &str, model: &str, host: Option<&str>, run: &str) {
+    fn start(&mut self, agent: &str, model: &str, host: Option<&str>, run: &str) {
         self.agent = agent.to_owned();
         if let Some(bar) = &self.bar {
             bar.set_prefix(agent.to_owned());
@@ -58,7 +78,7 @@ impl Progress {
     }
 
     /// A piece of the answer arrived.
-    pub fn received(&mut self, chunk: &str) {
+    fn received(&mut self, chunk: &str) {
         self.received += chunk.len();
         if let Some(bar) = &self.bar {
             bar.set_message(format!("{} tokens", thousands(streamed(self.received))));
@@ -66,7 +86,7 @@ impl Progress {
     }
 
     /// A note, on its own line (above the spinner on a terminal).
-    pub fn line(&mut self, message: &str) {
+    fn line(&mut self, message: &str) {
         let line = format!("{}: {message}", self.agent);
         match &self.bar {
             Some(bar) => bar.suspend(|| eprintln!("{line}")),
@@ -75,7 +95,7 @@ impl Progress {
     }
 
     /// The run is over: the spinner goes, the count stays.
-    pub fn end(&mut self) {
+    fn end(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }

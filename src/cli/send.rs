@@ -168,21 +168,7 @@ async fn dispatch(prepared: Prepared) -> Result<ExitCode, Stop> {
     let interrupt = super::cancel_on_ctrl_c(&cancel);
     let queues = Queues::default();
     let finished = {
-        let mut on_update = |event: Event<'_>| match event {
-            Event::Queued { agent } => progress.line(&format!("waiting for a turn of {agent}")),
-            Event::Started {
-                run,
-                agent,
-                model,
-                host,
-            } => progress.start(agent, model, host, run),
-            Event::Text(chunk) => progress.received(chunk),
-            Event::Retrying(retry) => progress.line(&retry.to_string()),
-            Event::FallingBack { from, to, reason } => {
-                progress.line(&format!("{from} failed ({reason}); trying {to}"))
-            }
-            Event::Finished(_) => progress.end(),
-        };
+        let mut on_update = |event: Event<'_>| progress.show(event);
         run::execute(plan, run_id::new(), &queues, &mut on_update, &cancel).await
     };
     interrupt.abort();

@@ -101,8 +101,13 @@ pub fn baton(cwd: &Path, args: &[&str]) -> std::process::Output {
 /// An agent as the title of an action that sends to it names it when its `base_url` is not
 /// its provider's own (DESIGN §7): `@writer · 127.0.0.1:40123` for a loopback agent at `url`.
 pub fn to(agent: &str, url: &str) -> String {
+    format!("@{agent} · {}", host(url))
+}
+
+/// The host (and port) of a loopback agent's `url`, as baton names it: `127.0.0.1:40123`.
+pub fn host(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    format!("@{agent} · {}", rest.split('/').next().unwrap())
+    rest.split('/').next().unwrap()
 }
 
 /// A runtime for a test's loopback agents: one worker, beside the test's own thread.
